@@ -1,0 +1,25 @@
+"""Chainrule's autograd engine: define-by-run, PyTorch-like, NumPy in and out, no Qt.
+
+>>> from engine import Value
+>>> x, y, z = Value(-2.0, name="x"), Value(5.0, name="y"), Value(-4.0, name="z")
+>>> f = (x + y) * z
+>>> f.backward()
+>>> x.grad, y.grad, z.grad
+(-4.0, -4.0, 3.0)
+"""
+from .prims import core as _core  # noqa: F401  (registers the tensor primitives)
+from .prims import elementwise as _elementwise  # noqa: F401
+from .registry import REGISTRY, Primitive, register
+from .node import Node, no_grad, enable_grad, is_grad_enabled, format_number
+from .value import Value
+from .tensor import Tensor, tensor, as_tensor
+from .autodiff import backprop, grad, hessian, jvp, topological_order
+from .graph import EdgeStep, Graph, Step, to_networkx
+from .gradcheck import gradcheck, numerical_grad
+
+__all__ = [
+    "REGISTRY", "Primitive", "register", "Node", "Value", "Tensor", "tensor", "as_tensor",
+    "no_grad", "enable_grad", "is_grad_enabled", "format_number", "backprop", "grad",
+    "hessian", "jvp", "topological_order", "Graph", "Step", "EdgeStep", "to_networkx",
+    "gradcheck", "numerical_grad",
+]

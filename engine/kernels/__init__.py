@@ -1,0 +1,1 @@
+"""Numba kernels behind the primitive registry (CPU); a CUDA backend slots in beside them."""

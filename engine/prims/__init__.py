@@ -1,0 +1,1 @@
+"""Primitive declarations, one module per family; importing them fills the registry."""

@@ -1,0 +1,158 @@
+"""Core tensor primitives: reductions, reshaping, broadcasting and matmul.
+
+Their rules are written with the dispatching functions at the bottom, so every
+gradient is itself differentiable (``create_graph=True``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..registry import register
+from .dispatch import call
+
+
+def normalize_axis(axis, ndim: int) -> tuple[int, ...] | None:
+    """NumPy's ``axis`` argument as a sorted tuple of non-negative axes (None = all)."""
+    if axis is None:
+        return None
+    if isinstance(axis, (int, np.integer)):
+        axis = (int(axis),)
+    out = []
+    for a in axis:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of range for an array of {ndim} dimensions")
+        out.append(a % max(ndim, 1))
+    return tuple(sorted(out))
+
+
+def _reduced_shape(shape: tuple, axis) -> tuple:
+    """The shape with reduced axes kept as size 1, for broadcasting a gradient back."""
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axis else s for i, s in enumerate(shape))
+
+
+def _count(shape: tuple, axis) -> int:
+    if axis is None:
+        return int(np.prod(shape)) if shape else 1
+    return int(np.prod([shape[i] for i in axis]))
+
+
+def _sum_to_forward(x, shape):
+    """Sum a broadcast array back down to ``shape`` (the adjoint of broadcasting)."""
+    shape = tuple(shape)
+    if np.shape(x) == shape:
+        return x
+    x = np.asarray(x)
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and x.shape[i + lead] != 1)
+    return np.sum(x, axis=axes, keepdims=True).reshape(shape)
+
+
+def shape_of(x) -> tuple:
+    """The shape of a node, array or number."""
+    return tuple(x.shape) if hasattr(x, "shape") else ()
+
+
+def _sum_vjp(g, out, x, axis=None, keepdims=False):
+    if not keepdims:
+        g = reshape(g, _reduced_shape(x.shape, axis))
+    return broadcast_to(g, x.shape)
+
+
+def _mean_vjp(g, out, x, axis=None, keepdims=False):
+    return _sum_vjp(g, out, x, axis, keepdims) / _count(x.shape, axis)
+
+
+def _inverse_axes(axes) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argsort(axes))
+
+
+def _swap_last(x):
+    nd = len(x.shape)
+    axes = tuple(range(nd - 2)) + (nd - 1, nd - 2)
+    return transpose(x, axes)
+
+
+def _matmul_vjp_a(g, out, a, b):
+    if len(b.shape) == 1:            # (..., k) @ (k,) -> (...)
+        return sum_to(reshape(g, g.shape + (1,)) * b, a.shape)
+    if len(a.shape) == 1:            # (k,) @ (..., k, n) -> (..., n)
+        ga = matmul(b, reshape(g, g.shape + (1,)))
+        return sum_to(reshape(ga, ga.shape[:-1]), a.shape)
+    return sum_to(matmul(g, _swap_last(b)), a.shape)
+
+
+def _matmul_vjp_b(g, out, a, b):
+    if len(a.shape) == 1:            # (k,) @ (..., k, n)
+        return sum_to(reshape(a, a.shape + (1,)) * reshape(g, g.shape[:-1] + (1,) + g.shape[-1:]), b.shape)
+    if len(b.shape) == 1:            # (..., m, k) @ (k,) -> (..., m)
+        return sum_to(sum(_swap_last(a) * reshape(g, g.shape[:-1] + (1,) + g.shape[-1:]), axis=-1), b.shape)
+    return sum_to(matmul(_swap_last(a), g), b.shape)
+
+
+SUM = register("sum", "Σ", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+               (_sum_vjp,),
+               (lambda t, out, x, axis=None, keepdims=False: sum(t, axis, keepdims),),
+               local_text=("1",))
+MEAN = register("mean", "mean", lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
+                (_mean_vjp,),
+                (lambda t, out, x, axis=None, keepdims=False: mean(t, axis, keepdims),),
+                local_text=("1/n",))
+RESHAPE = register("reshape", "reshape", lambda x, shape: np.reshape(x, shape),
+                   (lambda g, out, x, shape: reshape(g, x.shape),),
+                   (lambda t, out, x, shape: reshape(t, shape),))
+TRANSPOSE = register("transpose", "ᵀ", lambda x, axes: np.transpose(x, axes),
+                     (lambda g, out, x, axes: transpose(g, _inverse_axes(axes)),),
+                     (lambda t, out, x, axes: transpose(t, axes),))
+BROADCAST_TO = register("broadcast_to", "broadcast",
+                        lambda x, shape: np.broadcast_to(x, shape),
+                        (lambda g, out, x, shape: sum_to(g, x.shape),),
+                        (lambda t, out, x, shape: broadcast_to(t, shape),))
+SUM_TO = register("sum_to", "Σ↓", _sum_to_forward,
+                  (lambda g, out, x, shape: broadcast_to(g, x.shape),),
+                  (lambda t, out, x, shape: sum_to(t, shape),))
+MATMUL = register("matmul", "@", np.matmul, (_matmul_vjp_a, _matmul_vjp_b),
+                  (lambda t, out, a, b: matmul(t, b), lambda t, out, a, b: matmul(a, t)),
+                  local_text=("(·) Wᵀ", "Xᵀ (·)"))
+
+
+def sum(x, axis=None, keepdims: bool = False):
+    return call("sum", x, axis=normalize_axis(axis, len(x.shape)), keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims: bool = False):
+    return call("mean", x, axis=normalize_axis(axis, len(x.shape)), keepdims=keepdims)
+
+
+def reshape(x, shape):
+    shape = tuple(int(s) for s in shape)
+    if shape_of(x) == shape:
+        return x
+    return call("reshape", x, shape=shape)
+
+
+def transpose(x, axes=None):
+    axes = tuple(reversed(range(len(x.shape)))) if axes is None else tuple(int(a) % max(len(x.shape), 1) for a in axes)
+    if axes == tuple(range(len(x.shape))):
+        return x
+    return call("transpose", x, axes=axes)
+
+
+def broadcast_to(x, shape):
+    shape = tuple(shape)
+    if shape_of(x) == shape:
+        return x
+    return call("broadcast_to", x, shape=shape)
+
+
+def sum_to(x, shape):
+    shape = tuple(shape)
+    if shape_of(x) == shape:
+        return x
+    return call("sum_to", x, shape=shape)
+
+
+def matmul(a, b):
+    return call("matmul", a, b)

@@ -1,0 +1,222 @@
+"""``Tensor``: a recorded NumPy array with a PyTorch-like API."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .node import Node, apply
+from .prims import core as C
+from .prims import elementwise as E
+
+_EMPTY: dict = {}
+_FLOATS = (np.float64, np.float32)
+
+
+def _to_array(data: Any, dtype=None) -> np.ndarray:
+    if isinstance(data, Node):
+        raise TypeError("Tensor(...) takes numbers or arrays; use .detach() to copy a node")
+    arr = np.array(data, dtype=dtype)
+    if arr.dtype.type not in _FLOATS:
+        arr = arr.astype(np.float64)
+    return arr
+
+
+class Tensor(Node):
+    """A NumPy array (float64, or float32 on request) that records its operations.
+
+    As in PyTorch, ``requires_grad`` is False by default and ``.grad`` is None
+    until a backward pass reaches the tensor; it is then a NumPy array.
+    """
+
+    __slots__ = ()
+    __array_ufunc__ = None  # NumPy arrays on the left defer to our reflected operators
+
+    def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None,
+                 dtype=None):
+        self._data = _to_array(data, dtype)
+        self._grad = None
+        self.prim = None
+        self.parents = ()
+        self.params = _EMPTY
+        self.name = name
+        self.requires_grad = requires_grad
+        self._tape = None
+        self._idx = -1
+
+    @classmethod
+    def const(cls, x, dtype=None) -> "Tensor":
+        return cls(x, requires_grad=False, dtype=dtype)
+
+    @classmethod
+    def _leaf(cls, data, requires_grad: bool, name: str | None) -> "Tensor":
+        return cls(np.array(data), requires_grad=requires_grad, name=name)
+
+    @classmethod
+    def _result(cls, data, prim, parents, params, requires_grad) -> "Tensor":
+        t = object.__new__(cls)
+        t._data = data if isinstance(data, np.ndarray) else np.asarray(data)
+        t._grad = None
+        t.prim = prim
+        t.parents = parents
+        t.params = params
+        t.name = None
+        t.requires_grad = requires_grad
+        t._tape = None
+        t._idx = -1
+        return t
+
+    def _coerce(self, value) -> np.ndarray:
+        return _to_array(value, self._data.dtype)
+
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        self.requires_grad = flag
+        return self
+
+    # -- array facts -----------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def size(self) -> int:
+        return self._data.size
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def numpy(self) -> np.ndarray:
+        return self._data
+
+    def item(self) -> float:
+        return float(self._data.item())
+
+    def __float__(self) -> float:
+        return self.item()
+
+    __hash__ = object.__hash__
+
+    # -- arithmetic (broadcasting) -------------------------------------------------
+    def __add__(self, o): return apply(E.ADD, self, o)
+    def __radd__(self, o): return apply(E.ADD, o, self)
+    def __sub__(self, o): return apply(E.SUB, self, o)
+    def __rsub__(self, o): return apply(E.SUB, o, self)
+    def __mul__(self, o): return apply(E.MUL, self, o)
+    def __rmul__(self, o): return apply(E.MUL, o, self)
+    def __truediv__(self, o): return apply(E.DIV, self, o)
+    def __rtruediv__(self, o): return apply(E.DIV, o, self)
+    def __pow__(self, o): return apply(E.POW, self, o)
+    def __rpow__(self, o): return apply(E.POW, o, self)
+    def __neg__(self): return apply(E.NEG, self)
+    def __abs__(self): return apply(E.ABS, self)
+    def __matmul__(self, o): return C.matmul(self, as_tensor(o, self.dtype))
+    def __rmatmul__(self, o): return C.matmul(as_tensor(o, self.dtype), self)
+
+    # comparisons give plain boolean arrays (not differentiable), like masks
+    def __lt__(self, o): return self._data < _raw(o)
+    def __le__(self, o): return self._data <= _raw(o)
+    def __gt__(self, o): return self._data > _raw(o)
+    def __ge__(self, o): return self._data >= _raw(o)
+
+    # -- elementwise functions --------------------------------------------------------
+    def exp(self): return apply(E.EXP, self)
+    def log(self): return apply(E.LOG, self)
+    def sin(self): return apply(E.SIN, self)
+    def cos(self): return apply(E.COS, self)
+    def tanh(self): return apply(E.TANH, self)
+    def sigmoid(self): return apply(E.SIGMOID, self)
+    def relu(self): return apply(E.RELU, self)
+    def softplus(self): return apply(E.SOFTPLUS, self)
+    def sqrt(self): return apply(E.SQRT, self)
+    def abs(self): return apply(E.ABS, self)
+
+    # -- reductions and shapes (``dim`` is accepted as PyTorch's name for ``axis``) --------
+    def sum(self, axis=None, keepdims: bool = False, *, dim=None) -> "Tensor":
+        return C.sum(self, _axis(axis, dim), keepdims)
+
+    def mean(self, axis=None, keepdims: bool = False, *, dim=None) -> "Tensor":
+        return C.mean(self, _axis(axis, dim), keepdims)
+
+    def reshape(self, *shape) -> "Tensor":
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return C.reshape(self, _resolve_shape(shape, self.size))
+
+    def view(self, *shape) -> "Tensor":
+        return self.reshape(*shape)
+
+    def transpose(self, *axes) -> "Tensor":
+        """Two axes swap them (PyTorch's ``transpose(0, 1)``); none or a full
+        permutation act as NumPy's ``transpose``."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        if len(axes) == 2:
+            perm = list(range(self.ndim))
+            i, j = (a % self.ndim for a in axes)
+            perm[i], perm[j] = perm[j], perm[i]
+            return C.transpose(self, perm)
+        return C.transpose(self, axes or None)
+
+    def permute(self, *axes) -> "Tensor":
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return C.transpose(self, axes)
+
+    @property
+    def T(self) -> "Tensor":
+        return C.transpose(self)
+
+    def broadcast_to(self, shape) -> "Tensor":
+        return C.broadcast_to(self, shape)
+
+
+def _raw(x):
+    return x.data if isinstance(x, Node) else x
+
+
+def _axis(axis, dim):
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("give axis or dim, not both")
+        return dim
+    return axis
+
+
+def _resolve_shape(shape, size: int) -> tuple:
+    shape = [int(s) for s in shape]
+    if shape.count(-1) > 1:
+        raise ValueError(f"only one -1 is allowed in a shape, got {tuple(shape)}")
+    if -1 in shape:
+        known = int(np.prod([s for s in shape if s != -1])) or 1
+        shape[shape.index(-1)] = size // known
+    if int(np.prod(shape)) != size:
+        raise ValueError(f"cannot reshape an array of {size} elements into shape {tuple(shape)}")
+    return tuple(shape)
+
+
+def as_tensor(x, dtype=None) -> Tensor:
+    """A node for ``x``: itself if a Tensor, else a constant of the given dtype."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, Node):
+        raise TypeError(f"cannot mix a {type(x).__name__} with a Tensor; "
+                        f"use Tensor({type(x).__name__.lower()}.data) for a constant")
+    if dtype is not None and not isinstance(x, np.ndarray):
+        return Tensor.const(x, dtype=dtype)
+    return Tensor.const(x)
+
+
+def tensor(data: Any, requires_grad: bool = False, name: str | None = None, dtype=None) -> Tensor:
+    """``engine.tensor([...])`` as ``torch.tensor``."""
+    return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
+
+
+__all__ = ["Tensor", "as_tensor", "tensor"]
