@@ -57,7 +57,7 @@ def vjp_contribution(node: Node, i: int, g, create_graph: bool):
         contrib = rule(g, node, *node.parents, **node.params)
     else:
         contrib = rule(g, node.data, *[p.data for p in node.parents], **node.params)
-    if parent.shape != () and tuple(np.shape(contrib.data if isinstance(contrib, Node) else contrib)) != parent.shape:
+    if _is_array(parent) and tuple(np.shape(contrib.data if isinstance(contrib, Node) else contrib)) != parent.shape:
         contrib = sum_to(contrib, parent.shape)
     return contrib
 
@@ -101,13 +101,18 @@ def store_grads(order: Iterable[Node], grads: dict[int, object]) -> None:
         g = grads.get(id(node))
         if g is None:
             continue
-        if node.shape != () and not isinstance(g, Node):
+        if _is_array(node) and not isinstance(g, Node):
             g = np.array(g, dtype=node.data.dtype)  # own, writable memory
         if node.prim is None:
             previous = node.grad
             if previous is not None and not _is_zero_scalar(previous):
                 g = previous + g
         node.grad = g
+
+
+def _is_array(node: Node) -> bool:
+    """Tensors hold arrays (even 0-d ones); Values hold floats."""
+    return isinstance(node._data, np.ndarray)
 
 
 def _is_zero_scalar(x) -> bool:

@@ -12,7 +12,9 @@ from .node import Node
 
 def numerical_grad(f: Callable[..., Node], inputs: Sequence, eps: float = 1e-6) -> list:
     """Central differences (f(x+h) - f(x-h)) / 2h for every element of every input."""
-    base = [np.array(x.data if isinstance(x, Node) else x, dtype=np.float64) for x in inputs]
+    raw = [x.data if isinstance(x, Node) else x for x in inputs]
+    scalar = [not isinstance(x, np.ndarray) for x in raw]
+    base = [np.array(x, dtype=np.float64) for x in raw]
     out = []
     for k, x in enumerate(base):
         g = np.zeros_like(x)
@@ -21,10 +23,10 @@ def numerical_grad(f: Callable[..., Node], inputs: Sequence, eps: float = 1e-6) 
             for sign in (1.0, -1.0):
                 shifted = [b.copy() for b in base]
                 shifted[k][idx] += sign * eps
-                args = leaves_like([s if s.ndim else float(s) for s in shifted])
+                args = leaves_like([float(s) if sc else s for s, sc in zip(shifted, scalar)])
                 vals.append(float(np.sum(f(*args).data)))
             g[idx] = (vals[0] - vals[1]) / (2 * eps)
-        out.append(g if x.ndim else float(g))
+        out.append(float(g) if scalar[k] else g)
     return out
 
 

@@ -184,7 +184,7 @@ def leaves_like(primals: Sequence) -> list[Node]:
     out: list[Node] = []
     for i, p in enumerate(primals):
         p = p.data if isinstance(p, Node) else p
-        if np.ndim(p) == 0 and not isinstance(p, np.ndarray):
+        if not isinstance(p, np.ndarray):
             out.append(Value(float(p), name=f"x{i}"))
         else:
             out.append(Tensor(p, requires_grad=True, name=f"x{i}"))

@@ -162,6 +162,11 @@ def apply(prim: Primitive, *args: Any, **params: Any) -> Node:
     else:
         nodes = tuple(a if isinstance(a, Value) else Value.const(a) for a in args)
         cls = Value
-    out = prim.forward(*[n._data if n._tape is None else n.data for n in nodes], **params)
+    raw = [n._data if n._tape is None else n.data for n in nodes]
+    try:
+        out = prim.forward(*raw, **params)
+    except ValueError as exc:
+        shapes = " and ".join(str(tuple(np.shape(r))) for r in raw)
+        raise ValueError(f"{prim.name}: cannot combine shapes {shapes}: {exc}") from None
     record = is_grad_enabled() and any(n.requires_grad for n in nodes)
     return cls._result(out, prim, nodes if record else (), params, record)
