@@ -16,10 +16,12 @@ from .tensor import Tensor, tensor, as_tensor
 from .autodiff import backprop, grad, hessian, jvp, topological_order
 from .graph import EdgeStep, Graph, Step, to_networkx
 from .gradcheck import gradcheck, numerical_grad
+from .prims.shape import concat, stack, where, clip
+from . import functional, nn
 
 __all__ = [
     "REGISTRY", "Primitive", "register", "Node", "Value", "Tensor", "tensor", "as_tensor",
     "no_grad", "enable_grad", "is_grad_enabled", "format_number", "backprop", "grad",
     "hessian", "jvp", "topological_order", "Graph", "Step", "EdgeStep", "to_networkx",
-    "gradcheck", "numerical_grad",
+    "gradcheck", "numerical_grad", "concat", "stack", "where", "clip", "functional", "nn",
 ]

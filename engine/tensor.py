@@ -6,8 +6,10 @@ from typing import Any
 import numpy as np
 
 from .node import Node, apply
+from .prims import activation as A
 from .prims import core as C
 from .prims import elementwise as E
+from .prims import shape as S
 
 _EMPTY: dict = {}
 _FLOATS = (np.float64, np.float32)
@@ -176,6 +178,55 @@ class Tensor(Node):
 
     def broadcast_to(self, shape) -> "Tensor":
         return C.broadcast_to(self, shape)
+
+    def max(self, axis=None, keepdims: bool = False, *, dim=None) -> "Tensor":
+        """Largest values over ``axis`` (values only, like ``torch.amax``)."""
+        return S.max(self, _axis(axis, dim), keepdims)
+
+    def min(self, axis=None, keepdims: bool = False, *, dim=None) -> "Tensor":
+        """Smallest values over ``axis`` (values only, like ``torch.amin``)."""
+        return S.min(self, _axis(axis, dim), keepdims)
+
+    def var(self, axis=None, keepdims: bool = False, *, dim=None, correction: int = 1) -> "Tensor":
+        """Variance over ``axis``; unbiased (n - 1) by default, as PyTorch."""
+        return S.var(self, _axis(axis, dim), keepdims, correction)
+
+    def argmax(self, axis=None, *, dim=None) -> np.ndarray:
+        """Indices of the largest values (an array: indices carry no gradient)."""
+        return np.argmax(self._data, axis=_axis(axis, dim))
+
+    def __getitem__(self, index) -> "Tensor":
+        return S.getitem(self, index)
+
+    def clip(self, min=None, max=None) -> "Tensor":
+        return S.clip(self, min, max)
+
+    clamp = clip
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        return S.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, axis=None, *, dim=None) -> "Tensor":
+        return S.squeeze(self, _axis(axis, dim))
+
+    def unsqueeze(self, axis=None, *, dim=None) -> "Tensor":
+        return S.unsqueeze(self, _axis(axis, dim))
+
+    # -- activations along axes -------------------------------------------------------
+    def softmax(self, axis=None, *, dim=None) -> "Tensor":
+        return A.softmax(self, axis, dim=dim)
+
+    def log_softmax(self, axis=None, *, dim=None) -> "Tensor":
+        return A.log_softmax(self, axis, dim=dim)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
+        return A.leaky_relu(self, negative_slope)
+
+    def elu(self, alpha: float = 1.0) -> "Tensor":
+        return A.elu(self, alpha)
+
+    def selu(self) -> "Tensor":
+        return A.selu(self)
 
 
 def _raw(x):

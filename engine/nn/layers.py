@@ -1,0 +1,230 @@
+"""Feed-forward layers: Linear, Conv2d, pooling, normalization, dropout, activations."""
+from __future__ import annotations
+
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from .. import functional as F
+from ..prims.conv import _pair
+from . import init
+from .module import Module, Parameter, as_generator
+
+
+class Linear(Module):
+    """y = x Wᵀ + b with W shaped (out_features, in_features), PyTorch's default init."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, seed=None):
+        super().__init__()
+        rng = as_generator(seed)
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(np.empty((out_features, in_features)))
+        init.default_uniform_(self.weight, in_features, rng)
+        self.bias = None
+        if bias:
+            self.bias = Parameter(np.empty(out_features))
+            init.default_uniform_(self.bias, in_features, rng)
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Sequential(Module):
+    """Modules applied in order; indexable and iterable like a list."""
+
+    def __init__(self, *modules: Module):
+        super().__init__()
+        for i, m in enumerate(modules):
+            setattr(self, str(i), m)
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __getitem__(self, i: int) -> Module:
+        return list(self._modules.values())[i]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+
+def _elementwise_module(name: str, fn: Callable, doc: str) -> type:
+    cls = type(name, (Module,), {"forward": lambda self, x: fn(x), "__doc__": doc})
+    return cls
+
+
+ReLU = _elementwise_module("ReLU", F.relu, "max(0, x) as a layer.")
+Tanh = _elementwise_module("Tanh", F.tanh, "tanh(x) as a layer.")
+Sigmoid = _elementwise_module("Sigmoid", F.sigmoid, "σ(x) = 1 / (1 + e^-x) as a layer.")
+SELU = _elementwise_module("SELU", F.selu, "Scaled ELU as a layer.")
+Identity = _elementwise_module("Identity", lambda x: x, "Passes its input through.")
+
+
+class LeakyReLU(Module):
+    """x for x > 0 else negative_slope · x, as a layer."""
+
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class ELU(Module):
+    """x for x > 0 else alpha (e^x - 1), as a layer."""
+
+    def __init__(self, alpha: float = 1.0):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x):
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+ACTIVATIONS: dict[str, type] = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "selu": SELU,
+                                "leaky_relu": LeakyReLU, "elu": ELU, "identity": Identity}
+
+
+class MLP(Sequential):
+    """Linear layers of the given sizes with an activation between them (none after the last)."""
+
+    def __init__(self, sizes: Sequence[int], activation: str | type = "relu", *, seed=None):
+        if len(sizes) < 2:
+            raise ValueError(f"an MLP needs at least input and output sizes, got {list(sizes)}")
+        act = ACTIVATIONS[activation] if isinstance(activation, str) else activation
+        rng = as_generator(seed)
+        layers: list[Module] = []
+        for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(Linear(a, b, seed=rng))
+            if k < len(sizes) - 2:
+                layers.append(act())
+        super().__init__(*layers)
+        self.sizes = list(sizes)
+
+
+class Conv2d(Module):
+    """2-D cross-correlation layer, weight (out, in, kh, kw), PyTorch's default init."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, bias: bool = True, *, seed=None):
+        super().__init__()
+        rng = as_generator(seed)
+        kh, kw = _pair(kernel_size)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.padding, self.dilation = (kh, kw), stride, padding, dilation
+        fan_in = in_channels * kh * kw
+        self.weight = Parameter(np.empty((out_channels, in_channels, kh, kw)))
+        init.default_uniform_(self.weight, fan_in, rng)
+        self.bias = None
+        if bias:
+            self.bias = Parameter(np.empty(out_channels))
+            init.default_uniform_(self.bias, fan_in, rng)
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}")
+
+
+class MaxPool2d(Module):
+    """Largest value of each window."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(MaxPool2d):
+    """Mean of each window."""
+
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class Flatten(Module):
+    """Merge axes start_dim..end_dim (default: all but the batch axis)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return F.flatten(x, self.start_dim, self.end_dim)
+
+
+class Dropout(Module):
+    """Inverted dropout while training (see :func:`engine.functional.dropout`); identity in eval."""
+
+    def __init__(self, p: float = 0.5, *, seed=None):
+        super().__init__()
+        self.p = p
+        self.generator = as_generator(seed)
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training, self.generator)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class BatchNorm1d(Module):
+    """Batch normalization over (N, C) or (N, C, L) with running statistics, as PyTorch."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 affine: bool = True):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.weight = Parameter(np.ones(num_features)) if affine else None
+        self.bias = Parameter(np.zeros(num_features)) if affine else None
+        self.register_buffer("running_mean", np.zeros(num_features))
+        self.register_buffer("running_var", np.ones(num_features))
+
+    def forward(self, x):
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training, self.momentum, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalization of (N, C, H, W) images per channel."""
+
+
+class LayerNorm(Module):
+    """Normalize each sample over its last axes, then scale and shift elementwise."""
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True):
+        super().__init__()
+        shape = (normalized_shape,) if np.ndim(normalized_shape) == 0 else tuple(normalized_shape)
+        self.normalized_shape, self.eps = shape, eps
+        self.weight = Parameter(np.ones(shape)) if elementwise_affine else None
+        self.bias = Parameter(np.zeros(shape)) if elementwise_affine else None
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}"

@@ -1,0 +1,117 @@
+"""Activation primitives beyond the elementwise core: leaky ReLU, ELU, SELU, softmax.
+
+Raw-array forwards and derivatives run in fused Numba loops
+(:mod:`engine.kernels.elementwise`); on recorded nodes (``create_graph=True``)
+the same rules compose differentiable primitives instead.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..kernels import elementwise as K
+from ..registry import register
+from . import core as C
+from . import dispatch as D
+from .dispatch import call
+from .shape import where
+
+SELU_ALPHA = 1.6732632423543772
+SELU_SCALE = 1.0507009873554805
+
+
+def _is_node(x) -> bool:
+    return hasattr(x, "prim")
+
+
+def _flat(fn):
+    """Run a flat-array kernel on an array of any shape (a float gives a float back)."""
+    def run(x, *rest):
+        a = np.ascontiguousarray(x, dtype=np.result_type(x, np.float32))
+        args = [np.ascontiguousarray(np.broadcast_to(r, a.shape), dtype=a.dtype).reshape(-1)
+                if isinstance(r, np.ndarray) else r for r in rest]
+        out = fn(a.reshape(-1), *args)
+        return out.reshape(a.shape) if isinstance(x, np.ndarray) else float(out[0])
+    return run
+
+
+_leaky_flat = _flat(K.leaky_relu)
+_leaky_grad = _flat(K.leaky_relu_grad)
+_elu_flat = _flat(K.elu)
+_elu_grad = _flat(K.elu_grad)
+
+
+def _leaky(x, negative_slope):
+    return _leaky_flat(x, negative_slope)
+
+
+def _elu(x, alpha, scale):
+    return _elu_flat(x, alpha, scale)
+
+
+def _leaky_vjp(g, out, x, negative_slope):
+    if _is_node(g) or _is_node(x):
+        return g * D.nondiff(lambda a: np.where(a > 0, 1.0, negative_slope), x)
+    return _leaky_grad(np.broadcast_to(g, np.shape(x)), x, negative_slope)
+
+
+def _elu_vjp(g, out, x, alpha, scale):
+    if _is_node(g) or _is_node(out):
+        return g * where(D.nondiff(lambda a: a > 0, x), scale, out + scale * alpha)
+    return _elu_grad(np.broadcast_to(g, np.shape(x)), x, out, alpha, scale)
+
+
+LEAKY_RELU = register("leaky_relu", "LeakyReLU", _leaky, (_leaky_vjp,), (_leaky_vjp,),
+                      elementwise=True, local_text=("[x > 0] + a[x ≤ 0]",))
+ELU = register("elu", "ELU", _elu, (_elu_vjp,), (_elu_vjp,), elementwise=True,
+               local_text=("[x > 0] + (elu(x) + α)[x ≤ 0]",))
+
+
+def leaky_relu(x, negative_slope: float = 0.01):
+    """x for x > 0 else slope * x: keeps a small gradient for negative inputs."""
+    return call("leaky_relu", x, negative_slope=float(negative_slope))
+
+
+def elu(x, alpha: float = 1.0):
+    """x for x > 0 else alpha (e^x - 1): smooth, negative outputs push means toward 0."""
+    return call("elu", x, alpha=float(alpha), scale=1.0)
+
+
+def selu(x):
+    """Scaled ELU with PyTorch's constants: self-normalizing activations."""
+    return call("elu", x, alpha=SELU_ALPHA, scale=SELU_SCALE)
+
+
+# -- softmax along an axis ------------------------------------------------------------
+def _softmax_forward(x, axis):
+    z = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return z / np.sum(z, axis=axis, keepdims=True)
+
+
+def _log_softmax_forward(x, axis):
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+SOFTMAX = register(
+    "softmax", "softmax", _softmax_forward,
+    (lambda g, out, x, axis: out * (g - C.sum(g * out, axis, keepdims=True)),),
+    (lambda t, out, x, axis: out * (t - C.sum(t * out, axis, keepdims=True)),))
+LOG_SOFTMAX = register(
+    "log_softmax", "log softmax", _log_softmax_forward,
+    (lambda g, out, x, axis: g - D.exp(out) * C.sum(g, axis, keepdims=True),),
+    (lambda t, out, x, axis: t - C.sum(D.exp(out) * t, axis, keepdims=True),))
+
+
+def _axis(x, axis, dim) -> int:
+    axis = dim if dim is not None else (-1 if axis is None else axis)
+    return int(axis) % max(len(C.shape_of(x)), 1)
+
+
+def softmax(x, axis: int | None = None, *, dim: int | None = None):
+    """e^x / Σ e^x along ``axis`` (default last), computed stably (max subtracted)."""
+    return call("softmax", x, axis=_axis(x, axis, dim))
+
+
+def log_softmax(x, axis: int | None = None, *, dim: int | None = None):
+    """x - logsumexp(x) along ``axis`` (default last), stable for large logits."""
+    return call("log_softmax", x, axis=_axis(x, axis, dim))

@@ -1,0 +1,95 @@
+"""Layer-sized primitives: the affine map of a linear layer and softmax cross-entropy.
+
+One node instead of three (matmul, transpose, add) keeps per-op overhead low in
+training loops; the rules still compose differentiable primitives, so gradients
+of these ops can be differentiated again.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..kernels import loss as K
+from ..registry import register
+from . import core as C
+from .activation import softmax
+from .dispatch import call
+
+
+def _linear_forward(x, w, b):
+    out = x @ w.T
+    out += b
+    return out
+
+
+def _as_rows(a, width: int):
+    return C.reshape(a, (-1, width)) if len(a.shape) != 2 else a
+
+
+def _linear_dw(g, out, x, w, b):
+    return C.matmul(C.transpose(_as_rows(g, w.shape[0])), _as_rows(x, w.shape[1]))
+
+
+LINEAR = register("linear", "linear", _linear_forward,
+                  (lambda g, out, x, w, b: C.matmul(g, w), _linear_dw,
+                   lambda g, out, x, w, b: g),
+                  (lambda t, out, x, w, b: C.matmul(t, C.transpose(w)),
+                   lambda t, out, x, w, b: C.matmul(x, C.transpose(t)),
+                   lambda t, out, x, w, b: C.broadcast_to(t, out.shape)),
+                  local_text=("W", "x", "1"))
+
+
+def linear(x, weight, bias=None):
+    """x Wᵀ + b with W shaped (out, in), as ``torch.nn.functional.linear``."""
+    if bias is None:
+        return C.matmul(x, C.transpose(weight))
+    return call("linear", x, weight, bias)
+
+
+# -- softmax cross-entropy with integer targets ------------------------------------------
+def _row_scale(g, n: int, reduction: str, dtype):
+    """The upstream gradient as one factor per row (mean divides by n)."""
+    if reduction == "none":
+        return np.asarray(g, dtype=dtype).reshape(n)
+    scale = float(np.asarray(g)) / (n if reduction == "mean" else 1)
+    return np.full(n, scale, dtype=dtype)
+
+
+def _ce_forward(logits, target, reduction):
+    rows = K.cross_entropy_rows(np.ascontiguousarray(logits), target)
+    if reduction == "none":
+        return rows
+    return rows.mean() if reduction == "mean" else rows.sum()
+
+
+def _ce_vjp(g, out, logits, target, reduction):
+    n = logits.shape[0]
+    if hasattr(g, "prim") or hasattr(logits, "prim"):
+        onehot = np.eye(logits.shape[1], dtype=logits.dtype)[target]
+        scale = (C.reshape(g, (n, 1)) if reduction == "none" else g) * (1.0 / n if reduction == "mean" else 1.0)
+        return (softmax(logits, 1) - onehot) * scale
+    return K.cross_entropy_grad(np.ascontiguousarray(logits), target,
+                                _row_scale(g, n, reduction, logits.dtype))
+
+
+def _ce_jvp(t, out, logits, target, reduction):
+    n = logits.shape[0]
+    onehot = np.eye(logits.shape[1], dtype=np.result_type(logits))[target]
+    rows = C.sum((softmax(logits, 1) - onehot) * t, 1)
+    if reduction == "none":
+        return rows
+    return C.mean(rows) if reduction == "mean" else C.sum(rows)
+
+
+SOFTMAX_CROSS_ENTROPY = register("cross_entropy", "CE", _ce_forward, (_ce_vjp,), (_ce_jvp,),
+                                 local_text=("softmax − onehot",))
+
+
+def cross_entropy(logits, target, reduction: str = "mean"):
+    """-log softmax(logits)[target] for (N, C) logits and integer targets (N,), fused."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    target = np.asarray(target.data if hasattr(target, "prim") else target).astype(np.int64)
+    if len(C.shape_of(logits)) != 2 or target.shape != (C.shape_of(logits)[0],):
+        raise ValueError(f"cross_entropy wants logits (N, C) and targets (N,), got "
+                         f"{C.shape_of(logits)} and {target.shape}")
+    return call("cross_entropy", logits, target=target, reduction=reduction)
