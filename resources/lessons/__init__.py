@@ -1,0 +1,1 @@
+"""Built-in lessons (JSON, one file per lesson, in teaching order by file name)."""
