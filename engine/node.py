@@ -14,12 +14,18 @@ import numpy as np
 
 from .registry import Primitive
 
-_mode = threading.local()
+class _GradMode(threading.local):
+    """Whether operations record a graph, per thread (training threads are independent)."""
+
+    enabled = True
+
+
+_mode = _GradMode()
 
 
 def is_grad_enabled() -> bool:
-    """True unless inside :func:`no_grad` (per thread, so training threads are independent)."""
-    return getattr(_mode, "enabled", True)
+    """True unless inside :func:`no_grad`."""
+    return _mode.enabled
 
 
 @contextmanager
