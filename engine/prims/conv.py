@@ -1,10 +1,12 @@
-"""Convolution and pooling as unfold-then-reduce, on two adjoint primitives.
+"""Convolution and pooling on two adjoint primitives, ``im2col`` and ``col2im``.
 
 ``im2col`` copies every (kh, kw) window of a padded (N, C, H, W) image into a
 column; a convolution is then one matrix product with the flattened kernels,
-and pooling a max or mean over each column.  ``col2im`` (overlapping windows
-add) is the VJP of ``im2col`` and vice versa, so every gradient here can be
-differentiated again.  The loops are Numba kernels (:mod:`engine.kernels.conv`).
+and average pooling a mean over each column.  ``col2im`` (overlapping windows
+add) is the VJP of ``im2col`` and vice versa.  ``conv2d`` and ``max_pool2d`` are
+single primitives for speed whose rules are written with these, so every
+gradient here can be differentiated again.  The loops are Numba kernels
+(:mod:`engine.kernels.conv`).
 """
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ from ..kernels import conv as K
 from ..registry import register
 from . import core as C
 from .dispatch import call
-from .shape import max as amax
 
 
 def _pair(v) -> tuple[int, int]:
@@ -76,37 +77,116 @@ def _geometry_params(kernel, stride, padding, dilation, pad_value=0.0) -> dict:
                 dilation=_pair(dilation), pad_value=pad_value)
 
 
+def _flat_kernels(w):
+    return C.reshape(w, (w.shape[0], int(np.prod(w.shape[1:]))))
+
+
+def _conv_forward(x, w, b, **geo):
+    n, o = x.shape[0], w.shape[0]
+    oh, ow = _geometry(x.shape, geo["kernel"], geo["stride"], geo["padding"], geo["dilation"])
+    out = np.matmul(_flat_kernels(w), _im2col_forward(x, pad_value=0.0, **geo))  # (N, O, L)
+    out += np.reshape(b, (o, 1))
+    return out.reshape(n, o, oh, ow)
+
+
+def _rows(g):
+    """(N, O, OH, OW) → (N, O, OH·OW): the gradient laid out like the matmul's output."""
+    return C.reshape(g, (g.shape[0], g.shape[1], g.shape[2] * g.shape[3]))
+
+
+def _conv_dx(g, out, x, w, b, **geo):
+    return col2im(C.matmul(C.transpose(_flat_kernels(w)), _rows(g)), x.shape, geo)
+
+
+def _conv_dw(g, out, x, w, b, **geo):
+    cols = im2col(x, dict(geo, pad_value=0.0))
+    dw = C.sum(C.matmul(_rows(g), C.transpose(cols, (0, 2, 1))), 0)
+    return C.reshape(dw, w.shape)
+
+
+def _zero_bias(w):
+    return np.zeros(w.shape[0])
+
+
+CONV2D = register(
+    "conv2d", "conv", _conv_forward,
+    (_conv_dx, _conv_dw, lambda g, out, x, w, b, **geo: C.sum(g, (0, 2, 3))),
+    (lambda t, out, x, w, b, **geo: conv2d_raw(t, w, _zero_bias(w), geo),
+     lambda t, out, x, w, b, **geo: conv2d_raw(x, t, _zero_bias(w), geo),
+     lambda t, out, x, w, b, **geo: C.broadcast_to(C.reshape(t, (1, -1, 1, 1)), out.shape)),
+    local_text=("Wᵀ ⋆ (·)", "(·) ⋆ x", "1"))
+
+
+def conv2d_raw(x, w, b, geo: dict):
+    """The conv2d primitive with a geometry dict (kernel, stride, padding, dilation)."""
+    return call("conv2d", x, w, b, **{k: v for k, v in geo.items() if k != "pad_value"})
+
+
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
-    """2-D cross-correlation as PyTorch: x (N, C, H, W), weight (O, C, kh, kw) → (N, O, OH, OW)."""
-    n, c, h, w = x.shape
-    o, c_w, kh, kw = weight.shape
-    if c != c_w:
-        raise ValueError(f"conv2d: input has {c} channels but the weight expects {c_w}")
-    geo = _geometry_params((kh, kw), stride, padding, dilation)
-    oh, ow = _geometry(x.shape, geo["kernel"], geo["stride"], geo["padding"], geo["dilation"])
-    cols = im2col(x, geo)                                   # (N, C·kh·kw, L)
-    out = C.matmul(C.reshape(weight, (o, c * kh * kw)), cols)  # (N, O, L)
-    if bias is not None:
-        out = out + C.reshape(bias, (o, 1))
-    return C.reshape(out, (n, o, oh, ow))
+    """2-D cross-correlation as PyTorch: x (N, C, H, W), weight (O, C, kh, kw) → (N, O, OH, OW).
+
+    One node: the forward unfolds windows (im2col) and runs one matrix product;
+    the VJPs are written with im2col/col2im/matmul, so they also record a graph
+    under ``create_graph=True``.
+    """
+    c, c_w = x.shape[1], weight.shape[1]
+    if len(x.shape) != 4 or c != c_w:
+        raise ValueError(f"conv2d: input {tuple(x.shape)} (N, C, H, W) does not match "
+                         f"weight {tuple(weight.shape)} (O, C, kh, kw)")
+    geo = _geometry_params(weight.shape[2:], stride, padding, dilation)
+    return conv2d_raw(x, weight, _zero_bias(weight) if bias is None else bias, geo)
 
 
-def _pool_columns(x, kernel_size, stride, padding, pad_value):
+# -- pooling ------------------------------------------------------------------------------
+def _pool_geo(params: dict) -> dict:
+    return dict(params, dilation=(1, 1), pad_value=-np.inf)
+
+
+def _max_pool_forward(x, kernel, stride, padding):
+    oh, ow = _geometry(x.shape, kernel, stride, padding, (1, 1))
+    return K.max_pool2d(np.ascontiguousarray(x), *kernel, *stride, *padding, oh, ow)
+
+
+def _argmax_mask(x, params: dict):
+    """Constant one-hot (N·C, kh·kw, L) marking each window's first maximum (as PyTorch)."""
+    xd = x.data if hasattr(x, "prim") else x
+    n, c, h, w = xd.shape
+    cols = _im2col_forward(xd.reshape(n * c, 1, h, w), **_pool_geo(params))
+    mask = np.zeros_like(cols)
+    np.put_along_axis(mask, np.argmax(cols, axis=1)[:, None, :], 1.0, axis=1)
+    return type(x).const(mask) if hasattr(x, "prim") else mask
+
+
+def _max_pool_vjp(g, out, x, **params):
+    if not hasattr(g, "prim"):
+        return K.max_pool2d_grad(np.ascontiguousarray(g), np.ascontiguousarray(x),
+                                 *params["kernel"], *params["stride"], *params["padding"])
     n, c, h, w = x.shape
-    stride = kernel_size if stride is None else stride
-    geo = _geometry_params(kernel_size, stride, padding, 1, pad_value)
-    oh, ow = _geometry(x.shape, geo["kernel"], geo["stride"], geo["padding"], geo["dilation"])
-    cols = im2col(C.reshape(x, (n * c, 1, h, w)), geo)     # (N·C, kh·kw, L)
-    return cols, (n, c, oh, ow)
+    spread = _argmax_mask(x, params) * C.reshape(g, (n * c, 1, g.shape[2] * g.shape[3]))
+    return C.reshape(col2im(spread, (n * c, 1, h, w), _pool_geo(params)), x.shape)
+
+
+def _max_pool_jvp(t, out, x, **params):
+    n, c, h, w = x.shape
+    cols = im2col(C.reshape(t, (n * c, 1, h, w)), _pool_geo(params))
+    return C.reshape(C.sum(_argmax_mask(x, params) * cols, 1), out.shape)
+
+
+MAX_POOL2D = register("max_pool2d", "maxpool", _max_pool_forward, (_max_pool_vjp,), (_max_pool_jvp,),
+                      local_text=("[x is the window's max]",))
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
-    """Largest value of each window (padding counts as -inf, as PyTorch)."""
-    cols, shape = _pool_columns(x, kernel_size, stride, padding, -np.inf)
-    return C.reshape(amax(cols, 1), shape)
+    """Largest value of each window (padding counts as -inf); the gradient goes to the
+    first largest element, as PyTorch.  One Numba pass forward and backward."""
+    return call("max_pool2d", x, kernel=_pair(kernel_size),
+                stride=_pair(kernel_size if stride is None else stride), padding=_pair(padding))
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """Mean of each window (zero padding counted, PyTorch's ``count_include_pad=True``)."""
-    cols, shape = _pool_columns(x, kernel_size, stride, padding, 0.0)
-    return C.reshape(C.mean(cols, 1), shape)
+    n, c, h, w = x.shape
+    geo = _geometry_params(kernel_size, kernel_size if stride is None else stride, padding, 1)
+    oh, ow = _geometry(x.shape, geo["kernel"], geo["stride"], geo["padding"], geo["dilation"])
+    cols = im2col(C.reshape(x, (n * c, 1, h, w)), geo)     # (N·C, kh·kw, L)
+    return C.reshape(C.mean(cols, 1), (n, c, oh, ow))
