@@ -1,5 +1,7 @@
 """The ``chainrule`` command: the app by default, and engine checks without a display.
 
+``chainrule examples`` lists the built-in examples; ``chainrule --screenshot out.png
+--example add-mul --step end`` renders the window headless (see app.main_window).
 ``chainrule grad "(x + y) * z" --at x=-2 y=5 z=-4`` prints the value and every
 input's gradient (``--json`` for scripts, ``--mode forward`` to get the same
 numbers by forward mode, one pass per input).
@@ -66,6 +68,14 @@ def _cmd_grad(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_examples(args: argparse.Namespace) -> int:
+    from app.examples import EXAMPLES
+    width = max(len(i) for i in EXAMPLES)
+    for ex in EXAMPLES.values():
+        print(f"{ex.id:<{width}}  {ex.title}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chainrule", description="Chainrule: see computational graphs, backprop and optimizers at work.")
@@ -78,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true", help="print {\"value\": ..., \"grads\": {...}}")
     g.add_argument("--digits", type=int, default=6, help="significant digits in text output")
     g.set_defaults(func=_cmd_grad)
+    e = sub.add_parser("examples", help="list the built-in examples (id, then title); open one with --example ID")
+    e.set_defaults(func=_cmd_examples)
     return parser
 
 

@@ -1,0 +1,252 @@
+"""The "Graph explorer" page: wires the editor, inputs, canvas, inspector and step controls.
+
+The state lives in :mod:`app.explorer_model` (graph, groups, timeline); this
+controller only holds *which* graph, mode and step are shown, and every
+display is recomputed from the step index, so stepping back is exact.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrollArea, QSplitter,
+                               QVBoxLayout, QWidget)
+
+from app import examples
+from app.explorer_model import MODES, Group, Timeline, make_timeline, view_graph
+from engine import Graph, Node
+from engine.expr import ExpressionError, Program
+from widgets.expression_editor import ExpressionEditor
+from widgets.graph_canvas import GraphCanvas
+from widgets.inputs_panel import InputsPanel
+from widgets.node_inspector import NodeInspector
+from widgets.step_controls import StepControls
+from widgets.theme import LIGHT, Theme
+
+MODE_TITLES = {"reverse": "Reverse mode (backprop)", "forward": "Forward mode (tangents)",
+               "grad-graph": "Gradient as a graph"}
+
+
+class ExplorerPage(QWidget):
+    """Type or pick an expression, then step through its forward and backward passes."""
+
+    def __init__(self, theme: Theme = LIGHT, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.graph: Graph | None = None
+        self.groups: list[Group] = []
+        self.collapsed: set[str] = set()
+        self.mode = "reverse"
+        self.wrt: str | None = None
+        self.timeline: Timeline | None = None
+        self.position = 0
+        self.example_id: str | None = None
+        self._values: dict[str, float] = {}
+        self._selected: int | None = None
+        self._build_ui()
+        self.set_theme(theme)
+
+    # -- layout -------------------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.editor = ExpressionEditor(self)
+        self.editor.edit.setMaximumHeight(84)
+        self.editor.program_changed.connect(self.load_program)
+        self.example_box = QComboBox(self)
+        self.example_box.addItem("Examples…", None)
+        for ex in examples.EXAMPLES.values():
+            self.example_box.addItem(ex.title, ex.id)
+        self.example_box.activated.connect(
+            lambda row: self.example_box.itemData(row) and self.load_example(self.example_box.itemData(row)))
+        self.caption = QLabel(self)
+        self.caption.setWordWrap(True)
+
+        self.canvas = GraphCanvas(parent=self)
+        self.canvas.node_clicked.connect(self.select_node)
+        self.canvas.node_double_clicked.connect(self.toggle_group_of)
+        self.inputs = InputsPanel(self)
+        self.inputs.value_edited.connect(self.set_input)
+        self.inspector = NodeInspector(self)
+        scroll = QScrollArea(self)
+        scroll.setWidget(self.inspector)
+        scroll.setWidgetResizable(True)
+        side = QSplitter(Qt.Vertical, self)
+        side.addWidget(self.inputs)
+        side.addWidget(scroll)
+        side.setSizes([220, 380])
+        split = QSplitter(Qt.Horizontal, self)
+        split.addWidget(self.canvas)
+        split.addWidget(side)
+        split.setStretchFactor(0, 1)
+        split.setSizes([800, 210])
+
+        self.controls = StepControls(self)
+        self.controls.step_requested.connect(self.step)
+        self.controls.jump_requested.connect(self.jump)
+        self.mode_box = QComboBox(self)
+        for m in MODES:
+            self.mode_box.addItem(MODE_TITLES[m], m)
+        self.mode_box.currentIndexChanged.connect(lambda _: self.set_mode(self.mode_box.currentData()))
+        self.wrt_box = QComboBox(self)
+        self.wrt_box.setToolTip("Differentiate with respect to this input")
+        self.wrt_box.activated.connect(lambda _: self.set_mode(self.mode, self.wrt_box.currentText()))
+        self.collapse_box = QCheckBox("Collapse groups", self)
+        self.collapse_box.toggled.connect(self.set_all_collapsed)
+        pickers = QVBoxLayout()
+        pickers.setSpacing(2)
+        pickers.addWidget(self.example_box)
+        mode_row = QHBoxLayout()
+        mode_row.addWidget(self.mode_box, 1)
+        mode_row.addWidget(self.wrt_box)
+        pickers.addLayout(mode_row)
+        pickers.addWidget(self.collapse_box)
+        top = QHBoxLayout()
+        top.addLayout(pickers)
+        top.addWidget(self.editor, 1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(top)
+        layout.addWidget(self.caption)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.controls)
+        for key, slot in ((Qt.Key_Right, lambda: self.step(1)), (Qt.Key_Left, lambda: self.step(-1)),
+                          (Qt.Key_Space, self.controls.toggle_play), (Qt.Key_Home, lambda: self.jump("start")),
+                          (Qt.Key_End, lambda: self.jump("end"))):
+            QShortcut(QKeySequence(key), self, slot)
+
+    def set_theme(self, theme: Theme) -> None:
+        """Recolour the canvas, editor and inspector."""
+        self.theme = theme
+        self.canvas.set_theme(theme)
+        self.editor.set_theme(theme)
+        self.inspector.theme = theme
+        self.caption.setStyleSheet(f"color: {theme.muted};")
+        self._refresh_inspector()
+
+    # -- what is shown ---------------------------------------------------------------------------
+    def load_example(self, example_id: str) -> None:
+        """Show a built-in example (KeyError for an unknown id)."""
+        ex = examples.get(example_id)
+        built = ex.build()
+        self.example_id = ex.id
+        self.caption.setText(f"<b>{ex.title}</b> — {ex.caption}")
+        self.editor.set_text(ex.source or "")
+        self._values = dict(ex.values or {})
+        self.example_box.setCurrentIndex(self.example_box.findData(ex.id))
+        self.collapse_box.blockSignals(True)
+        self.collapse_box.setChecked(ex.collapsed)
+        self.collapse_box.blockSignals(False)
+        self._set_graph(built.output, built.groups)
+
+    def load_program(self, program: Program) -> None:
+        """Build a typed expression; inputs keep their values, new ones start at 1."""
+        values = {name: self._values.get(name, 1.0) for name in program.inputs}
+        try:
+            out = program.build(values)
+        except ExpressionError as exc:
+            self.editor.show_error(exc)
+            return
+        self._values = values
+        self.example_id = None
+        self.example_box.setCurrentIndex(0)
+        self.caption.setText("Your expression — edit the inputs on the right, then step through.")
+        self._set_graph(out, [])
+
+    def _set_graph(self, output: Node, groups: list[Group]) -> None:
+        self.graph = Graph(output)
+        self.groups = groups
+        self.collapsed = {g.name for g in groups} if self.collapse_box.isChecked() else set()
+        self.collapse_box.setEnabled(bool(groups))
+        names = [x.name for x in self.graph.inputs if x.name]
+        self.wrt_box.clear()
+        self.wrt_box.addItems(names)
+        self.wrt = names[0] if names else None
+        self.position = 0
+        self._selected = None
+        self.inputs.set_inputs([n for n in self.graph.nodes if n.prim is None and n.name])
+        self._retime()
+
+    def _retime(self) -> None:
+        """New timeline for the current graph and mode; keep the step where possible."""
+        self.controls.set_playing(False)
+        self.timeline = make_timeline(self.graph, self.mode, self.wrt)
+        self.wrt_box.setVisible(self.mode == "grad-graph")
+        self._redraw()
+
+    def _redraw(self) -> None:
+        groups = self.groups if self.timeline.graph is self.graph else []
+        self.view = view_graph(self.timeline.graph, groups, self.collapsed)
+        self.canvas.set_graph(self.timeline, self.view)
+        self.set_position(self.position)
+
+    def set_mode(self, mode: str, wrt: str | None = None) -> None:
+        """Switch between reverse mode, forward mode and the gradient graph (see ``MODES``)."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        self.mode = mode
+        self.wrt = wrt or self.wrt
+        if self.mode_box.currentData() != mode:
+            self.mode_box.setCurrentIndex(MODES.index(mode))
+        self.position = 0
+        self._selected = None
+        if self.graph is not None:
+            self._retime()
+
+    def set_input(self, name: str, value: float) -> None:
+        """Change one input and re-run the graph (forward, traces) at the same step."""
+        self._values[name] = value
+        self.graph.forward({name: value})
+        self._retime()
+
+    # -- groups ---------------------------------------------------------------------------------
+    def toggle_group_of(self, i: int) -> None:
+        """Collapse the group graph node ``i`` belongs to, or expand it if it is collapsed."""
+        if self.timeline.graph is not self.graph:
+            return
+        node_id = id(self.graph.nodes[i])
+        for g in self.groups:
+            if node_id in g.members:
+                self.collapsed ^= {g.name}
+                self._redraw()
+                return
+
+    def set_all_collapsed(self, collapsed: bool) -> None:
+        """Collapse (or expand) every group into its box."""
+        self.collapsed = {g.name for g in self.groups} if collapsed else set()
+        if self.graph is not None:
+            self._redraw()
+
+    # -- time ---------------------------------------------------------------------------------------
+    def set_position(self, k: int) -> None:
+        """Show the animation after ``k`` steps (clamped); everything is derived from ``k``."""
+        if self.timeline is None:
+            return
+        self.position = max(0, min(int(k), len(self.timeline)))
+        state = self.timeline.state(self.position)
+        self.canvas.show_state(state)
+        self.controls.set_position(f"step {self.position}/{len(self.timeline)}  ({state.phase})")
+        self._refresh_inspector()
+        if self.position == len(self.timeline):
+            self.controls.set_playing(False)
+
+    def step(self, delta: int) -> None:
+        """One step forward (+1) or back (−1)."""
+        self.set_position(self.position + delta)
+
+    def jump(self, where: str) -> None:
+        """To the start of the current pass (again: the previous one) or the end of the current pass."""
+        bounds = self.timeline.pass_bounds()
+        if where == "start":
+            self.set_position(max([b for b in bounds if b < self.position], default=0))
+        else:
+            self.set_position(min([b for b in bounds if b > self.position], default=len(self.timeline)))
+
+    def select_node(self, i: int) -> None:
+        """Show graph node ``i`` in the inspector."""
+        self._selected = i
+        self._refresh_inspector()
+
+    def _refresh_inspector(self) -> None:
+        if self._selected is None or self.timeline is None:
+            self.inspector.clear_node()
+            return
+        shown = bool(self.canvas.state.grad_shown[self._selected])
+        self.inspector.show_node(self.timeline, self._selected, shown)

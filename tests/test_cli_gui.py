@@ -1,0 +1,53 @@
+"""``chainrule examples`` and ``chainrule --screenshot``: headless rendering for docs and slides."""
+import os
+import subprocess
+import sys
+
+import pytest
+from PySide6.QtGui import QImage
+
+from app.cli import main
+from app.examples import EXAMPLES
+
+
+def test_examples_lists_one_id_per_line(capsys):
+    assert main(["examples"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list(EXAMPLES)
+    assert "f = (x + y) z" in lines[0]
+
+
+def test_screenshot_writes_a_png_of_the_requested_size(qtbot, tmp_path):
+    out = tmp_path / "shot.png"
+    assert main(["--screenshot", str(out), "--example", "sigmoid-neuron", "--step", "end",
+                 "--size", "800x600", "--theme", "dark"]) == 0
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (800, 600)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--example", "nope"], "no example 'nope'"),
+    (["--example", "add-mul", "--step", "99"], "--step 99 is past the end"),
+])
+def test_screenshot_fails_cleanly(qtbot, tmp_path, capsys, args, message):
+    out = tmp_path / "shot.png"
+    assert main(["--screenshot", str(out), *args]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_bad_step_text_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--screenshot", "x.png", "--step", "middle"])
+    assert exc.value.code == 2
+    assert "--step takes a step number" in capsys.readouterr().err
+
+
+def test_screenshot_from_the_command_line(tmp_path):
+    out = tmp_path / "cli.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    run = subprocess.run([sys.executable, "-m", "app", "--screenshot", str(out), "--example", "add-mul",
+                          "--step", "8", "--size", "640x480"], capture_output=True, text=True, env=env,
+                         cwd=os.path.dirname(os.path.dirname(__file__)), timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert out.stat().st_size > 1000

@@ -1,0 +1,102 @@
+"""The expression editor: a small script box that underlines what the parser refused.
+
+It parses as the lecturer types (after a short pause) and emits the parsed
+:class:`~engine.expr.Program`; on an :class:`~engine.expr.ExpressionError` it
+underlines the offending columns and shows the message with a caret, and emits
+nothing, so the last good graph stays on screen.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
+
+from engine.expr import ExpressionError, Program, parse
+from widgets.theme import LIGHT, Theme
+
+
+class ExpressionEditor(QWidget):
+    """A few lines of ``q = x + y`` / ``f = q * z``; emits ``program_changed`` when it parses."""
+
+    program_changed = Signal(object)
+    """The parsed :class:`~engine.expr.Program`."""
+
+    def __init__(self, parent: QWidget | None = None, delay_ms: int = 350):
+        super().__init__(parent)
+        self.theme: Theme = LIGHT
+        self.edit = QPlainTextEdit(self)
+        mono = QFontDatabase.systemFont(QFontDatabase.FixedFont)
+        mono.setPointSize(mono.pointSize() + 4)  # read from the back row
+        self.edit.setFont(mono)
+        self.edit.setPlaceholderText("Type an expression, e.g. (x + y) * z   or   q = x + y; f = q * z")
+        self.edit.setTabChangesFocus(True)
+        self.error = QLabel(self)
+        self.error.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
+        self.error.setVisible(False)
+        self.error.setWordWrap(True)
+        self.last_error: ExpressionError | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.error)
+        self._timer = QTimer(self, singleShot=True, interval=delay_ms)
+        self._timer.timeout.connect(self.commit)
+        self.edit.textChanged.connect(self._timer.start)
+        self._silent = False
+
+    def set_theme(self, theme: Theme) -> None:
+        """Error colour from the theme."""
+        self.theme = theme
+        self.error.setStyleSheet(f"color: {theme.error};")
+
+    def text(self) -> str:
+        return self.edit.toPlainText()
+
+    def set_text(self, text: str) -> None:
+        """Replace the text without emitting (the caller has already built the graph)."""
+        self._silent = True
+        self.edit.setPlainText(text)
+        self._timer.stop()
+        self._silent = False
+        self._show_error(None)
+
+    def commit(self) -> Program | None:
+        """Parse now; emit the program, or show the error inline and keep the old graph."""
+        if self._silent:
+            return None
+        try:
+            program = parse(self.text())
+        except ExpressionError as exc:
+            self._show_error(exc)
+            return None
+        self._show_error(None)
+        self.program_changed.emit(program)
+        return program
+
+    def show_error(self, exc: ExpressionError) -> None:
+        """Show an error found later (e.g. while building) at its position."""
+        self._show_error(exc)
+
+    def _show_error(self, exc: ExpressionError | None) -> None:
+        self.last_error = exc
+        if exc is None:
+            self.edit.setExtraSelections([])
+            self.error.setVisible(False)
+            return
+        block = self.edit.document().findBlockByLineNumber(max(0, exc.line - 1))
+        cursor = QTextCursor(block)
+        start = min(exc.col, max(0, block.length() - 1))
+        cursor.movePosition(QTextCursor.Right, QTextCursor.MoveAnchor, start)
+        cursor.movePosition(QTextCursor.Right, QTextCursor.KeepAnchor,
+                            max(1, min(exc.end_col, block.length() - 1) - start))
+        fmt = QTextCharFormat()
+        fmt.setUnderlineStyle(QTextCharFormat.WaveUnderline)
+        fmt.setUnderlineColor(QColor(self.theme.error))
+        fmt.setBackground(QColor(self.theme.error).lighter(190) if self.theme.name == "light"
+                          else QColor(self.theme.error).darker(300))
+        sel = QTextEdit.ExtraSelection()
+        sel.cursor, sel.format = cursor, fmt
+        self.edit.setExtraSelections([sel])
+        self.error.setText(f"{exc.message} (line {exc.line}, column {exc.col + 1})\n{exc.pointer()}")
+        self.error.setVisible(True)
