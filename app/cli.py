@@ -13,6 +13,7 @@ import json
 import sys
 from typing import Sequence
 
+from app.lecture.commands import add_lecture_commands
 from engine import Graph, format_number
 from engine.expr import ExpressionError, parse
 
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true", help="print {\"value\": ..., \"grads\": {...}}")
     g.add_argument("--digits", type=int, default=6, help="significant digits in text output")
     g.set_defaults(func=_cmd_grad)
+    add_lecture_commands(sub)
     e = sub.add_parser("examples", help="list the built-in examples (id, then title); open one with --example ID")
     e.set_defaults(func=_cmd_examples)
     return parser

@@ -1,4 +1,4 @@
-"""Lessons: every built-in lesson is valid, and a broken lesson says which scene and which field."""
+"""Lessons: every built-in lesson loads and renders, and a broken lesson says which scene and which field."""
 import copy
 import json
 
@@ -6,6 +6,8 @@ import pytest
 
 from app.lecture.lessons import (SCHEMA_VERSION, LessonError, builtin_lesson, builtin_lessons, lesson_from_dict,
                                  load_lesson)
+from app.lecture.scenes import SceneHost
+from widgets.theme import PRESENTER
 
 GOOD = {"schema": 1, "id": "tiny", "title": "Tiny", "scenes": [
     {"view": "explorer", "title": "one", "example": "add-mul", "caption": "**hello**"},
@@ -76,3 +78,16 @@ def test_file_errors(tmp_path):
     assert load_lesson(path).scenes[1].values == {"x": 2, "y": [1.0, 2.0]}
     with pytest.raises(LessonError, match="built-in lessons: chain-rule"):
         builtin_lesson("nope")
+
+
+def test_every_builtin_scene_renders_offscreen(qtbot):
+    host = SceneHost(PRESENTER)
+    qtbot.addWidget(host)
+    host.resize(640, 480)
+    host.show()
+    for lesson in builtin_lessons():
+        for number, scene in enumerate(lesson.scenes, start=1):
+            host.show_scene(scene)
+            assert 0 <= host.step() < host.step_count(), f"{lesson.id} scene {number}"
+            image = host.picture().grab().toImage()
+            assert not image.isNull() and image.width() > 0

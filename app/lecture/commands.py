@@ -1,0 +1,98 @@
+"""``chainrule lessons`` and ``chainrule export``: lecture mode on the command line, no display needed.
+
+``chainrule lessons`` prints one built-in lesson per line: id, number of scenes, title.
+``chainrule export chain-rule --scene 4 --out slide.png`` renders one scene (PNG at
+``--scale``, SVG) or its whole animation (GIF, MP4) offscreen.  The source may be
+a built-in lesson id, a lesson .json or a saved .chainrule file.
+This module imports no Qt until an export actually runs, so building the parser stays cheap.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from app.lecture.lessons import LessonError, builtin_lessons
+
+EXPORT_SUFFIXES = (".png", ".svg", ".gif", ".mp4")
+
+
+def _size(text: str) -> tuple[int, int]:
+    w, sep, h = text.lower().partition("x")
+    if not sep or not w.isdigit() or not h.isdigit() or int(w) < 64 or int(h) < 48:
+        raise argparse.ArgumentTypeError(f"--size takes WIDTHxHEIGHT, at least 64x48, got {text!r}")
+    return int(w), int(h)
+
+
+def _out(text: str) -> Path:
+    path = Path(text)
+    if path.suffix.lower() not in EXPORT_SUFFIXES:
+        raise argparse.ArgumentTypeError(f"--out must end in {', '.join(EXPORT_SUFFIXES)}, got {text!r}")
+    return path
+
+
+def cmd_lessons(args: argparse.Namespace) -> int:
+    """Print the built-in lessons: id, number of scenes, title (aligned columns)."""
+    lessons = builtin_lessons()
+    width = max(len(l.id) for l in lessons)
+    for lesson in lessons:
+        print(f"{lesson.id:<{width}}  {len(lesson.scenes):>2}  {lesson.title}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Render one scene of a lesson or saved file to PNG/SVG/GIF/MP4, headless."""
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from app.lecture.export import ExportError, export_animation, export_still
+    from app.lecture.scenes import SceneHost
+    from app.lecture.storage import open_lesson_or_file
+    from widgets.theme import THEMES
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    try:
+        document = open_lesson_or_file(args.source)
+        scenes = document.lesson.scenes
+        index = document.scene if args.scene is None else args.scene - 1
+        if not 0 <= index < len(scenes):
+            raise LessonError(f"--scene {index + 1}: {document.lesson.id} has scenes 1..{len(scenes)}")
+        host = SceneHost(THEMES[args.theme])
+        host.resize(*args.size)
+        host.show()
+        app.processEvents()
+        host.show_scene(scenes[index])
+        host.resize(*args.size)  # a page made on demand may have pushed the window larger
+        app.processEvents()
+        if args.out.suffix.lower() in (".gif", ".mp4"):
+            for done, total in export_animation(host, args.out, fps=args.fps, scale=args.scale or 1.0):
+                if sys.stderr.isatty():
+                    print(f"\rframe {done}/{total}", end="", file=sys.stderr)
+        else:
+            export_still(host.picture(), args.out, scale=args.scale or 2.0)
+        host.close()
+    except (LessonError, ExportError, OSError) as exc:
+        print(f"chainrule: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}")
+    return 0
+
+
+def add_lecture_commands(sub: argparse._SubParsersAction) -> None:
+    """Register ``lessons`` and ``export`` on the ``chainrule`` command's subparsers."""
+    lessons = sub.add_parser("lessons", help="list the built-in lessons (id, number of scenes, title)")
+    lessons.set_defaults(func=cmd_lessons)
+    export = sub.add_parser("export", help="render a lesson scene to PNG/SVG or animate it to GIF/MP4 (headless)")
+    export.add_argument("source", metavar="LESSON_OR_FILE",
+                        help="a built-in lesson id (see `chainrule lessons`), a lesson .json or a .chainrule file")
+    export.add_argument("--scene", type=int, default=None,
+                        help="1-based scene number (default: 1, or the scene a .chainrule file was saved at)")
+    export.add_argument("--out", type=_out, required=True, help="file.png, file.svg, file.gif or file.mp4")
+    export.add_argument("--size", type=_size, default=(1280, 720), help="picture size in pixels, e.g. 1920x1080")
+    export.add_argument("--scale", type=float, default=None,
+                        help="pixel scale (PNG default 2 for crisp slides; animations default 1)")
+    export.add_argument("--theme", choices=("light", "dark", "presenter"), default="light", help="colour theme")
+    export.add_argument("--fps", type=float, default=2.0, help="animation steps per second")
+    export.set_defaults(func=cmd_export)

@@ -1,0 +1,257 @@
+"""Apply a scene to the views: one adapter per view kind over that view's public methods.
+
+An adapter wraps a live page (the main window's, or one a :class:`SceneHost`
+made for presenting and exporting) and gives the lecture layer one vocabulary:
+``load(scene)``, ``step_count()``, ``step()``, ``set_step(k)``, ``capture()``
+(the page's current content as a scene, for saving and for "add scene"),
+``set_presenting(on)`` (hide the editing chrome) and ``picture()`` (the widget
+to export).  Views never learn about lessons.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any, ClassVar
+
+import numpy as np
+from PySide6.QtCore import QEvent, QMargins, QObject, QPointF, QRectF, Qt
+from PySide6.QtWidgets import QFrame, QStackedWidget, QTabWidget, QWidget
+
+from app.lecture.lessons import LessonError, Scene
+from widgets.theme import LIGHT, Theme
+
+FOLLOW_SPAN = 2.5
+"""Following the current node, the zoom shows this many layer spacings either side of it."""
+
+
+class ViewAdapter:
+    """The lecture layer's handle on one page of the app."""
+
+    kind: ClassVar[str]
+    module: ClassVar[str]
+    class_name: ClassVar[str]
+
+    def __init__(self, page: QWidget):
+        self.page = page
+
+    @classmethod
+    def page_class(cls) -> type:
+        """The page's class (imported on first use, so a missing lab fails only when asked for)."""
+        return getattr(importlib.import_module(cls.module), cls.class_name)
+
+    def load(self, scene: Scene) -> None:
+        """Show the scene's content (not its step)."""
+        raise NotImplementedError
+
+    def step_count(self) -> int:
+        """How many positions the animation has (a still view has 1)."""
+        raise NotImplementedError
+
+    def step(self) -> int:
+        """The position shown now, 0-based."""
+        raise NotImplementedError
+
+    def set_step(self, step: int) -> None:
+        """Show position ``step`` (clamped)."""
+        raise NotImplementedError
+
+    def capture(self) -> Scene:
+        """The page's current content and step as a scene."""
+        raise NotImplementedError
+
+    def set_presenting(self, on: bool) -> None:
+        """Hide (or show again) the page's editing controls, leaving the picture."""
+        raise NotImplementedError
+
+    def picture(self) -> QWidget:
+        """The widget an export renders: the drawing, without the controls."""
+        raise NotImplementedError
+
+    def follow(self) -> None:
+        """Zoom onto what the current step is about, where the view can (default: nothing)."""
+
+    def reframe(self) -> None:
+        """Fit the drawing to the widget's new size (default: the view does it itself)."""
+
+
+class ExplorerAdapter(ViewAdapter):
+    """The graph explorer (:class:`app.explorer.ExplorerPage`): positions 0..len(timeline)."""
+
+    kind = "explorer"
+    module = "app.explorer"
+    class_name = "ExplorerPage"
+
+    def load(self, scene: Scene) -> None:
+        page = self.page
+        if scene.example is not None:
+            try:
+                page.load_example(scene.example)
+            except KeyError as exc:
+                raise LessonError(exc.args[0], field_name="example") from None
+        else:
+            from engine.expr import parse
+            program = parse(scene.expression)
+            # ExplorerPage.load_program takes input values from its own table (new inputs
+            # start at 1); tensors in a lesson need them set first. Wished-for hook:
+            # ExplorerPage.load_program(program, values).
+            page._values = dict(scene.values)
+            page.editor.set_text(scene.expression)
+            page.load_program(program)
+        page.set_mode(scene.mode)
+
+    def step_count(self) -> int:
+        return len(self.page.timeline) + 1 if self.page.timeline is not None else 1
+
+    def step(self) -> int:
+        return self.page.position
+
+    def set_step(self, step: int) -> None:
+        self.page.set_position(step)
+
+    def capture(self) -> Scene:
+        page = self.page
+        scene = Scene(view="explorer", step=page.position, mode=page.mode,
+                      title=page.example_id or "My expression")
+        if page.example_id is not None:
+            scene.example = page.example_id
+        else:
+            scene.expression = page.editor.text()
+            scene.values = {x.name: np.asarray(x.data).tolist() for x in page.graph.inputs if x.name}
+        return scene
+
+    def set_presenting(self, on: bool) -> None:
+        page = self.page
+        if on:
+            self._margins = page.layout().contentsMargins()
+        page.layout().setContentsMargins(QMargins() if on else getattr(self, "_margins", QMargins()))
+        page.canvas.setFrameShape(QFrame.NoFrame if on else QFrame.StyledPanel)
+        for w in (page.editor, page.example_box, page.caption, page.controls, page.mode_box,
+                  page.collapse_box, page.inputs.parentWidget()):
+            w.setVisible(not on)
+        page.wrt_box.setVisible(not on and page.mode == "grad-graph")
+
+    def picture(self) -> QWidget:
+        return self.page.canvas
+
+    def reframe(self) -> None:
+        self.page.canvas.fit()
+
+    def follow(self) -> None:
+        """Centre the canvas on the current node, zoomed to its neighbourhood."""
+        canvas = self.page.canvas
+        state = canvas.state
+        if state is None or state.current is None or not len(canvas.pos):
+            canvas.fit()
+            return
+        x, y = canvas.pos[int(canvas.view.owner[state.current])]
+        spacing = float(np.diff(np.unique(canvas.pos[:, 0])).min()) if len(np.unique(canvas.pos[:, 0])) > 1 else 150.0
+        half = FOLLOW_SPAN * spacing
+        canvas.fitInView(QRectF(x - half, y - half * 0.6, 2 * half, 1.2 * half), Qt.KeepAspectRatio)
+        canvas.centerOn(QPointF(x, y))
+
+
+ADAPTERS: dict[str, type[ViewAdapter]] = {a.kind: a for a in (ExplorerAdapter,)}
+"""Adapter class for every view kind a lesson may name."""
+
+
+def adapter_for(kind: str, page: QWidget) -> ViewAdapter:
+    """Wrap a live page of the given kind."""
+    return ADAPTERS[kind](page)
+
+
+def find_page(root: QWidget, kind: str) -> QWidget | None:
+    """The page of this kind inside ``root`` (e.g. the main window), made current in its tabs.
+
+    A lab the main window creates lazily (``app.main_window.TABS``) is created by
+    switching to its tab.
+    """
+    cls = ADAPTERS[kind]
+    tabs = root.findChild(QTabWidget)
+    if tabs is None:
+        pages = root.findChildren(cls.page_class())
+        return pages[0] if pages else None
+    from app.main_window import TABS
+    titles = {title for title, module, name in TABS if (module, name) == (cls.module, cls.class_name)}
+    for i in range(tabs.count()):
+        if type(tabs.widget(i)).__name__ == cls.class_name or tabs.tabText(i) in titles:
+            tabs.setCurrentIndex(i)
+            return tabs.widget(i)
+    return None
+
+
+class SceneHost(QStackedWidget):
+    """Pages made on demand, one per view kind, showing one scene at a time (presenter, export)."""
+
+    def __init__(self, theme: Theme = LIGHT, presenting: bool = True, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.theme = theme
+        self.presenting = presenting
+        self.adapters: dict[str, ViewAdapter] = {}
+        self.adapter: ViewAdapter | None = None
+        self.following = False
+
+    def _adapter(self, kind: str) -> ViewAdapter:
+        if kind not in self.adapters:
+            cls = ADAPTERS.get(kind)
+            if cls is None:
+                raise LessonError(f"this version of Chainrule has no {kind!r} view", field_name="view")
+            page = cls.page_class()()
+            page.set_theme(self.theme)
+            adapter = cls(page)
+            adapter.set_presenting(self.presenting)
+            self.addWidget(page)
+            adapter.picture().installEventFilter(self)
+            self.adapters[kind] = adapter
+        return self.adapters[kind]
+
+    def show_scene(self, scene: Scene) -> None:
+        """Load the scene into its page, bring the page to front and go to the scene's step."""
+        adapter = self._adapter(scene.view)
+        adapter.load(scene)
+        self.setCurrentWidget(adapter.page)
+        self.adapter = adapter
+        adapter.reframe()
+        last = adapter.step_count() - 1
+        if scene.step > last:
+            raise LessonError(f"step {scene.step} is past the end of this scene (0..{last}, or -1 for the end)",
+                              field_name="step")
+        self.set_step(last if scene.step < 0 else scene.step)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        """Refit the current picture whenever it changes size (window resized, full screen)."""
+        if event.type() == QEvent.Resize and self.adapter is not None and watched is self.adapter.picture():
+            self._frame()
+        return False
+
+    def _frame(self) -> None:
+        if self.following:
+            self.adapter.follow()
+        else:
+            self.adapter.reframe()
+
+    def step_count(self) -> int:
+        """Positions in the current scene's animation."""
+        return self.adapter.step_count() if self.adapter else 1
+
+    def step(self) -> int:
+        """The current position."""
+        return self.adapter.step() if self.adapter else 0
+
+    def set_step(self, step: int) -> None:
+        """Go to a position of the current scene (and follow it with the zoom when asked to)."""
+        self.adapter.set_step(step)
+        if self.following:
+            self.adapter.follow()
+
+    def set_following(self, on: bool) -> None:
+        """Zoom onto the current node at every step (explorer), or show the whole picture."""
+        self.following = on
+        if self.adapter is not None:
+            self._frame()
+
+    def picture(self) -> QWidget:
+        """The picture to export: the current page's drawing."""
+        return self.adapter.picture()
+
+    def state(self) -> dict[str, dict[str, Any]]:
+        """Every page's current content, by kind (for saving)."""
+        return {kind: a.capture().to_dict() for kind, a in self.adapters.items()}

@@ -1,0 +1,120 @@
+"""Export: the CLI writes PNG/SVG/GIF/MP4 that decode to the right size and frame count; cancel cleans up."""
+import xml.etree.ElementTree as ET
+
+import imageio.v3 as iio
+import pytest
+from PySide6.QtWidgets import QPushButton
+
+from app.cli import main
+from app.lecture.export import AnimationJob, ExportError, export_animation
+from app.lecture.lessons import builtin_lesson
+from app.lecture.scenes import SceneHost
+
+ADD_MUL_POSITIONS = 11  # 5 forward + 5 backward steps, plus the empty start
+
+
+def _export(qapp, tmp_path, name, *extra):
+    out = tmp_path / name
+    assert main(["export", "chain-rule", "--out", str(out), "--size", "160x120", *extra]) == 0
+    return out
+
+
+def test_png_at_slide_scale(qapp, tmp_path):
+    png = _export(qapp, tmp_path, "s.png", "--scene", "4")
+    assert iio.imread(png).shape == (240, 320, 3), "PNG defaults to 2x for slides"
+    png1 = _export(qapp, tmp_path, "s1.png", "--scene", "4", "--scale", "1")
+    assert iio.imread(png1).shape == (120, 160, 3)
+
+
+def test_svg_is_a_vector_picture_of_the_right_size(qapp, tmp_path):
+    svg = _export(qapp, tmp_path, "s.svg", "--scene", "4")
+    root = ET.parse(svg).getroot()
+    assert root.tag.endswith("svg") and root.get("viewBox") == "0 0 160 120"
+    assert any(el.tag.endswith("path") or el.tag.endswith("text") for el in root.iter())
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4"])
+def test_animation_has_one_frame_per_step(qapp, tmp_path, suffix):
+    out = _export(qapp, tmp_path, "a" + suffix, "--scene", "1", "--fps", "8")
+    frames = iio.imread(out, index=None)
+    assert frames.shape == (ADD_MUL_POSITIONS, 120, 160, 3)
+
+
+def test_saved_file_and_lesson_json_are_sources_too(qapp, tmp_path):
+    from app.lecture.storage import Document, save_document
+    saved = tmp_path / "talk.chainrule"
+    save_document(saved, Document(lesson=builtin_lesson("activations"), scene=1))
+    out = tmp_path / "saved.png"
+    assert main(["export", str(saved), "--out", str(out), "--size", "160x120", "--scale", "1"]) == 0
+    assert iio.imread(out).shape == (120, 160, 3)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["export", "chain-rule", "--scene", "99", "--out", "x.png"], "--scene 99: chain-rule has scenes 1..8"),
+    (["export", "no-such", "--out", "x.png"], "no built-in lesson 'no-such'"),
+])
+def test_bad_export_requests_fail_cleanly(qapp, tmp_path, capsys, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_unknown_suffix_is_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit):
+        main(["export", "chain-rule", "--out", "x.bmp"])
+    assert "--out must end in .png, .svg, .gif, .mp4" in capsys.readouterr().err
+
+
+def test_lessons_command_lists_id_scene_count_title(capsys):
+    assert main(["lessons"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    first = lines[0].split(None, 2)
+    assert first == ["chain-rule", str(len(builtin_lesson("chain-rule").scenes)),
+                     "Computational graphs and the chain rule"]
+
+
+def _host(qtbot):
+    host = SceneHost()
+    qtbot.addWidget(host)
+    host.resize(160, 120)
+    host.show()
+    host.show_scene(builtin_lesson("chain-rule").scenes[0])
+    return host
+
+
+def test_closing_the_export_early_removes_the_partial_file(qtbot, tmp_path):
+    host = _host(qtbot)
+    out = tmp_path / "cut.gif"
+    frames = export_animation(host, out)
+    assert next(frames) == (1, ADD_MUL_POSITIONS)
+    frames.close()
+    assert not out.exists()
+
+
+def test_animations_need_an_animation_suffix_and_steps(qtbot, tmp_path):
+    host = _host(qtbot)
+    with pytest.raises(ExportError, match="animations are .gif or .mp4"):
+        next(export_animation(host, tmp_path / "x.png"))
+    host.step_count = lambda: 1
+    with pytest.raises(ExportError, match="no steps to animate; export it as PNG or SVG"):
+        next(export_animation(host, tmp_path / "x.gif"))
+    assert not (tmp_path / "x.gif").exists()
+
+
+def test_animation_job_reports_progress_and_can_be_cancelled(qtbot, tmp_path):
+    host = _host(qtbot)
+    job = AnimationJob(host, tmp_path / "done.mp4", frames_per_tick=4)
+    with qtbot.waitSignal(job.finished, timeout=20_000) as done:
+        job.start()
+    assert done.args[0] is True and (tmp_path / "done.mp4").exists()
+    assert job.dialog.value() in (-1, ADD_MUL_POSITIONS)  # reset after the last frame
+
+    job = AnimationJob(host, tmp_path / "cancelled.gif", frames_per_tick=1)
+    seen = []
+    job.progress.connect(lambda n, total: seen.append(n) or (n == 2 and job.dialog.findChild(QPushButton).click()))
+    with qtbot.waitSignal(job.finished, timeout=20_000) as done:
+        job.start()
+    assert seen == [1, 2]
+    assert done.args == [False, "Export of cancelled.gif cancelled"]
+    assert not (tmp_path / "cancelled.gif").exists()
