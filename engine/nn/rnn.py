@@ -157,8 +157,14 @@ class LSTM(_Recurrent):
         return concat([o * F.tanh(c), c, i, f, g, o], axis=1)
 
     def cell_grads(self) -> np.ndarray:
-        """dL/dc_t for t = 1..T as (T, B, H), after ``backward()``."""
-        return self._state_grads(1)
+        """Total dL/dc_t for t = 1..T as (T, B, H), after ``backward()``.
+
+        The packed state's c column only holds the gradient arriving from the next
+        step; c_t also reaches the loss through h_t = o_t ⊙ tanh(c_t), so that
+        path (dL/dh_t · o_t · (1 - tanh² c_t)) is added here.
+        """
+        g = self.last_gates
+        return self._state_grads(1) + self.hidden_grads() * g["o"] * (1.0 - np.tanh(g["c"]) ** 2)
 
 
 class GRU(_Recurrent):
