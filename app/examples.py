@@ -87,7 +87,11 @@ def _rnn_unrolled() -> Built:
     for t in range(1, 4):
         x = Tensor(rng.normal(0, 1, (2, 1)), name=f"x{t}")
         h_prev = h
-        h = (W_hh @ h_prev + W_xh @ x).tanh()
+        u, v = W_hh @ h_prev, W_xh @ x
+        u.name, v.name = f"W_hh h{t - 1}", f"W_xh x{t}"
+        a = u + v
+        a.name = f"a{t}"
+        h = a.tanh()
         h.name = f"h{t}"
         groups.append(group_between(f"cell t={t}", h, [h_prev, x, W_hh, W_xh]))
     loss = h.sum()

@@ -240,13 +240,15 @@ class ExplorerPage(QWidget):
             self.set_position(min([b for b in bounds if b > self.position], default=len(self.timeline)))
 
     def select_node(self, i: int) -> None:
-        """Show graph node ``i`` in the inspector."""
-        self._selected = i
+        """Pin graph node ``i`` in the inspector (−1: follow the current step again)."""
+        self._selected = i if i >= 0 else None
         self._refresh_inspector()
 
     def _refresh_inspector(self) -> None:
-        if self._selected is None or self.timeline is None:
+        """The clicked node, or else the node of the current step."""
+        state = self.canvas.state
+        node = self._selected if self._selected is not None else (state.current if state else None)
+        if node is None or self.timeline is None:
             self.inspector.clear_node()
             return
-        shown = bool(self.canvas.state.grad_shown[self._selected])
-        self.inspector.show_node(self.timeline, self._selected, shown)
+        self.inspector.show_node(self.timeline, node, bool(state.grad_shown[node]))

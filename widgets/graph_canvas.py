@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen,
-                           QPolygonF)
+from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF,
+                           QStaticText, QTransform)
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsScene, QGraphicsView, QStyleOptionGraphicsItem,
                                QToolTip, QWidget)
 
@@ -56,7 +56,7 @@ class GraphCanvas(QGraphicsView):
     """Zoom (wheel), pan (drag), fit (``fit()``/F), hover for full numbers, click to inspect."""
 
     node_clicked = Signal(int)
-    """A graph node index, when a node is clicked."""
+    """A graph node index when a node is clicked, −1 for the background."""
     node_double_clicked = Signal(int)
     """A graph node index, when a node (or a collapsed box) is double-clicked."""
 
@@ -78,6 +78,7 @@ class GraphCanvas(QGraphicsView):
         self.state: DisplayState | None = None
         self.pos = np.zeros((0, 2))
         self.explain_lines: list[tuple[str, str]] = []
+        self._fonts: dict[tuple[float, bool], QFont] = {}
         self.set_theme(theme)
 
     # -- data in --------------------------------------------------------------------------
@@ -89,9 +90,23 @@ class GraphCanvas(QGraphicsView):
         dx, dy = (130.0, 150.0) if self._tensor.any() else (112.0, 100.0)
         layout = layered_layout(len(view), view.edges)
         self.pos = np.column_stack([layout.layer * dx, layout.slot * dy]).astype(float)
+        self._dx = dx
         self._half = np.array([self._half_size(v) for v in range(len(view))]).reshape(-1, 2)
         self._magnitude = self._edge_magnitudes()
         self._heat_cache: dict[tuple[str, int], Any] = {}
+        self._value_text = [number_text(n.data) for n in nodes]
+        self._grad_text = [number_text(g) for g in timeline.grads]
+        e = view.edges
+        self._ends = np.column_stack([self.pos[e[:, 0], 0] + self._half[e[:, 0], 0], self.pos[e[:, 0], 1],
+                                      self.pos[e[:, 1], 0] - self._half[e[:, 1], 0], self.pos[e[:, 1], 1]])
+        self._lines = [QLineF(*row) for row in self._ends.tolist()]
+        span = layout.layer[e[:, 1]] - layout.layer[e[:, 0]] if len(e) else np.zeros(0)
+        self._bow = np.where(span > 1, 0.5 * dy, 0.0)
+        """Edges skipping a layer arc upwards, so they do not run through the nodes in between."""
+        round_gate = np.array([self.timeline.graph.nodes[i].prim is not None and view.group[v] is None
+                               and not self._tensor[v] for v, i in enumerate(view.rep.tolist())], dtype=bool)
+        self._dots = {kind: QPolygonF([QPointF(x, y) for x, y in self.pos[sel].tolist()])
+                      for kind, sel in (("round", round_gate), ("square", ~round_gate))}
         self._item.prepare()
         self.show_state(timeline.state(0))
         self.fit()
@@ -110,7 +125,11 @@ class GraphCanvas(QGraphicsView):
     def set_theme(self, theme: Theme) -> None:
         """Recolour with a :mod:`widgets.theme` palette."""
         self.theme = theme
-        self.setBackgroundBrush(QColor(theme.background))
+        self.colours = {k: QColor(getattr(theme, k)) for k in (
+            "background", "panel", "text", "muted", "node_fill", "node_border", "edge", "value", "grad",
+            "tangent", "highlight")}
+        """The theme's colours as QColor, made once per theme rather than per node."""
+        self.setBackgroundBrush(self.colours["background"])
         self._heat_cache = {}
         self._item.update()
         self.viewport().update()
@@ -121,13 +140,12 @@ class GraphCanvas(QGraphicsView):
         v = int(self.view.owner[i])
         if self.view.rep[v] != i or self.state is None:
             return NodeText()
-        st, tl = self.state, self.timeline
-        node = tl.graph.nodes[i]
+        st = self.state
         out = NodeText()
         if st.value_shown[i]:
-            out.value = number_text(node.data)
+            out.value = self._value_text[i]
         if st.grad_shown[i]:
-            out.grad = number_text(tl.grads[i])
+            out.grad = self._grad_text[i]
         if st.tangent is not None and st.tangent[i] is not None:
             out.tangent = number_text(st.tangent[i])
         if st.current == i:
@@ -189,10 +207,13 @@ class GraphCanvas(QGraphicsView):
         return mags
 
     def _font(self, scale: float = 1.0, bold: bool = False) -> QFont:
-        f = QFont(self.font())
-        f.setPixelSize(max(1, int(FONT_PX * scale)))
-        f.setBold(bold)
-        return f
+        key = (scale, bold)
+        if key not in self._fonts:
+            f = QFont(self.font())
+            f.setPixelSize(max(1, int(FONT_PX * scale)))
+            f.setBold(bold)
+            self._fonts[key] = f
+        return self._fonts[key]
 
     def heat(self, kind: str, i: int):
         """The heatmap image of graph node ``i``'s value or grad (cached per graph)."""
@@ -236,8 +257,8 @@ class GraphCanvas(QGraphicsView):
 
     def mousePressEvent(self, event) -> None:
         v = self.node_at(self.mapToScene(event.position().toPoint()))
-        if v is not None and event.button() == Qt.LeftButton:
-            self.node_clicked.emit(int(self.view.rep[v]))
+        if event.button() == Qt.LeftButton and self.view is not None:
+            self.node_clicked.emit(-1 if v is None else int(self.view.rep[v]))
         super().mousePressEvent(event)
 
     def mouseDoubleClickEvent(self, event) -> None:
@@ -292,6 +313,7 @@ class _GraphItem(QGraphicsItem):
         self.canvas = canvas
         self.setFlag(QGraphicsItem.ItemUsesExtendedStyleOption, True)
         self._rect = QRectF()
+        self._static: dict[tuple[str, tuple[float, bool]], tuple[QStaticText, float, float]] = {}
 
     def prepare(self) -> None:
         """Take the new layout's bounds."""
@@ -311,23 +333,29 @@ class _GraphItem(QGraphicsItem):
         visible = np.flatnonzero((x >= exposed.left()) & (x <= exposed.right())
                                  & (y >= exposed.top()) & (y <= exposed.bottom()))
         self._paint_edges(painter, exposed, lod)
-        text = FONT_PX * lod >= MIN_TEXT_PX
+        if FONT_PX * lod < MIN_TEXT_PX:  # zoomed out: every node as one fat point, one call per shape
+            self._paint_dots(painter)
+            if c.state.current is not None:
+                self._paint_node(painter, int(c.view.owner[c.state.current]), text=False)
+            return
         for v in visible.tolist():
-            self._paint_node(painter, v, text)
-        if text:
-            self._paint_current_edges(painter)
+            self._paint_node(painter, v, text=True)
+        self._paint_current_edges(painter)
+
+    def _paint_dots(self, painter: QPainter) -> None:
+        t = self.canvas.theme
+        for kind, cap in (("round", Qt.RoundCap), ("square", Qt.SquareCap)):
+            painter.setPen(QPen(QColor(t.node_border), 2 * R, Qt.SolidLine, cap))
+            painter.drawPoints(self.canvas._dots[kind])
 
     # edges ---------------------------------------------------------------------------------
     def _paint_edges(self, painter: QPainter, exposed: QRectF, lod: float) -> None:
         c, t = self.canvas, self.canvas.theme
-        e = c.view.edges
-        if not len(e):
+        if not len(c.view.edges):
             return
-        a, b = c.pos[e[:, 0]], c.pos[e[:, 1]]
-        x0 = a[:, 0] + c._half[e[:, 0], 0]
-        x1 = b[:, 0] - c._half[e[:, 1], 0]
-        keep = ((np.maximum(x0, x1) >= exposed.left()) & (np.minimum(x0, x1) <= exposed.right())
-                & (np.maximum(a[:, 1], b[:, 1]) >= exposed.top()) & (np.minimum(a[:, 1], b[:, 1]) <= exposed.bottom()))
+        x0, y0, x1, y1 = c._ends.T
+        keep = ((x1 >= exposed.left()) & (x0 <= exposed.right())
+                & (np.maximum(y0, y1) >= exposed.top()) & (np.minimum(y0, y1) <= exposed.bottom()))
         idx = np.flatnonzero(keep)
         curved = len(idx) <= CURVE_LIMIT
         done = c._vis_done
@@ -341,9 +369,10 @@ class _GraphItem(QGraphicsItem):
             painter.setBrush(Qt.NoBrush)
             if curved:
                 for k in sel.tolist():
-                    painter.drawPath(_curve(x0[k], a[k, 1], x1[k], b[k, 1]))
+                    painter.drawPath(_curve(*c._ends[k], bow=c._bow[k]))
             else:
-                painter.drawLines([QLineF(x0[k], a[k, 1], x1[k], b[k, 1]) for k in sel.tolist()])
+                lines = c._lines
+                painter.drawLines([lines[k] for k in sel.tolist()])
 
     def _paint_current_edges(self, painter: QPainter) -> None:
         """Backward: the edges the current gate sends gradient along, with the contribution."""
@@ -352,33 +381,31 @@ class _GraphItem(QGraphicsItem):
             k = c.view.edge_of[c.timeline.edge_key[(es.parent, es.child, es.arg)]]
             if k < 0:
                 continue
-            pv, cv = c.view.edges[k]
-            x0, y0 = c.pos[pv, 0] + c._half[pv, 0], c.pos[pv, 1]
-            x1, y1 = c.pos[cv, 0] - c._half[cv, 0], c.pos[cv, 1]
+            x0, y0, x1, y1 = c._ends[k]
             painter.setPen(QPen(QColor(t.highlight), 5))
             painter.setBrush(Qt.NoBrush)
-            painter.drawPath(_curve(x0, y0, x1, y1))
+            path = _curve(x0, y0, x1, y1, bow=c._bow[k])
+            painter.drawPath(path)
             _arrow(painter, QPointF(x0, y0), QColor(t.highlight))
             if np.size(es.contribution) == 1:  # arrays: the heatmaps tell, the card has the numbers
                 label = number_text(es.contribution).replace("-", "−")
-                mid = QPointF((x0 + x1) / 2, (y0 + y1) / 2)
+                mid = path.pointAtPercent(0.4)
                 _label(painter, mid, label, c._font(0.8, bold=True), QColor(t.grad), QColor(t.background))
 
     # nodes ---------------------------------------------------------------------------------
     def _paint_node(self, painter: QPainter, v: int, text: bool) -> None:
-        c, t = self.canvas, self.canvas.theme
+        c, col = self.canvas, self.canvas.colours
         i = int(c.view.rep[v])
         node = c.timeline.graph.nodes[i]
         group = c.view.group[v]
         px, py = c.pos[v]
         hw, hh = c._half[v]
         current = c.state.current is not None and int(c.view.owner[c.state.current]) == v
-        border = QColor(t.highlight if current else t.node_border)
-        pen = QPen(border, 4.5 if current else 2.0)
+        pen = QPen(col["highlight" if current else "node_border"], 4.5 if current else 2.0)
         if group is not None or (node.prim is None and not node.requires_grad):
             pen.setStyle(Qt.DashLine)
         painter.setPen(pen)
-        painter.setBrush(QColor(t.panel if group is not None else t.node_fill))
+        painter.setBrush(col["panel" if group is not None else "node_fill"])
         box = QRectF(px - hw, py - hh, 2 * hw, 2 * hh)
         if node.prim is None or group is not None or c._tensor[v]:
             painter.drawRoundedRect(box, 10, 10)
@@ -386,60 +413,72 @@ class _GraphItem(QGraphicsItem):
             painter.drawEllipse(box)
         if not text:
             return
-        painter.setPen(QColor(t.text))
+        painter.setPen(col["text"])
         if group is not None:
-            painter.setFont(c._font(0.8, bold=True))
-            painter.drawText(box, Qt.AlignCenter, group.name)
+            self._text(painter, group.name, (0.8, True), px, py, 0)
         elif c._tensor[v]:
-            painter.setFont(c._font(0.8, bold=True))
-            painter.drawText(box.adjusted(0, 2, 0, -hh), Qt.AlignHCenter | Qt.AlignBottom, node.label)
-            painter.setFont(c._font(0.65))
-            painter.setPen(QColor(t.muted))
-            painter.drawText(box.adjusted(0, hh, 0, -2), Qt.AlignHCenter | Qt.AlignTop,
-                             "×".join(map(str, node.shape)))
+            self._text(painter, node.label, (0.8, True), px, py, -1)
+            painter.setPen(col["muted"])
+            self._text(painter, "×".join(map(str, node.shape)), (0.65, False), px, py + 2, 1)
         elif node.prim is not None:
-            painter.setFont(c._font(1.0, bold=True))
-            painter.drawText(box, Qt.AlignCenter, node.prim.symbol)
+            self._text(painter, node.prim.symbol, (1.0, True), px, py, 0)
         else:
-            painter.setFont(c._font(0.8 if node.prim is None else 1.0, bold=node.prim is not None))
-            painter.drawText(box, Qt.AlignCenter, node.label)
-        self._paint_numbers(painter, v, i, box)
+            self._text(painter, node.label, (0.8, False), px, py, 0)
+        self._paint_numbers(painter, v, i, px, py - hh - 2, py + hh + 2)
 
-    def _paint_numbers(self, painter: QPainter, v: int, i: int, box: QRectF) -> None:
+    def _paint_numbers(self, painter: QPainter, v: int, i: int, px: float, top: float, bottom: float) -> None:
         """Value above (blue), gradient or tangent below, the fan-in sum under that."""
-        c, t = self.canvas, self.canvas.theme
+        c, col = self.canvas, self.canvas.colours
         shown = c.displayed(i)
-        font = c._font(0.9, bold=True)
-        painter.setFont(font)
-        lh = QFontMetricsF(font).height()
         array = bool(c._tensor[v])
-        above = QRectF(box.center().x() - 90, box.top() - lh - 2, 180, lh)
-        below = QRectF(box.center().x() - 90, box.bottom() + 2, 180, lh)
         node = c.timeline.graph.nodes[i]
         named_gate = node.prim is not None and node.name and c.view.group[v] is None
         if shown.value is not None:
             if array:
-                self._paint_heat(painter, c.heat("value", i), box.center().x(), box.top() - 4, QColor(t.value), up=True)
+                self._paint_heat(painter, c.heat("value", i), px, top - 2, col["value"], up=True)
             else:
-                painter.setPen(QColor(t.value))
-                text = f"{node.name} = {shown.value}" if named_gate else shown.value
-                painter.drawText(above, Qt.AlignHCenter | Qt.AlignBottom, text.replace("-", "−"))
+                painter.setPen(col["value"])
+                text = shown.value.replace("-", "−")
+                if named_gate and self._width(f"{node.name} = {text}", (0.9, True)) < c._dx - 8:
+                    text = f"{node.name} = {text}"  # "q = 3", as on the slides, where it fits
+                self._text(painter, text, (0.9, True), px, top, -1)
         elif named_gate and not array:
-            painter.setPen(QColor(t.muted))
-            painter.drawText(above, Qt.AlignHCenter | Qt.AlignBottom, node.name)
+            painter.setPen(col["muted"])
+            self._text(painter, node.name, (0.9, True), px, top, -1)
         low = shown.tangent if shown.tangent is not None else shown.grad
-        colour = QColor(t.tangent if shown.tangent is not None else t.grad)
+        colour = col["tangent" if shown.tangent is not None else "grad"]
         if low is not None:
             if array and shown.tangent is None:
-                self._paint_heat(painter, c.heat("grad", i), box.center().x(), box.bottom() + 4, colour, up=False)
-                below.translate(0, HEAT + 6)
+                self._paint_heat(painter, c.heat("grad", i), px, bottom + 2, colour, up=False)
+                bottom += HEAT + 6
             else:
                 painter.setPen(colour)
-                painter.drawText(below, Qt.AlignHCenter | Qt.AlignTop, low.replace("-", "−"))
-                below.translate(0, lh)
+                self._text(painter, low.replace("-", "−"), (0.9, True), px, bottom, 1)
+                bottom += FONT_PX * 1.15
         if shown.sum and not array:
-            _label(painter, below.center(), shown.sum, c._font(0.75, bold=True), QColor(t.grad),
-                   QColor(t.background))
+            _label(painter, QPointF(px, bottom + FONT_PX * 0.55), shown.sum, c._font(0.75, bold=True),
+                   col["grad"], col["background"])
+
+    def _static_text(self, text: str, font: tuple[float, bool]) -> tuple[QStaticText, float, float]:
+        """A laid-out text and its size, cached: drawing it is 4x faster than drawText."""
+        key = (text, font)
+        cached = self._static.get(key)
+        if cached is None:
+            st = QStaticText(text)
+            st.setTextFormat(Qt.PlainText)
+            st.prepare(QTransform(), self.canvas._font(*font))
+            cached = self._static[key] = (st, st.size().width(), st.size().height())
+        return cached
+
+    def _width(self, text: str, font: tuple[float, bool]) -> float:
+        return self._static_text(text, font)[1]
+
+    def _text(self, painter: QPainter, text: str, font: tuple[float, bool], x: float, y: float,
+              anchor: int) -> None:
+        """Centred at x; anchor −1: bottom at y, 0: centred on y, 1: top at y."""
+        st, w, h = self._static_text(text, font)
+        painter.setFont(self.canvas._font(*font))
+        painter.drawStaticText(QPointF(x - w / 2, y - h * (1 - anchor) / 2), st)
 
     @staticmethod
     def _paint_heat(painter: QPainter, image, cx: float, edge: float, frame: QColor, up: bool) -> None:
@@ -452,8 +491,13 @@ class _GraphItem(QGraphicsItem):
         painter.drawRect(rect)
 
 
-def _curve(x0: float, y0: float, x1: float, y1: float) -> QPainterPath:
+def _curve(x0: float, y0: float, x1: float, y1: float, bow: float = 0.0) -> QPainterPath:
+    """An S-curve from a node's right side to the next one's left; ``bow`` lifts long edges."""
     path = QPainterPath(QPointF(x0, y0))
+    if bow:
+        top = min(y0, y1) - bow
+        path.cubicTo(QPointF(x0 + 40, top), QPointF(x1 - 40, top), QPointF(x1, y1))
+        return path
     dx = (x1 - x0) * 0.5
     path.cubicTo(QPointF(x0 + dx, y0), QPointF(x1 - dx, y1), QPointF(x1, y1))
     return path
