@@ -6,7 +6,8 @@ and, while playing, a ``step_requested(+1)`` per tick; views decide what a step 
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
 
 
 class StepControls(QWidget):
@@ -29,6 +30,9 @@ class StepControls(QWidget):
         self.end_button = self._button("⏭", "Jump to the end (End)", lambda: self.jump_requested.emit("end"))
         for b in (self.start_button, self.back_button, self.play_button, self.next_button, self.end_button):
             layout.addWidget(b)
+        # Icons as well as glyphs: ⏮ ⏸ ⏭ are missing from common Linux fonts (drawn as boxes).
+        self.start_button.setIcon(self.style().standardIcon(QStyle.SP_MediaSkipBackward))
+        self.end_button.setIcon(self.style().standardIcon(QStyle.SP_MediaSkipForward))
         layout.addSpacing(12)
         layout.addWidget(QLabel("Speed"))
         self.speed = QSlider(Qt.Horizontal)
@@ -70,6 +74,7 @@ class StepControls(QWidget):
         else:
             self._timer.stop()
         self.play_button.setText("⏸" if playing else "▶")
+        self.play_button.setIcon(self.style().standardIcon(QStyle.SP_MediaPause) if playing else QIcon())
         self.playing_changed.emit(playing)
 
     def set_position(self, text: str) -> None:
