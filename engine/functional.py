@@ -14,9 +14,7 @@ from .node import Node
 from .prims import core as C
 from .prims.activation import elu, leaky_relu, log_softmax, selu, softmax
 from .prims.conv import avg_pool2d, conv2d, max_pool2d
-from .prims.dispatch import absolute as abs  # noqa: A001  (PyTorch's name)
-from .prims.dispatch import (cos, exp, log, maximum, minimum, relu, sigmoid, sin, softplus,
-                             sqrt, tanh)
+from .prims.fastcall import call
 from .prims.nn import cross_entropy as _fused_cross_entropy
 from .prims.nn import linear
 from .prims.shape import clip, concat, flatten, getitem, stack, where
@@ -29,6 +27,28 @@ __all__ = [
     "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
     "nll_loss", "l1_penalty", "l2_penalty", "clip", "concat", "stack", "where", "flatten",
 ]
+
+
+def _elementwise(name: str, prim: str, doc: str):
+    def fn(*args):
+        return call(prim, *args)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
+exp = _elementwise("exp", "exp", "e^x elementwise (Tensors are recorded, arrays and floats computed).")
+log = _elementwise("log", "log", "Natural logarithm elementwise.")
+sin = _elementwise("sin", "sin", "Sine elementwise.")
+cos = _elementwise("cos", "cos", "Cosine elementwise.")
+tanh = _elementwise("tanh", "tanh", "Hyperbolic tangent elementwise.")
+sigmoid = _elementwise("sigmoid", "sigmoid", "Logistic σ(x) = 1 / (1 + e^-x) elementwise, stable.")
+relu = _elementwise("relu", "relu", "max(x, 0) elementwise.")
+softplus = _elementwise("softplus", "softplus", "log(1 + e^x) elementwise, stable.")
+sqrt = _elementwise("sqrt", "sqrt", "Square root elementwise.")
+abs = _elementwise("abs", "abs", "|x| elementwise.")  # noqa: A001  (PyTorch's name)
+maximum = _elementwise("maximum", "maximum", "Elementwise larger of two arguments.")
+minimum = _elementwise("minimum", "minimum", "Elementwise smaller of two arguments.")
 
 
 def _reduce(loss, reduction: str):

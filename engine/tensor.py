@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from .node import Node, apply
+from .node import Node, is_grad_enabled
 from .prims import activation as A
 from .prims import core as C
 from .prims import elementwise as E
@@ -107,18 +107,18 @@ class Tensor(Node):
     __hash__ = object.__hash__
 
     # -- arithmetic (broadcasting) -------------------------------------------------
-    def __add__(self, o): return apply(E.ADD, self, o)
-    def __radd__(self, o): return apply(E.ADD, o, self)
-    def __sub__(self, o): return apply(E.SUB, self, o)
-    def __rsub__(self, o): return apply(E.SUB, o, self)
-    def __mul__(self, o): return apply(E.MUL, self, o)
-    def __rmul__(self, o): return apply(E.MUL, o, self)
-    def __truediv__(self, o): return apply(E.DIV, self, o)
-    def __rtruediv__(self, o): return apply(E.DIV, o, self)
-    def __pow__(self, o): return apply(E.POW, self, o)
-    def __rpow__(self, o): return apply(E.POW, o, self)
-    def __neg__(self): return apply(E.NEG, self)
-    def __abs__(self): return apply(E.ABS, self)
+    def __add__(self, o): return tensor_apply(E.ADD, self, o)
+    def __radd__(self, o): return tensor_apply(E.ADD, o, self)
+    def __sub__(self, o): return tensor_apply(E.SUB, self, o)
+    def __rsub__(self, o): return tensor_apply(E.SUB, o, self)
+    def __mul__(self, o): return tensor_apply(E.MUL, self, o)
+    def __rmul__(self, o): return tensor_apply(E.MUL, o, self)
+    def __truediv__(self, o): return tensor_apply(E.DIV, self, o)
+    def __rtruediv__(self, o): return tensor_apply(E.DIV, o, self)
+    def __pow__(self, o): return tensor_apply(E.POW, self, o)
+    def __rpow__(self, o): return tensor_apply(E.POW, o, self)
+    def __neg__(self): return tensor_apply(E.NEG, self)
+    def __abs__(self): return tensor_apply(E.ABS, self)
     def __matmul__(self, o): return C.matmul(self, as_tensor(o, self.dtype))
     def __rmatmul__(self, o): return C.matmul(as_tensor(o, self.dtype), self)
 
@@ -129,16 +129,16 @@ class Tensor(Node):
     def __ge__(self, o): return self._data >= _raw(o)
 
     # -- elementwise functions --------------------------------------------------------
-    def exp(self): return apply(E.EXP, self)
-    def log(self): return apply(E.LOG, self)
-    def sin(self): return apply(E.SIN, self)
-    def cos(self): return apply(E.COS, self)
-    def tanh(self): return apply(E.TANH, self)
-    def sigmoid(self): return apply(E.SIGMOID, self)
-    def relu(self): return apply(E.RELU, self)
-    def softplus(self): return apply(E.SOFTPLUS, self)
-    def sqrt(self): return apply(E.SQRT, self)
-    def abs(self): return apply(E.ABS, self)
+    def exp(self): return tensor_apply(E.EXP, self)
+    def log(self): return tensor_apply(E.LOG, self)
+    def sin(self): return tensor_apply(E.SIN, self)
+    def cos(self): return tensor_apply(E.COS, self)
+    def tanh(self): return tensor_apply(E.TANH, self)
+    def sigmoid(self): return tensor_apply(E.SIGMOID, self)
+    def relu(self): return tensor_apply(E.RELU, self)
+    def softplus(self): return tensor_apply(E.SOFTPLUS, self)
+    def sqrt(self): return tensor_apply(E.SQRT, self)
+    def abs(self): return tensor_apply(E.ABS, self)
 
     # -- reductions and shapes (``dim`` is accepted as PyTorch's name for ``axis``) --------
     def sum(self, axis=None, keepdims: bool = False, *, dim=None) -> "Tensor":
@@ -231,6 +231,44 @@ class Tensor(Node):
 
 def _raw(x):
     return x.data if isinstance(x, Node) else x
+
+
+def tensor_apply(prim, *args: Any, **params: Any) -> "Tensor":
+    """:func:`engine.node.apply` for tensors, lean: one pass over the arguments.
+
+    Training loops run thousands of small ops, so this skips the generic path's
+    work: constants become nodes only when the result is recorded, and arrays
+    are not copied.  Constants take the dtype of the first tensor argument.
+    """
+    dtype = None
+    record = False
+    for a in args:
+        if isinstance(a, Tensor):
+            record = record or a.requires_grad
+            if dtype is None:
+                dtype = a._data.dtype
+        elif isinstance(a, Node):
+            raise TypeError(f"cannot mix a {type(a).__name__} with a Tensor; "
+                            f"use Tensor({type(a).__name__.lower()}.data) for a constant")
+    raw = [a._data if isinstance(a, Tensor) else _const_array(a, dtype) for a in args]
+    record = record and is_grad_enabled()
+    try:
+        out = prim.forward(*raw, **params)
+    except ValueError as exc:
+        shapes = " and ".join(str(tuple(np.shape(r))) for r in raw)
+        raise ValueError(f"{prim.name}: cannot combine shapes {shapes}: {exc}") from None
+    if not record:
+        return Tensor._result(out, prim, (), params, False)
+    parents = tuple(a if isinstance(a, Tensor) else Tensor._result(r, None, (), _EMPTY, False)
+                    for a, r in zip(args, raw))
+    return Tensor._result(out, prim, parents, params, True)
+
+
+def _const_array(x, dtype) -> np.ndarray:
+    """A constant argument as the array a recorded constant would hold (floats only)."""
+    if isinstance(x, np.ndarray):
+        return x if x.dtype.type in _FLOATS else x.astype(np.float64)
+    return np.asarray(x, dtype=dtype if dtype is not None else np.float64)
 
 
 def _axis(axis, dim):

@@ -15,7 +15,7 @@ import numpy as np
 from ..kernels import conv as K
 from ..registry import register
 from . import core as C
-from .dispatch import call
+from .fastcall import call
 
 
 def _pair(v) -> tuple[int, int]:

@@ -12,7 +12,7 @@ from ..kernels import loss as K
 from ..registry import register
 from . import core as C
 from .activation import softmax
-from .dispatch import call
+from .fastcall import call
 
 
 def _linear_forward(x, w, b):
