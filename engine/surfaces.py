@@ -65,7 +65,7 @@ class Surface:
 
 
 def _bowl(x, y): return x ** 2 + y ** 2
-def _canyon(x, y): return 0.1 * x ** 2 + 2 * y ** 2
+def _canyon(x, y): return 0.05 * x ** 2 + 2.5 * y ** 2
 def _rosenbrock(x, y): return (1 - x) ** 2 + 100 * (y - x ** 2) ** 2
 def _himmelblau(x, y): return (x ** 2 + y - 11) ** 2 + (x + y ** 2 - 7) ** 2
 def _saddle(x, y): return x ** 2 - y ** 2
@@ -90,14 +90,14 @@ def noisy(surface: Surface, sigma: float) -> Surface:
 
 BOWL = Surface("bowl", "L = x² + y²", _bowl, ((0.0, 0.0),), (-2, 2, -2, 2), True, (-1.5, 1.6),
                description="Round and convex: every method gets there.")
-CANYON = Surface("canyon", "L = 0.1·x² + 2·y²", _canyon, ((0.0, 0.0),), (-10, 10, -4, 4), True,
-                 (-9.0, 2.5), description="Ill-conditioned (κ = 20): plain SGD zig-zags across the "
+CANYON = Surface("canyon", "L = 0.05·x² + 2.5·y²", _canyon, ((0.0, 0.0),), (-10, 10, -3, 3), True,
+                 (-9.0, 2.0), description="Ill-conditioned (κ = 50): plain SGD zig-zags across the "
                  "valley, momentum rolls along it.")
 ROSENBROCK = Surface("rosenbrock", "L = (1 − x)² + 100·(y − x²)²", _rosenbrock, ((1.0, 1.0),),
                      (-2, 2, -1, 3), True, (-1.2, 1.0),
                      description="A curved, flat-bottomed banana valley.")
 BEALE = Surface("beale", "L = (1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)²", _beale,
-                ((3.0, 0.5),), (-4.5, 4.5, -4.5, 4.5), True, (0.7, 1.4),
+                ((3.0, 0.5),), (-1.0, 5.0, -2.5, 2.0), True, (0.7, 1.4),
                 description="Flat plateaus and steep walls; the lecture's 'all together' race.")
 HIMMELBLAU = Surface("himmelblau", "L = (x² + y − 11)² + (x + y² − 7)²", _himmelblau,
                      ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186),

@@ -1,0 +1,592 @@
+"""The optimizer lab: optimizers race on 2-D loss surfaces, then train a small MLP.
+
+Trajectories and losses come from the engine (:mod:`engine.optim`,
+:mod:`engine.surfaces`, :mod:`engine.optim.training`), computed in a background
+thread; the views only reveal precomputed points as the step controls advance.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QThread, Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout,
+                               QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
+                               QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+
+from engine.optim.training import train_mlp
+from engine.surfaces import SURFACES, Surface, Trajectory, run
+from engine.toy_data import DATASETS, Dataset
+from widgets.curves import Curve, LossCurvesView, series_style
+from widgets.loss_surface import LossSurfaceView, Path
+from widgets.step_controls import StepControls
+from widgets.theme import LIGHT, Theme
+
+
+# -- what races ----------------------------------------------------------------------
+@dataclass
+class Racer:
+    """One contestant: a label, an ``engine.optim`` class name and its hyperparameters."""
+
+    label: str
+    optimizer: str
+    hyperparams: dict[str, Any]
+    enabled: bool = True
+    note: str = ""
+    """The lecture's update rule, shown as a tooltip."""
+
+
+def surface_racers() -> list[Racer]:
+    """The catalogue for surfaces; a racer's position is its colour/marker everywhere."""
+    return [
+        Racer("SGD", "SGD", dict(lr=0.01), note="w ← w − α ∂L/∂w"),
+        Racer("Momentum", "SGD", dict(lr=0.01, momentum=0.9), note="v ← α ∂L/∂w + μ v;  w ← w − v"),
+        Racer("Nesterov", "SGD", dict(lr=0.01, momentum=0.9, nesterov=True),
+              note="momentum, gradient taken at the look-ahead point"),
+        Racer("Adagrad", "Adagrad", dict(lr=0.5), note="w ← w − η/√(G + ε) · ∂L/∂w,  G = Σ g²"),
+        Racer("RMSprop", "RMSprop", dict(lr=0.01, alpha=0.99),
+              note="ms ← γ ms + (1−γ) g²;  w ← w − η/√(ms + ε) · g"),
+        Racer("Adadelta", "Adadelta", dict(lr=1.0, rho=0.9), note="Adagrad with a window, no η needed"),
+        Racer("Adam", "Adam", dict(lr=0.05, betas=(0.9, 0.999)), note="RMSprop + momentum"),
+        Racer("Newton", "Newton", dict(lr=1.0, damping=0.0),
+              note="w ← w − α H⁻¹ ∂L/∂w  (H + λI when H is not positive definite)"),
+        Racer("L-BFGS", "LBFGS", dict(lr=1.0, history_size=10, line_search_fn="strong_wolfe"),
+              note="inverse Hessian from the last m steps, strong-Wolfe line search"),
+        Racer("BFGS", "BFGS", dict(lr=1.0), enabled=False, note="dense inverse-Hessian estimate"),
+        Racer("CG", "ConjugateGradient", dict(lr=1.0, beta="PR"), enabled=False,
+              note="conjugate gradients (Polak-Ribière), line search"),
+        Racer("Plain Newton", "Newton", dict(lr=1.0, ensure_descent=False), enabled=False,
+              note="plain Newton-Raphson: heads for any stationary point"),
+    ]
+
+
+def mlp_racers() -> list[Racer]:
+    """The catalogue for training the MLP (learning rates suited to a network)."""
+    by_label = {r.label: r for r in surface_racers()}
+    settings = {"SGD": dict(lr=0.5), "Momentum": dict(lr=0.5, momentum=0.9),
+                "Nesterov": dict(lr=0.5, momentum=0.9, nesterov=True), "Adagrad": dict(lr=0.3),
+                "RMSprop": dict(lr=0.01, alpha=0.99), "Adadelta": dict(lr=1.0, rho=0.9),
+                "Adam": dict(lr=0.05, betas=(0.9, 0.999))}
+    out = []
+    for racer in surface_racers():
+        hp = {**racer.hyperparams, **settings.get(racer.label, {})}
+        out.append(replace(by_label[racer.label], hyperparams=hp,
+                           enabled=racer.label in settings or racer.label == "L-BFGS"))
+    return out
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A lecture scene: a surface (or a data set), who races, with which settings, how long."""
+
+    surface: str | None
+    racers: tuple[str, ...]
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    start: tuple[float, float] | None = None
+    steps: int = 200
+    dataset: str | None = None
+
+
+_ALL = ("SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adadelta", "Adam", "Newton", "L-BFGS")
+PRESETS: dict[str, Preset] = {
+    "all together: Beale": Preset("beale", _ALL, {"Newton": dict(lr=0.5)}),
+    "all together: saddle": Preset("saddle", _ALL, steps=120),
+    "canyon: momentum vs SGD": Preset("canyon", ("SGD", "Momentum", "Nesterov"), {
+        "SGD": dict(lr=0.38), "Momentum": dict(lr=0.2, momentum=0.7),
+        "Nesterov": dict(lr=0.2, momentum=0.7, nesterov=True)}, steps=80),
+    "noisy canyon: momentum averages noise": Preset("noisy canyon", ("SGD", "Momentum"), {
+        "SGD": dict(lr=0.38), "Momentum": dict(lr=0.04, momentum=0.9)}, steps=150),
+    "Newton jumps": Preset("rosenbrock", ("SGD", "Adam", "Newton", "L-BFGS", "BFGS", "CG"), {
+        "SGD": dict(lr=0.001), "Adam": dict(lr=0.05)}, steps=100),
+    "Newton on a saddle": Preset("saddle", ("SGD", "Newton", "Plain Newton"), {
+        "SGD": dict(lr=0.05)}, steps=40),
+    "Train an MLP: moons": Preset(None, (), dataset="moons"),
+    "Train an MLP: spirals": Preset(None, (), dataset="spirals", steps=300),
+}
+
+
+# -- background work ------------------------------------------------------------------
+class Job(QThread):
+    """Runs ``fn(report, cancelled)`` off the GUI thread; emits progress and the result.
+
+    Connect the signals to bound methods of widgets: Qt then queues the calls onto
+    the GUI thread and drops them once the widget is gone.
+    """
+
+    progress = Signal(int, int)
+    result_ready = Signal(object)
+
+    _running: set["Job"] = set()  # keep Python references until the thread is done
+
+    def __init__(self, fn: Callable[[Callable[[int, int], None], Callable[[], bool]], Any]):
+        super().__init__()
+        self._fn = fn
+        self._cancel = threading.Event()
+        Job._running.add(self)
+        self.finished.connect(self._forget)
+
+    def _forget(self) -> None:
+        Job._running.discard(self)
+
+    def run(self) -> None:
+        result = self._fn(self.progress.emit, self._cancel.is_set)
+        if not self._cancel.is_set():
+            self.result_ready.emit(result)
+
+    def cancel(self, wait: bool = False) -> None:
+        """Ask the job to stop; its result (if any) is then dropped.  ``wait`` blocks until it has."""
+        self._cancel.set()
+        if wait:
+            self.wait()
+
+
+# -- hyperparameter controls ---------------------------------------------------------
+_NAMES = {"lr": ("lr", "learning rate: α (SGD) / η in the lecture"), "momentum": ("μ", "momentum"),
+          "alpha": ("γ", "alpha: decay of the squared-gradient average"),
+          "rho": ("ρ", "rho: decay of both averages"), "damping": ("λ", "damping added to H"),
+          "history_size": ("m", "history_size: (s, y) pairs kept")}
+
+
+def _spin(value: float, decimals: int = 3, maximum: float = 0.999) -> QDoubleSpinBox:
+    """A compact spin box; adaptive steps so a click changes the last shown digit sensibly."""
+    box = QDoubleSpinBox()
+    box.setDecimals(decimals)
+    box.setRange(0.0, maximum)
+    box.setStepType(QAbstractSpinBox.AdaptiveDecimalStepType)
+    box.setValue(value)
+    box.setKeyboardTracking(False)
+    box.setButtonSymbols(QAbstractSpinBox.NoButtons)  # type, scroll or ↑/↓: room for three per row
+    box.setToolTip("type a value, or scroll / press ↑ ↓")
+    box.setFixedWidth(box.fontMetrics().horizontalAdvance("0.0000") + 12)
+    return box
+
+
+class RacerPanel(QWidget):
+    """A row per racer: an enable box in its series colour and marker, then its hyperparameters."""
+
+    changed = Signal()
+
+    def __init__(self, racers: list[Racer], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.racers = racers
+        self.checks: dict[str, QCheckBox] = {}
+        grid = QGridLayout(self)
+        grid.setContentsMargins(2, 2, 2, 2)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(2)
+        for row, racer in enumerate(racers):
+            style = series_style(row)
+            check = QCheckBox(f"{_GLYPHS.get(style.marker, '●')} {racer.label}")
+            check.setStyleSheet(f"QCheckBox {{ color: {style.color}; font-weight: bold; }}")
+            check.setChecked(racer.enabled)
+            check.setToolTip(f"torch.optim.{racer.optimizer}: {racer.note}")
+            check.toggled.connect(lambda on, r=racer: self._set(r, None, on))
+            grid.addWidget(check, row, 0)
+            self.checks[racer.label] = check
+            col = 1
+            for key, value in racer.hyperparams.items():
+                for name, tip, box in self._editors(racer, key, value):
+                    label = QLabel(name)
+                    label.setToolTip(tip)
+                    label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                    grid.addWidget(label, row, col)
+                    grid.addWidget(box, row, col + 1)
+                    col += 2
+        grid.setColumnStretch(grid.columnCount(), 1)
+
+    def _editors(self, racer: Racer, key: str, value: Any):
+        if key == "betas":
+            for i in range(2):
+                box = _spin(value[i], decimals=4 if i else 3, maximum=0.9999)
+                box.valueChanged.connect(lambda v, r=racer, i=i: self._set_beta(r, i, v))
+                yield f"β{'₁₂'[i]}", f"betas[{i}]: decay of the {'first' if i == 0 else 'second'} moment", box
+        elif key == "history_size":
+            box = QSpinBox()
+            box.setRange(1, 100)
+            box.setValue(value)
+            box.valueChanged.connect(lambda v, r=racer: self._set(r, key, v))
+            yield *_NAMES[key], box
+        elif isinstance(value, float) and key in _NAMES:
+            box = _spin(value, 4, 10.0) if key in ("lr", "damping") else _spin(value)
+            box.valueChanged.connect(lambda v, r=racer, k=key: self._set(r, k, v))
+            yield *_NAMES[key], box
+
+    def _set(self, racer: Racer, key: str | None, value: Any) -> None:
+        if key is None:
+            racer.enabled = bool(value)
+        else:
+            racer.hyperparams[key] = value
+        self.changed.emit()
+
+    def _set_beta(self, racer: Racer, i: int, value: float) -> None:
+        betas = list(racer.hyperparams["betas"])
+        betas[i] = value
+        self._set(racer, "betas", tuple(betas))
+
+    def enabled(self) -> list[tuple[int, Racer]]:
+        """(series index, racer) for every racer that is switched on."""
+        return [(i, r) for i, r in enumerate(self.racers) if r.enabled]
+
+
+_GLYPHS = {"o": "●", "s": "■", "t": "▼", "d": "◆", "star": "★", "p": "⬟", "h": "⬢", "t1": "▲", "+": "✚"}
+
+
+# -- the two tabs ------------------------------------------------------------------------
+def _heading(text: str, theme: Theme, scale: float = 1.0) -> QLabel:
+    label = QLabel(text)
+    font = QFont()
+    font.setPointSizeF(theme.base_font_pt * scale)
+    label.setFont(font)
+    label.setWordWrap(True)
+    return label
+
+
+class SurfaceRace(QWidget):
+    """Optimizers racing on one surface: the map, the loss curves, the racers, the controls."""
+
+    def __init__(self, theme: Theme = LIGHT, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.theme = theme
+        self.surface: Surface = SURFACES["beale"]
+        self.start = self.surface.start
+        self.steps = 200
+        self.step = 0
+        self.trajectories: dict[str, Trajectory] = {}
+        self.ready = False
+        self._job: Job | None = None
+
+        self.surface_box = QComboBox()
+        self.surface_box.addItems(list(SURFACES))
+        self.surface_box.currentTextChanged.connect(self._surface_chosen)
+        self.reset_button = QPushButton("Reset start")
+        self.reset_button.setToolTip("Back to the surface's default start and step 0")
+        self.reset_button.clicked.connect(self.reset)
+        self.formula = _heading("", theme, 1.1)
+        self.status = QLabel("")
+        self.status.setStyleSheet(f"color: {theme.muted};")
+
+        self.map = LossSurfaceView(theme=theme)
+        self.map.start_selected.connect(self.set_start)
+        self.curves = LossCurvesView(theme=theme)
+        self.panel = RacerPanel(surface_racers())
+        self.panel.changed.connect(self.recompute)
+        self.controls = StepControls(steps_per_second=15)
+        self.controls.step_requested.connect(self._advance)
+        self.controls.jump_requested.connect(self._jump)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Surface"))
+        top.addWidget(self.surface_box)
+        top.addWidget(self.formula, 1)
+        top.addWidget(self.reset_button)
+        scroll = QScrollArea()
+        scroll.setWidget(self.panel)
+        scroll.setWidgetResizable(True)
+        right = QVBoxLayout()
+        right.addWidget(self.curves, 5)
+        right.addWidget(scroll, 4)
+        middle = QHBoxLayout()
+        middle.addWidget(self.map, 11)
+        middle.addLayout(right, 9)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addLayout(middle, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.controls, 1)
+        bottom.addWidget(self.status)
+        layout.addLayout(bottom)
+        self.set_surface(self.surface)
+
+    # -- configuration -----------------------------------------------------------
+    def _surface_chosen(self, name: str) -> None:
+        if name and name != self.surface.name:
+            self.set_surface(SURFACES[name])
+
+    def set_surface(self, surface: Surface, start: tuple[float, float] | None = None) -> None:
+        """Show ``surface`` and race from ``start`` (default: the surface's own)."""
+        self.surface = surface
+        self.start = surface.start if start is None else start
+        self.surface_box.blockSignals(True)
+        self.surface_box.setCurrentText(surface.name)
+        self.surface_box.blockSignals(False)
+        self.formula.setText(surface.formula)
+        self.formula.setToolTip(surface.description)
+        self.map.set_surface(surface)
+        self.map.set_start(*self.start)
+        self.recompute()
+
+    def set_start(self, x: float, y: float) -> None:
+        """Race again from the clicked point."""
+        self.start = (x, y)
+        self.map.set_start(x, y)
+        self.recompute()
+
+    def reset(self) -> None:
+        """Default start, step 0."""
+        self.set_start(*self.surface.start)
+
+    # -- computing -----------------------------------------------------------------
+    def recompute(self) -> None:
+        """Run every enabled racer with the engine in a background thread."""
+        if self._job is not None:
+            self._job.cancel()
+        self._set_ready(False)
+        self.controls.set_playing(False)
+        jobs = [(i, r.label, r.optimizer, dict(r.hyperparams)) for i, r in self.panel.enabled()]
+        surface, start, steps = self.surface, self.start, self.steps
+
+        def work(report, cancelled):
+            out = {}
+            for k, (_, label, name, hp) in enumerate(jobs):
+                if cancelled():
+                    return None
+                out[label] = run(name, hp, surface, start, steps)
+                report(k + 1, len(jobs))
+            return jobs, out
+
+        self.status.setText("computing…")
+        self._job = Job(work)
+        self._job.progress.connect(self._progress)
+        self._job.result_ready.connect(self._computed)
+        self._job.start()
+
+    def _progress(self, done: int, total: int) -> None:
+        self.status.setText(f"computing {done}/{total}…")
+
+    def _computed(self, done: tuple[list, dict[str, Trajectory]]) -> None:
+        order, result = done
+        self._job = None
+        self.trajectories = result
+        self.map.set_paths([Path(label, result[label].points, i) for i, label, _, _ in order])
+        gap = self.surface.min_value
+        _, _, z = self.surface.grid(60)
+        self.curves.set_curves(
+            [Curve(label, result[label].losses - (gap or 0.0), i) for i, label, _, _ in order],
+            log=gap is not None, y_label="L − L*" if gap is not None else "L",
+            y_range=None if gap is not None else (float(z.min()), float(z.max())))
+        self.status.setText("")
+        self._set_ready(True)
+        self.show_step(min(self.step, self.steps))
+
+    def _set_ready(self, ready: bool) -> None:
+        self.ready = ready
+
+    def cancel(self) -> None:
+        """Stop computing and wait for the thread (before the widget goes away)."""
+        if self._job is not None:
+            self._job.cancel(wait=True)
+            self._job = None
+
+    # -- time ----------------------------------------------------------------------
+    def _advance(self, delta: int) -> None:
+        self.show_step(self.step + delta)
+
+    def _jump(self, where: str) -> None:
+        self.show_step(0 if where == "start" else self.steps)
+
+    def show_step(self, step: int) -> None:
+        """Reveal every trajectory up to ``step`` (clamped; playing stops at the end)."""
+        self.step = int(np.clip(step, 0, self.steps))
+        if self.step == self.steps:
+            self.controls.set_playing(False)
+        if self.ready:
+            self.map.reveal(self.step)
+            self.curves.reveal(self.step)
+        self.controls.set_position(f"step {self.step} / {self.steps}")
+
+    def apply(self, preset: Preset) -> None:
+        """Set up a preset's surface, racers and settings, at step 0."""
+        catalogue = surface_racers()
+        for racer in catalogue:
+            racer.enabled = racer.label in preset.racers
+            racer.hyperparams.update(preset.overrides.get(racer.label, {}))
+        self._replace_panel(catalogue)
+        self.steps, self.step = preset.steps, 0
+        self.set_surface(SURFACES[preset.surface], preset.start)
+
+    def _replace_panel(self, racers: list[Racer]) -> None:
+        scroll = self.panel.parentWidget().parentWidget()
+        self.panel = RacerPanel(racers)
+        self.panel.changed.connect(self.recompute)
+        scroll.setWidget(self.panel)
+
+
+class MlpTraining(QWidget):
+    """The same optimizers training a small network on a toy data set, loss curves overlaid."""
+
+    def __init__(self, theme: Theme = LIGHT, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.theme = theme
+        self.losses: dict[str, np.ndarray] = {}
+        self.ready = True
+        self._job: Job | None = None
+
+        self.dataset_box = QComboBox()
+        self.dataset_box.addItems(list(DATASETS))
+        self.dataset_box.currentTextChanged.connect(self._show_data)
+        self.hidden = QSpinBox()
+        self.hidden.setRange(2, 64)
+        self.hidden.setValue(8)
+        self.steps = QSpinBox()
+        self.steps.setRange(10, 2000)
+        self.steps.setValue(200)
+        self.train_button = QPushButton("Train")
+        self.train_button.clicked.connect(self.train)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+
+        self.data_plot = pg.PlotWidget(background=theme.background)
+        self.data_plot.setAspectLocked(True)
+        self.data_plot.getPlotItem().setMenuEnabled(False)
+        self.data_items = pg.ScatterPlotItem(size=9)
+        self.data_plot.addItem(self.data_items)
+        self.curves = LossCurvesView(theme=theme)
+        self.panel = RacerPanel(mlp_racers())
+
+        row = QHBoxLayout()
+        for label, widget in (("Data", self.dataset_box), ("Hidden units", self.hidden),
+                              ("Steps", self.steps)):
+            row.addWidget(QLabel(label))
+            row.addWidget(widget)
+        row.addWidget(self.train_button)
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.progress, 1)
+        left = QVBoxLayout()
+        left.addWidget(_heading("tanh(X W₁ + b₁) W₂ + b₂, full batch, cross-entropy", theme))
+        left.addWidget(self.data_plot, 1)
+        scroll = QScrollArea()
+        scroll.setWidget(self.panel)
+        scroll.setWidgetResizable(True)
+        left.addWidget(scroll, 1)
+        middle = QHBoxLayout()
+        middle.addLayout(left, 1)
+        middle.addWidget(self.curves, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(row)
+        layout.addLayout(middle, 1)
+        self._show_data(self.dataset_box.currentText())
+
+    def dataset(self) -> Dataset:
+        """The chosen data set (seeded, 100 points)."""
+        return DATASETS[self.dataset_box.currentText()](n=100, seed=0)
+
+    def _show_data(self, _name: str = "") -> None:
+        data = self.dataset()
+        colours = [series_style(int(c)).color for c in (data.y > 0.5)] if data.classification \
+            else [pg.mkColor(pg.colormap.get("cividis").map(float(v), mode="qcolor"))
+                  for v in (data.y - data.y.min()) / np.ptp(data.y)]
+        self.data_items.setData(data.X[:, 0], data.X[:, 1], brush=colours, pen=pg.mkPen("#FFFFFF"))
+
+    def train(self) -> None:
+        """Train with every enabled optimizer in a background thread (progress, cancel)."""
+        self.cancel()
+        jobs = [(i, r.label, r.optimizer, dict(r.hyperparams)) for i, r in self.panel.enabled()]
+        data, steps, hidden = self.dataset(), self.steps.value(), self.hidden.value()
+
+        def work(report, cancelled):
+            out = {}
+            for k, (_, label, name, hp) in enumerate(jobs):
+                out[label] = train_mlp(name, hp, data, steps, hidden, should_stop=cancelled)
+                report(k + 1, len(jobs))
+            return jobs, out
+
+        self.progress.setRange(0, len(jobs))
+        self.progress.setValue(0)
+        self._set_ready(False)
+        self._job = Job(work)
+        self._job.progress.connect(self._progress)
+        self._job.result_ready.connect(self._trained)
+        self._job.start()
+
+    def _progress(self, done: int, _total: int) -> None:
+        self.progress.setValue(done)
+
+    def cancel(self, wait: bool = False) -> None:
+        """Stop a running training (its partial result is dropped)."""
+        if self._job is not None:
+            self._job.cancel(wait)
+            self._job = None
+        self._set_ready(True)
+
+    def _trained(self, done: tuple[list, dict[str, np.ndarray]]) -> None:
+        order, result = done
+        self.losses = result
+        self.curves.set_curves([Curve(label, result[label], i) for i, label, _, _ in order],
+                               log=True, y_label="training loss")
+        self.curves.reveal(self.steps.value())
+        self._job = None
+        self._set_ready(True)
+
+    def _set_ready(self, ready: bool) -> None:
+        self.ready = ready
+        self.train_button.setEnabled(ready)
+        self.cancel_button.setEnabled(not ready)
+
+
+class OptimizerLab(QWidget):
+    """The lab tab: "Race on a surface" and "Train an MLP", with lecture presets."""
+
+    def __init__(self, parent: QWidget | None = None, theme: Theme = LIGHT):
+        super().__init__(parent)
+        font = self.font()
+        font.setPointSize(theme.base_font_pt)
+        self.setFont(font)
+        self.race = SurfaceRace(theme)
+        self.mlp = MlpTraining(theme)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.race, "Race on a surface")
+        self.tabs.addTab(self.mlp, "Train an MLP")
+        self.preset_box = QComboBox()
+        self.preset_box.addItems(self.presets())
+        self.preset_box.textActivated.connect(self.load_preset)
+        header = QHBoxLayout()
+        header.addWidget(_heading("Optimizer lab", theme, 1.3))
+        header.addStretch(1)
+        header.addWidget(QLabel("Preset"))
+        header.addWidget(self.preset_box)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(header)
+        layout.addWidget(self.tabs, 1)
+        self.load_preset("all together: Beale")
+
+    @staticmethod
+    def presets() -> list[str]:
+        """Names of the lecture presets, in menu order."""
+        return list(PRESETS)
+
+    def load_preset(self, name: str) -> None:
+        """Set up a preset (switching to its tab); MLP presets start training."""
+        preset = PRESETS[name]
+        self.preset_box.setCurrentText(name)
+        if preset.dataset is not None:
+            self.tabs.setCurrentWidget(self.mlp)
+            self.mlp.dataset_box.setCurrentText(preset.dataset)
+            self.mlp.steps.setValue(preset.steps)
+            self.mlp.train()
+        else:
+            self.tabs.setCurrentWidget(self.race)
+            self.race.apply(preset)
+
+    def shutdown(self) -> None:
+        """Cancel background work and wait for it: call before the lab is destroyed."""
+        self.race.cancel()
+        self.mlp.cancel(wait=True)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.shutdown()
+        super().closeEvent(event)
+
+    @property
+    def ready(self) -> bool:
+        """True when no background computation is pending."""
+        return self.race.ready and self.mlp.ready

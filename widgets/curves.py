@@ -1,0 +1,125 @@
+"""Loss-versus-step plot: one line per optimizer, revealed step by step as a race plays.
+
+Also defines :func:`series_style`, the colour + dash + marker that identify an
+optimizer in every view (distinct in greyscale and for colour-blind viewers).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+
+from .theme import LIGHT, SERIES, Theme
+
+_DASHES = (Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine)
+_MARKERS = ("o", "s", "t", "d", "star", "p", "h", "t1", "+")
+_PALETTE = [c for c in SERIES if c != "#F0E442"]  # yellow vanishes on white and on viridis' top
+
+
+@dataclass(frozen=True)
+class SeriesStyle:
+    """How series ``index`` is drawn: a colour, a dash pattern and a marker symbol."""
+
+    color: str
+    dash: Qt.PenStyle
+    marker: str
+
+    def pen(self, width: float = 3.0) -> pg.QtGui.QPen:
+        """A cosmetic pen in this colour and dash pattern."""
+        pen = pg.mkPen(self.color, width=width)
+        pen.setStyle(self.dash)
+        return pen
+
+
+def series_style(index: int) -> SeriesStyle:
+    """The style of the ``index``-th series; colours, dashes and markers cycle independently."""
+    dash = _DASHES[(index + index // len(_PALETTE)) % len(_DASHES)]  # a repeated colour gets a new dash
+    return SeriesStyle(_PALETTE[index % len(_PALETTE)], dash, _MARKERS[index % len(_MARKERS)])
+
+
+def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
+    """Theme colours and the theme's base font on a plot's axes (top/right margins keep end labels whole)."""
+    plot.setContentsMargins(2, 10, 12, 2)
+    font = QFont()
+    font.setPointSize(theme.base_font_pt)
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.setPen(pg.mkPen(theme.muted))
+        axis.setTextPen(pg.mkPen(theme.text))
+        axis.setTickFont(font)
+        axis.label.setFont(font)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One optimizer's losses per step and its series index (for its style)."""
+
+    label: str
+    losses: np.ndarray
+    index: int
+
+
+class LossCurvesView(pg.PlotWidget):
+    """Loss against step, log-scaled when asked, one styled line per optimizer."""
+
+    def __init__(self, parent=None, theme: Theme = LIGHT):
+        super().__init__(parent, background=theme.background)
+        self.theme = theme
+        self._curves: list[Curve] = []
+        self._items: dict[str, pg.PlotDataItem] = {}
+        self._log = True
+        plot = self.getPlotItem()
+        plot.showGrid(x=True, y=True, alpha=0.25)
+        style_plot(plot, theme)
+        self.setLabel("bottom", "step", color=theme.text)
+        plot.setMenuEnabled(False)
+
+    def set_curves(self, curves: list[Curve], log: bool, y_label: str = "loss L",
+                   y_range: tuple[float, float] | None = None) -> None:
+        """Replace the lines; the axes fit the *whole* race (or ``y_range``) so they never jump."""
+        plot = self.getPlotItem()
+        for item in self._items.values():
+            plot.removeItem(item)
+        self._curves, self._items, self._log = list(curves), {}, log
+        plot.setLogMode(y=log)
+        self.setLabel("left", y_label + (" (log)" if log else ""), color=self.theme.text)
+        for curve in curves:
+            item = pg.PlotDataItem(pen=series_style(curve.index).pen(2.5), connect="finite")
+            plot.addItem(item)
+            self._items[curve.label] = item
+        self._fit(y_range)
+        self.reveal(0)
+
+    def _values(self, losses: np.ndarray) -> np.ndarray:
+        v = np.asarray(losses, dtype=np.float64)
+        if self._log:
+            v = np.where(v > 0, v, np.nan)
+        return v
+
+    def _fit(self, y_range: tuple[float, float] | None) -> None:
+        finite = [v[np.isfinite(v)] for v in (self._values(c.losses) for c in self._curves)]
+        finite = np.concatenate(finite) if finite else np.array([])
+        n = max((len(c.losses) for c in self._curves), default=2) - 1
+        plot = self.getPlotItem()
+        plot.setXRange(0, max(n, 1), padding=0.02)
+        if y_range is not None:
+            plot.setYRange(*y_range, padding=0.05)
+        elif finite.size:
+            lo, hi = finite.min(), finite.max()
+            if self._log:  # eight decades: a method that hits 1e-30 should not flatten the rest
+                lo, hi = np.log10(max(lo, hi * 1e-8)), np.log10(hi)
+            plot.setYRange(lo, hi if hi > lo else lo + 1, padding=0.05)
+
+    def reveal(self, step: int) -> None:
+        """Show each curve up to and including ``step``."""
+        for curve in self._curves:
+            values = self._values(curve.losses[:step + 1])
+            self._items[curve.label].setData(np.arange(len(values)), values)
+
+    def drawn_points(self, label: str) -> int:
+        """How many steps of ``label``'s curve are drawn (for tests)."""
+        x, _ = self._items[label].getData()
+        return 0 if x is None else len(x)
