@@ -31,7 +31,7 @@ from engine import Graph, Value  # noqa: E402
 from engine.scalar_nn import MLP  # noqa: E402
 from widgets.layout import layered_layout  # noqa: E402
 
-HIDDEN = {100: 3, 1000: 13, 5000: 38}
+HIDDEN = {100: 4, 1000: 15, 5000: 38}
 """Hidden width of a 4-h-h-1 tanh MLP giving about that many nodes."""
 
 

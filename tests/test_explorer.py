@@ -1,5 +1,4 @@
 """The explorer model (no Qt) and page: timelines, display derived from the step, errors, groups."""
-import numpy as np
 import pytest
 
 from app import examples
