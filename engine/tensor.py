@@ -196,36 +196,46 @@ class Tensor(Node):
         return np.argmax(self._data, axis=_axis(axis, dim))
 
     def __getitem__(self, index) -> "Tensor":
+        """Basic slicing and integer/boolean-array indexing; the gradient is scattered back."""
         return S.getitem(self, index)
 
     def clip(self, min=None, max=None) -> "Tensor":
+        """Clamp into [min, max] (``clamp`` is the same); gradient 1 inside, 0 outside."""
         return S.clip(self, min, max)
 
     clamp = clip
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        """Merge axes start_dim..end_dim into one."""
         return S.flatten(self, start_dim, end_dim)
 
     def squeeze(self, axis=None, *, dim=None) -> "Tensor":
+        """Drop size-1 axes (all, or the given one)."""
         return S.squeeze(self, _axis(axis, dim))
 
     def unsqueeze(self, axis=None, *, dim=None) -> "Tensor":
+        """Insert a size-1 axis."""
         return S.unsqueeze(self, _axis(axis, dim))
 
     # -- activations along axes -------------------------------------------------------
     def softmax(self, axis=None, *, dim=None) -> "Tensor":
+        """Stable softmax along ``axis``/``dim`` (default last)."""
         return A.softmax(self, axis, dim=dim)
 
     def log_softmax(self, axis=None, *, dim=None) -> "Tensor":
+        """Stable log-softmax along ``axis``/``dim`` (default last)."""
         return A.log_softmax(self, axis, dim=dim)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
+        """x for x > 0 else negative_slope · x."""
         return A.leaky_relu(self, negative_slope)
 
     def elu(self, alpha: float = 1.0) -> "Tensor":
+        """x for x > 0 else alpha (e^x - 1)."""
         return A.elu(self, alpha)
 
     def selu(self) -> "Tensor":
+        """Scaled ELU with PyTorch's constants."""
         return A.selu(self)
 
 

@@ -102,3 +102,10 @@ def test_fused_cells_on_raw_arrays_equal_recorded_forward(cell, width, gates):
     args = [rand(0, 2, 3), rand(1, 2, width * 2), rand(2, gates * 2, 3), rand(3, gates * 2, 2),
             rand(4, gates * 2), rand(5, gates * 2)]
     np.testing.assert_array_equal(cell(*args), cell(*[Tensor(a) for a in args]).data)
+
+
+def test_fused_cells_refuse_forward_mode_with_a_way_out():
+    import engine
+    args = [rand(0, 2, 3), rand(1, 2, 12), rand(2, 8, 3), rand(3, 8, 2), rand(4, 8), rand(5, 8)]
+    with pytest.raises(NotImplementedError, match="fused=False"):
+        engine.jvp(lstm_cell, args, [np.ones_like(a) for a in args])

@@ -208,3 +208,32 @@ def test_forward_mode_agrees_with_reverse_mode():
     for i in range(2):
         (g,) = engine.grad(out[i], [xt])
         assert np.sum(g * v) == pytest.approx(tangent[i])
+
+
+JVP_CASES = {
+    "concat": (lambda a, b: engine.concat([a, b], 1), [(2, 3), (2, 2)]),
+    "stack": (lambda a, b: engine.stack([a, b], dim=2), [(2, 3), (2, 3)]),
+    "where": (lambda a, b: engine.where(np.array([[True, False, True]]), a, b), [(2, 3), (2, 3)]),
+    "clip": (lambda a: a.clip(-0.5, 0.5), [(3, 4)]),
+    "getitem": (lambda a: a[[1, 1, 0], 1:], [(2, 3)]),
+    "min_var": (lambda a: a.min(0) + a.var(1), [(3, 3)]),
+    "linear": (F.linear, [(4, 3), (2, 3), (2,)]),
+    "elu_selu_leaky": (lambda a: F.elu(a) + F.selu(a) + F.leaky_relu(a), [(3, 2)]),
+    "log_softmax": (lambda a: F.log_softmax(a, 0), [(3, 2)]),
+    "cross_entropy": (lambda a: F.cross_entropy(a, np.array([1, 0, 2])), [(3, 3)]),
+    "conv2d": (lambda a, w, b: F.conv2d(a, w, b, stride=2, padding=1), [(1, 2, 4, 5), (3, 2, 2, 2), (3,)]),
+    "pools": (lambda a: F.max_pool2d(a, 2, 1) + F.avg_pool2d(a, 2, 1), [(1, 2, 4, 4)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(JVP_CASES))
+def test_forward_mode_is_the_transpose_of_reverse_mode(name):
+    """<w, J t> (forward mode) = <Jᵀ w, t> (reverse mode) for random t and w."""
+    f, shapes = JVP_CASES[name]
+    xs = [rand(i, *s) for i, s in enumerate(shapes)]
+    ts = [rand(10 + i, *s) for i, s in enumerate(shapes)]
+    out, tangent = engine.jvp(f, xs, ts)
+    w = rand(99, *np.shape(out))
+    leaves = [Tensor(x, requires_grad=True) for x in xs]
+    grads = engine.grad(f(*leaves), leaves, w)
+    assert np.sum(w * tangent) == pytest.approx(sum(np.sum(g * t) for g, t in zip(grads, ts)))
