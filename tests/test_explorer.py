@@ -4,7 +4,7 @@ import pytest
 from app import examples
 from app.explorer_model import (Timeline, TangentTimeline, chain_text, derivative_formula, make_timeline,
                                 sum_text, view_graph)
-from engine import Graph, Value, format_number
+from engine import Graph, Value
 from engine.expr import parse
 
 
@@ -178,4 +178,4 @@ def test_selected_node_shows_slide_and_pytorch_notation(page):
     page.set_position(len(page.timeline))
     page.select_node(page.graph.index[id(page.graph.find("x"))])
     text = page.inspector.text()
-    assert "∂f/∂x" in text and "x.grad" in text and format_number(-4.0) in text
+    assert "∂f/∂x" in text and "x.grad" in text and "−4" in text

@@ -28,7 +28,7 @@ R = 24.0
 """Radius of a gate's circle, in scene units."""
 FONT_PX = 22
 """Label size in scene units; the view scales it (fit-to-view caps the zoom at MAX_FIT)."""
-MAX_FIT = 1.5
+MAX_FIT = 1.8
 HEAT = 42.0
 """Side of a tensor's heatmap thumbnail."""
 MIN_TEXT_PX = 6.0

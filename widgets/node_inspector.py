@@ -17,6 +17,9 @@ from widgets.theme import LIGHT, Theme
 
 
 def _full(x: Any) -> str:
+    """Every digit that matters: 10 significant for a number, 6 per entry for arrays."""
+    if np.size(x) == 1 and np.ndim(x) == 0:
+        return f"{float(x):.10g}".replace("-", "−")
     return html.escape(np.array2string(np.asarray(x), precision=6, threshold=64, max_line_width=48))
 
 
