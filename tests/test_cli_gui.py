@@ -51,3 +51,26 @@ def test_screenshot_from_the_command_line(tmp_path):
                          cwd=os.path.dirname(os.path.dirname(__file__)), timeout=120)
     assert run.returncode == 0, run.stderr
     assert out.stat().st_size > 1000
+
+
+def test_lab_tabs_load_when_first_shown_and_missing_labs_are_skipped(qtbot, monkeypatch):
+    from app import main_window
+    monkeypatch.setattr(main_window, "TABS", [("Not yet", "app.no_such_lab", "NoSuchLab"),
+                                              ("Later", "app.examples", "Built")])
+    window = main_window.MainWindow(main_window.LIGHT)
+    qtbot.addWidget(window)
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Graph explorer", "Later"]
+    assert type(window.tabs.widget(1)).__name__ == "QWidget"  # a placeholder until shown
+    monkeypatch.setattr("app.examples.Built", lambda: __import__("PySide6.QtWidgets").QtWidgets.QLabel("lab"))
+    window.tabs.setCurrentIndex(1)
+    assert window.tabs.widget(1).text() == "lab" and window.tabs.tabText(1) == "Later"
+
+
+def test_theme_switch_recolours_the_canvas(qtbot):
+    from app.main_window import MainWindow
+    from widgets.theme import DARK, LIGHT
+    window = MainWindow(LIGHT)
+    qtbot.addWidget(window)
+    window._pick_theme("dark")
+    assert window.explorer.canvas.theme is DARK
+    assert window.explorer.canvas.backgroundBrush().color().name().upper() == DARK.background.upper()

@@ -124,3 +124,20 @@ def test_a_five_thousand_node_graph_lays_out_and_draws(qtbot):
     image = canvas.grab().toImage()
     assert time.perf_counter() - start < 5.0
     assert not image.isNull() and len(canvas.pos) == len(g)
+
+
+def test_tensor_nodes_get_value_and_gradient_heatmaps(page):
+    page.load_example("softmax-regression")
+    page.set_position(len(page.timeline))
+    w = page.graph.index[id(page.graph.find("W"))]
+    assert page.canvas._tensor[page.view.owner[w]]
+    image = page.canvas.heat("grad", w)
+    assert (image.width(), image.height()) == (3, 3)
+
+
+def test_heatmap_colours_say_the_sign():
+    from widgets.heatmap import heatmap_rgb
+    rgb = heatmap_rgb(np.array([[-2.0, 0.0, 2.0]]))
+    assert rgb[0, 0, 2] > rgb[0, 0, 1]  # negative: purple (blue above green)
+    assert rgb[0, 2, 0] > rgb[0, 2, 2]  # positive: orange (red above blue)
+    assert tuple(rgb[0, 1]) == (247, 247, 247)
