@@ -1,0 +1,426 @@
+"""The sequence lab: a plain RNN, an LSTM and a GRU race on one sequence task.
+
+Left, the gates of the LSTM (or GRU) opening and closing over one example
+sequence; right, the gradient reaching each time step for all three models and
+their learning curves.  Training runs in a background QThread (the GUI never
+freezes) with a progress bar and Cancel; a NaN pauses training and says where.
+All numbers come from :mod:`engine.sequence_training`; the widgets only draw.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+                               QSpinBox, QSplitter, QVBoxLayout, QWidget)
+
+from engine.sequence_tasks import TASKS, SequenceTask, make_task
+from engine.sequence_training import (CELLS, NonFiniteError, StepReport, SequenceTrainer,
+                                      TrainConfig, train_side_by_side)
+from widgets.gate_heatmaps import GateHeatmaps, style_plot
+from widgets.gradient_through_time import (MODEL_COLORS, MODEL_NAMES, GradientThroughTime,
+                                           legend_label)
+from widgets.step_controls import StepControls
+from widgets.theme import LIGHT, Theme
+
+POLL_MS = 50
+"""How often the GUI drains the training thread's messages."""
+TRACE_EVERY = 10
+"""Training rounds between two refreshes of the gate heatmaps."""
+SMOOTHING = 0.9
+"""Exponential moving average of the learning curves (per-batch scores are noisy)."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A ready-made lecture scenario: task, sequence length, budget and RNN settings."""
+
+    task: str
+    length: int
+    steps: int
+    rnn_scale: float = 1.0
+    rnn_activation: str = "tanh"
+    gate_cell: str = "lstm"
+
+
+PRESETS = {
+    "Remember the first bit (T = 20)": Preset("first_bit", 20, 150),
+    "Remember the first bit, long (T = 40)": Preset("first_bit", 40, 300),
+    "Vanishing RNN: W_hh × 0.5": Preset("first_bit", 20, 150, rnn_scale=0.5),
+    "Exploding RNN: relu, W_hh × 3": Preset("first_bit", 20, 150, 3.0, "relu"),
+    "Adding problem (T = 30)": Preset("adding", 30, 300),
+    "Sine wave: next value (T = 30)": Preset("sine", 30, 200, gate_cell="gru"),
+    "Next character of a text (T = 30)": Preset("next_char", 30, 300),
+}
+
+
+class TrainingThread(QThread):
+    """Runs :func:`train_side_by_side` off the GUI thread.
+
+    Results go into ``messages`` (a thread-safe queue) that the lab drains with a
+    timer, so no Python object ever crosses threads inside a Qt signal.
+    Messages: ("progress", rounds, [StepReport]), ("traces", {cell: gates}),
+    ("paused", why).
+    """
+
+    def __init__(self, trainers: dict[str, SequenceTrainer], steps: int, example: np.ndarray,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.trainers, self.steps, self.example = trainers, steps, example
+        self.messages: queue.SimpleQueue = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._rounds = 0
+
+    def cancel(self) -> None:
+        """Ask the loop to stop after the current round (thread-safe)."""
+        self._stop.set()
+
+    def run(self) -> None:
+        """Train until done, cancelled or stopped by a NaN."""
+        try:
+            train_side_by_side(list(self.trainers.values()), self.steps, self._on_round,
+                               self._stop.is_set)
+        except NonFiniteError as error:
+            self.messages.put(("paused", str(error)))
+
+    def _on_round(self, reports: list[StepReport]) -> None:
+        self._rounds += 1
+        self.messages.put(("progress", self._rounds, reports))
+        if self._rounds % TRACE_EVERY == 0 or self._rounds == self.steps:
+            self.messages.put(("traces", gate_traces(self.trainers, self.example)))
+
+
+def gate_traces(trainers: dict[str, SequenceTrainer], example: np.ndarray) -> dict:
+    """Gates of every gated model (LSTM, GRU) on one example sequence (T, F)."""
+    return {cell: t.gate_trace(example) for cell, t in trainers.items() if cell != "rnn"}
+
+
+class SequenceLab(QWidget):
+    """Train RNN, LSTM and GRU side by side; watch the gates and the gradient through time."""
+
+    time_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None, theme: Theme = LIGHT):
+        super().__init__(parent)
+        self.theme = theme
+        font = QFont(self.font())
+        font.setPointSize(theme.base_font_pt + 1)
+        self.setFont(font)
+        self.config = TrainConfig()
+        self.task: SequenceTask = make_task("first_bit", 20)
+        self.trainers: dict[str, SequenceTrainer] = {}
+        self.curves: dict[str, list[tuple[int, float]]] = {}
+        self.latest_traces: dict[str, dict[str, np.ndarray]] = {}
+        self.example = np.zeros((1, 1))
+        self._example_seed = 0
+        self._thread: TrainingThread | None = None
+        self._poll_timer = QTimer(self)
+        self._poll_timer.setInterval(POLL_MS)
+        self._poll_timer.timeout.connect(self._poll)
+        self._build_ui()
+        self.load_preset(next(iter(PRESETS)))
+
+    # -- UI ----------------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        theme = self.theme
+        self.preset_box = self._combo(15)
+        self.preset_box.addItems(list(PRESETS))
+        self.preset_box.setToolTip("Ready-made lecture scenarios")
+        self.preset_box.textActivated.connect(self.load_preset)
+        self.task_box = self._combo(11)
+        for name, cls in TASKS.items():
+            self.task_box.addItem(cls.title, name)
+        self.task_box.activated.connect(lambda _: self._task_edited())
+        self.length_box = QSpinBox()
+        self.length_box.setRange(5, 100)
+        self.length_box.setPrefix("T = ")
+        self.length_box.setToolTip("Sequence length: how far back the gradient must travel")
+        self.length_box.editingFinished.connect(self._task_edited)
+        self.steps_box = QSpinBox()
+        self.steps_box.setRange(10, 5000)
+        self.steps_box.setSingleStep(50)
+        self.steps_box.setSuffix(" steps")
+        self.train_button = QPushButton("▶ Train")
+        self.train_button.clicked.connect(self.start_training)
+        self.cancel_button = QPushButton("■ Stop")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_training)
+        self.reset_button = QPushButton("↺ Reset")
+        self.reset_button.setToolTip("New random weights for all three models")
+        self.reset_button.clicked.connect(self.reset_models)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v / %m")
+        top = QHBoxLayout()
+        for w in (self.preset_box, self.task_box, self.length_box, self.steps_box,
+                  self.train_button, self.cancel_button, self.reset_button):
+            top.addWidget(w)
+        top.addWidget(self.progress, 1)
+
+        self.description = QLabel()
+        self.description.setWordWrap(True)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet(f"color: {theme.error}; font-weight: bold;")
+
+        self.gate_cell_box = QComboBox()
+        self.gate_cell_box.addItem("LSTM gates", "lstm")
+        self.gate_cell_box.addItem("GRU gates", "gru")
+        self.gate_cell_box.activated.connect(lambda _: self._show_traces())
+        self.example_button = QPushButton("New example")
+        self.example_button.setToolTip("Show the gates on another input sequence")
+        self.example_button.clicked.connect(self.next_example)
+        self.step_controls = StepControls()
+        self.heatmaps = GateHeatmaps(theme=theme)
+        self.step_controls.step_requested.connect(self._step_time)
+        self.step_controls.jump_requested.connect(
+            lambda where: self.heatmaps.set_time(0 if where == "start" else self.task.length - 1))
+        self.heatmaps.time_changed.connect(self._on_time_changed)
+        gate_bar = QHBoxLayout()
+        gate_bar.addWidget(self.gate_cell_box)
+        gate_bar.addWidget(self.example_button)
+        gate_bar.addStretch(1)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addLayout(gate_bar)
+        left_layout.addWidget(self.heatmaps, 1)
+        left_layout.addWidget(self.step_controls)
+
+        self.gradients = GradientThroughTime(theme=theme)
+        self.gradients.rnn_settings_changed.connect(self.set_rnn_settings)
+        self.learning = pg.PlotWidget(background=theme.background)
+        plot = self.learning.getPlotItem()
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.showGrid(x=True, y=True, alpha=0.25)
+        style_plot(plot, theme, theme.base_font_pt)
+        plot.setLabel("bottom", "training step", color=theme.text, size=f"{theme.base_font_pt + 1}pt")
+        self.learning_curves = {cell: plot.plot(pen=pg.mkPen(MODEL_COLORS[cell], width=3))
+                                for cell in CELLS}
+        learning = QWidget()
+        learning_layout = QVBoxLayout(learning)
+        learning_layout.setContentsMargins(0, 0, 0, 0)
+        learning_layout.addWidget(self.learning, 1)
+        learning_layout.addWidget(legend_label(
+            [(MODEL_NAMES[c], MODEL_COLORS[c], False) for c in CELLS], theme))
+        right = QSplitter(Qt.Vertical)
+        right.addWidget(self.gradients)
+        right.addWidget(learning)
+        right.setSizes([330, 270])
+
+        main = QSplitter(Qt.Horizontal)
+        main.addWidget(left)
+        main.addWidget(right)
+        main.setStretchFactor(0, 6)
+        main.setStretchFactor(1, 4)
+        main.setSizes([600, 400])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(top)
+        layout.addWidget(self.description)
+        layout.addWidget(main, 1)
+        layout.addWidget(self.status)
+
+    @staticmethod
+    def _combo(chars: int) -> QComboBox:
+        """A combo box about ``chars`` characters wide, so the toolbar fits 1024 pixels."""
+        box = QComboBox()
+        box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        box.setMinimumContentsLength(chars)
+        return box
+
+    # -- presets and tasks ----------------------------------------------------------------
+    def presets(self) -> list[str]:
+        """Names of the ready-made scenarios, for menus and lecture scripts."""
+        return list(PRESETS)
+
+    def load_preset(self, name: str) -> None:
+        """Set task, length, budget and plain-RNN settings from a preset; rebuilds the models."""
+        preset = PRESETS[name]
+        self.cancel_training()
+        self.preset_box.setCurrentText(name)
+        self.steps_box.setValue(preset.steps)
+        self.gate_cell_box.setCurrentIndex(self.gate_cell_box.findData(preset.gate_cell))
+        self.config = replace(self.config, rnn_scale=preset.rnn_scale,
+                              rnn_activation=preset.rnn_activation)
+        self.gradients.set_rnn_settings(preset.rnn_scale, preset.rnn_activation)
+        self._set_task(preset.task, preset.length)
+
+    def _task_edited(self) -> None:
+        """The task box or the length changed: rebuild only if the task really differs."""
+        name, length = self.task_box.currentData(), self.length_box.value()
+        if (name, length) != (self.task.name, self.task.length):
+            self._set_task(name, length)
+
+    def _set_task(self, name: str, length: int) -> None:
+        self.cancel_training()
+        self.task = make_task(name, length)
+        self.task_box.setCurrentIndex(self.task_box.findData(name))
+        self.length_box.setValue(length)
+        self.description.setText(f"<b>{self.task.title}.</b> {self.task.description}")
+        classify = self.task.loss != "mse"
+        plot = self.learning.getPlotItem()
+        plot.setTitle("accuracy (moving average)" if classify else "loss (moving average)",
+                      color=self.theme.text, size=f"{self.theme.base_font_pt + 2}pt")
+        if classify:
+            plot.setYRange(0.0, 1.05, padding=0)
+        else:
+            plot.enableAutoRange(y=True)
+        self.reset_models()
+
+    def reset_models(self) -> None:
+        """Fresh weights for all three models; shows their gradient through time at init."""
+        self.cancel_training()
+        self.trainers = {cell: SequenceTrainer(self.task, cell, self.config) for cell in CELLS}
+        self.curves = {cell: [] for cell in CELLS}
+        self._example_seed = 0
+        self._new_example()
+        for cell in CELLS:
+            self._measure_at_rest(cell)
+        self._draw_curves()
+        self.status.clear()
+        self.progress.setValue(0)
+
+    def set_rnn_settings(self, scale: float, activation: str) -> None:
+        """Rebuild only the plain RNN with recurrent weights × ``scale`` and ``activation``."""
+        self.cancel_training()
+        self.config = replace(self.config, rnn_scale=scale, rnn_activation=activation)
+        self.gradients.set_rnn_settings(scale, activation)
+        self.trainers["rnn"] = SequenceTrainer(self.task, "rnn", self.config)
+        self.curves["rnn"] = []
+        self._measure_at_rest("rnn")
+        self._draw_curves()
+
+    def _measure_at_rest(self, cell: str) -> None:
+        """Gradient through time of one model on a fixed batch, without training it."""
+        batch = self.task.batch(self.config.batch_size, np.random.default_rng(self.config.seed + 2))
+        report = self.trainers[cell].measure(batch)
+        self.gradients.set_norms(cell, report.grad_h, report.grad_c)
+
+    # -- example sequence and time ------------------------------------------------------
+    def next_example(self) -> None:
+        """Show the gates on another random input sequence."""
+        self._example_seed += 1
+        self._new_example()
+
+    def _new_example(self) -> None:
+        rng = np.random.default_rng(1000 + self._example_seed)
+        self.example = self.task.batch(1, rng).inputs[:, 0, :]
+        if self._thread is not None:
+            self._thread.example = self.example
+        else:
+            self.latest_traces = gate_traces(self.trainers, self.example)
+            self._show_traces()
+
+    def _show_traces(self) -> None:
+        cell = self.gate_cell_box.currentData()
+        if cell in self.latest_traces:
+            self.heatmaps.set_trace(self.latest_traces[cell], self.task.step_labels(self.example))
+
+    def set_time(self, t: int) -> None:
+        """Move the time cursor of the gate view and the gradient plot to step ``t``."""
+        self.heatmaps.set_time(t)
+
+    def _step_time(self, delta: int) -> None:
+        t = self.heatmaps.time + delta
+        if t >= self.task.length:
+            self.step_controls.set_playing(False)
+        self.heatmaps.set_time(t)
+
+    def _on_time_changed(self, t: int) -> None:
+        self.gradients.set_time(t)
+        self.step_controls.set_position(f"t = {t} / {self.task.length - 1}")
+        self.time_changed.emit(t)
+
+    # -- training ------------------------------------------------------------------------
+    @property
+    def is_training(self) -> bool:
+        """True while the background training thread runs."""
+        return self._thread is not None
+
+    def start_training(self) -> None:
+        """Train the three models for the chosen number of steps in a background thread."""
+        if self.is_training:
+            return
+        self.status.clear()
+        steps = self.steps_box.value()
+        self.progress.setRange(0, steps)
+        self.progress.setValue(0)
+        self._thread = TrainingThread(self.trainers, steps, self.example, self)
+        self._set_running(True)
+        self._thread.start()
+        self._poll_timer.start()
+
+    def cancel_training(self) -> None:
+        """Stop training after the current step and wait until the thread has ended."""
+        if self._thread is None:
+            return
+        self._thread.cancel()
+        self._thread.wait()
+        self._poll()
+
+    @Slot()
+    def _poll(self) -> None:
+        """Apply what the training thread reported since the last tick (one redraw per tick)."""
+        thread = self._thread
+        if thread is None:
+            return
+        finished = thread.isFinished()
+        latest: dict[str, StepReport] = {}
+        rounds = None
+        while not thread.messages.empty():
+            kind, *payload = thread.messages.get()
+            if kind == "progress":
+                rounds, reports = payload
+                self._record(reports)
+                latest.update((r.cell, r) for r in reports)
+            elif kind == "traces":
+                self.latest_traces = payload[0]
+            else:
+                self._on_paused(*payload)
+        if rounds is not None:
+            self.progress.setValue(rounds)
+            for report in latest.values():
+                self.gradients.set_norms(report.cell, report.grad_h, report.grad_c)
+            self._draw_curves()
+            self._show_traces()
+        if finished:
+            self._poll_timer.stop()
+            self._thread = None
+            thread.deleteLater()
+            self._set_running(False)
+            self.latest_traces = gate_traces(self.trainers, self.example)
+            self._show_traces()
+
+    def _record(self, reports: list[StepReport]) -> None:
+        """Add one round to the smoothed learning curves."""
+        for report in reports:
+            curve = self.curves[report.cell]
+            score = report.accuracy if report.accuracy is not None else report.loss
+            previous = curve[-1][1] if curve else score
+            curve.append((report.step, SMOOTHING * previous + (1 - SMOOTHING) * score))
+
+    def _on_paused(self, message: str) -> None:
+        self.status.setText(f"Paused: {message}. The weights were not updated; lower the learning "
+                            "rate or the RNN's weight scale, then train again.")
+
+    def _set_running(self, running: bool) -> None:
+        self.train_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+
+    def _draw_curves(self) -> None:
+        for cell, points in self.curves.items():
+            if points:
+                steps, scores = zip(*points)
+                self.learning_curves[cell].setData(steps, scores)
+            else:
+                self.learning_curves[cell].setData([], [])
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.cancel_training()
+        super().closeEvent(event)

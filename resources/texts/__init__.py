@@ -1,0 +1,1 @@
+"""Short texts shipped for next-character prediction (written for Chainrule, free to reuse)."""

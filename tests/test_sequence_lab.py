@@ -1,0 +1,160 @@
+"""The sequence lab's widgets draw the engine's arrays; training runs in a thread that cancels cleanly."""
+import ctypes
+import sys
+
+import numpy as np
+import pytest
+import PySide6
+from PySide6.QtCore import QPointF
+
+from app.sequence_lab import PRESETS, SequenceLab
+from widgets.gate_heatmaps import LABELS, GateHeatmaps, label_stride
+from widgets.gradient_through_time import CEILING, FLOOR, GradientThroughTime, surviving_fraction
+
+pytestmark = pytest.mark.gui
+
+if PySide6.__version__ == "6.12.0" and sys.version_info < (3, 12):
+    # PySide6 6.12.0 on CPython 3.11 drops one reference to None (or True/False) on every
+    # call that returns one (QLabel.setText, every QPainter call...), ~5,000 per second
+    # while a lab repaints; once the count reaches zero the interpreter aborts.  CPython
+    # 3.12 makes these objects immortal; do the same here so the suite can finish.
+    # Remove once pyproject pins PySide6-Essentials<6.12 (6.11.3 does not leak).
+    for _singleton in (None, True, False):
+        ctypes.c_ssize_t.from_address(id(_singleton)).value += 1 << 40
+
+
+def _lstm_gates(t=7, h=3, seed=0):
+    rng = np.random.default_rng(seed)
+    gates = {k: rng.random((t, h)) for k in "ifo"}
+    gates.update({k: rng.uniform(-1, 1, (t, h)) for k in "gh"})
+    gates["c"] = rng.uniform(-3, 3, (t, h))
+    return gates
+
+
+def test_gate_heatmaps_draw_one_image_per_lstm_quantity(qtbot):
+    view = GateHeatmaps()
+    qtbot.addWidget(view)
+    gates = _lstm_gates()
+    view.set_trace(gates, list("0110100"))
+    assert set(view.images) == set("ifogch")
+    for key, image in view.images.items():
+        assert image.image.shape == (7, 3)
+        assert LABELS[key].split()[-1].replace("'", "&prime;").split("_")[0] in view.plots[key].titleLabel.text
+    assert view.images["f"].getLevels() == pytest.approx((0, 1))
+    assert view.images["c"].getLevels()[1] == pytest.approx(np.abs(gates["c"]).max())
+    assert "forget gate f_t" in view.describe("f", 2, 1) and f"{gates['f'][2, 1]:.4f}" in view.describe("f", 2, 1)
+
+
+def test_gru_trace_switches_to_four_panels(qtbot):
+    view = GateHeatmaps()
+    qtbot.addWidget(view)
+    view.set_trace(_lstm_gates())
+    rng = np.random.default_rng(1)
+    view.set_trace({k: rng.random((5, 2)) for k in "rznh"})
+    assert set(view.images) == set("rznh")
+    assert view.images["z"].image.shape == (5, 2)
+
+
+def test_time_cursor_clamps_emits_and_hover_finds_the_cell(qtbot):
+    view = GateHeatmaps()
+    qtbot.addWidget(view)
+    view.resize(600, 500)
+    view.show()
+    view.set_trace(_lstm_gates(), list("abcdefg"))
+    with qtbot.waitSignal(view.time_changed) as signal:
+        view.set_time(99)
+    assert signal.args == [6] and view.time == 6
+    qtbot.wait(10)
+    plot = view.plots["o"]
+    scene_pos = plot.vb.mapViewToScene(QPointF(4, 2))
+    assert view.cell_at(scene_pos) == ("o", 4, 2)
+    view._on_mouse_moved(scene_pos)
+    assert view.readout.text() == view.describe("o", 4, 2)
+
+
+def test_input_labels_are_thinned_so_they_cannot_overlap():
+    assert label_stride(list("abcd"), 400, 10) == 1
+    assert label_stride(["0.5*"] * 40, 300, 10) == 7
+
+
+def test_gradient_plot_shows_the_surviving_fraction_on_a_log_axis(qtbot):
+    view = GradientThroughTime()
+    qtbot.addWidget(view)
+    view.set_norms("lstm", np.array([0.5, 1.0, 2.0]), np.array([1.0, 1.0, 1.0]))
+    view.set_norms("rnn", np.array([0.0, np.inf, 4.0]))
+    x, y = view.curves[("lstm", "h")].getOriginalDataset()
+    assert list(x) == [0, 1, 2] and np.allclose(y, [0.25, 0.5, 1.0])
+    assert ("lstm", "c") in view.curves and ("rnn", "c") not in view.curves
+    np.testing.assert_allclose(surviving_fraction(np.array([0.0, np.inf, 4.0])), [FLOOR, CEILING, 1.0])
+    with qtbot.waitSignal(view.rnn_settings_changed) as signal:
+        view.activation.setCurrentText("relu")
+    assert signal.args == [1.0, "relu"]
+
+
+@pytest.fixture
+def lab(qtbot):
+    widget = SequenceLab()
+    qtbot.addWidget(widget)
+    yield widget
+    widget.cancel_training()
+
+
+def test_lab_builds_with_no_arguments_and_loads_every_preset(lab):
+    assert lab.presets() == list(PRESETS)
+    for name in lab.presets():
+        lab.load_preset(name)
+        preset = PRESETS[name]
+        assert (lab.task.name, lab.task.length) == (preset.task, preset.length)
+        assert lab.config.rnn_scale == preset.rnn_scale
+        assert lab.heatmaps.images[next(iter(lab.heatmaps.images))].image.shape[0] == preset.length
+        assert lab.gradients.curves[("rnn", "h")].getData()[0].shape == (preset.length,)
+
+
+def test_training_in_the_thread_updates_every_view(lab, qtbot):
+    lab.load_preset("Remember the first bit (T = 20)")
+    lab.steps_box.setValue(12)
+    lab.start_training()
+    assert lab.is_training and not lab.train_button.isEnabled()
+    qtbot.waitUntil(lambda: not lab.is_training, timeout=30000)
+    assert lab.progress.value() == 12
+    assert all(len(lab.curves[c]) == 12 for c in ("rnn", "lstm", "gru"))
+    assert set(lab.latest_traces) == {"lstm", "gru"}
+    assert lab.heatmaps.images["f"].image.shape == (20, lab.config.hidden_size)
+    assert lab.train_button.isEnabled()
+
+
+def test_cancel_leaves_no_thread_running(lab, qtbot):
+    lab.steps_box.setValue(5000)
+    lab.start_training()
+    thread = lab._thread
+    qtbot.waitUntil(lambda: lab.progress.value() > 0, timeout=30000)
+    lab.cancel_training()
+    assert not thread.isRunning() and thread.isFinished()
+    assert not lab.is_training and lab.progress.value() < 5000
+    assert lab.trainers["lstm"].steps_done < 5000
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_nan_pauses_training_and_says_where(lab, qtbot):
+    lab.trainers["lstm"].model.rnn.weight_hh.data[:] = np.nan
+    lab.start_training()
+    qtbot.waitUntil(lambda: not lab.is_training, timeout=30000)
+    assert "Paused: training step 0, LSTM" in lab.status.text()
+    assert "hidden state h_t at t = 0" in lab.status.text()
+
+
+def test_rnn_controls_rebuild_only_the_plain_rnn(lab):
+    lstm = lab.trainers["lstm"]
+    before = lab.gradients.curves[("rnn", "h")].getData()[1].copy()
+    lab.gradients.scale.setValue(0.25)
+    assert lab.trainers["lstm"] is lstm and lab.config.rnn_scale == 0.25
+    after = lab.gradients.curves[("rnn", "h")].getData()[1]
+    assert after[0] < before[0]
+
+
+def test_time_cursor_is_shared_and_exposed_for_the_graph_explorer(lab, qtbot):
+    with qtbot.waitSignal(lab.time_changed) as signal:
+        lab.set_time(4)
+    assert signal.args == [4] and lab.gradients.cursor.value() == 4
+    lab.step_controls.step_requested.emit(1)
+    assert lab.heatmaps.time == 5
