@@ -111,7 +111,7 @@ def test_batchnorm_and_layernorm_modules_match_torch(torch):
     bn.eval()
     tbn.eval()
     x = rand(9, 4, 3)
-    np.testing.assert_allclose(bn(x).data if hasattr(bn(x), "data") else bn(x),
+    np.testing.assert_allclose(bn(x).data,
                                tbn(torch.tensor(x)).detach().numpy(), atol=1e-10)
     np.testing.assert_allclose(ln(Tensor(x)).data, tln(torch.tensor(x)).detach().numpy(), atol=1e-10)
 
@@ -327,3 +327,11 @@ def test_gradcheck_through_whole_fused_lstm_and_gru():
             out, _ = m(x)
             return out ** 2
         assert gradcheck(run, [m.weight_ih.data, m.weight_hh.data, m.bias_ih.data])
+
+
+def test_replacing_a_buffer_keeps_it_in_the_state():
+    bn = nn.BatchNorm1d(2)
+    bn.running_mean = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(bn.state_dict()["running_mean"], [1.0, 2.0])
+    bn.eval()
+    np.testing.assert_allclose(bn(np.array([[1.0, 2.0]])).data, 0.0, atol=1e-12)

@@ -56,8 +56,8 @@ class Sequential(Module):
 
 
 def _elementwise_module(name: str, fn: Callable, doc: str) -> type:
-    cls = type(name, (Module,), {"forward": lambda self, x: fn(x), "__doc__": doc})
-    return cls
+    """A parameterless Module class whose forward applies ``fn``."""
+    return type(name, (Module,), {"forward": lambda self, x: fn(x), "__doc__": doc})
 
 
 ReLU = _elementwise_module("ReLU", F.relu, "max(0, x) as a layer.")

@@ -44,6 +44,9 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError("call super().__init__() before assigning attributes of a Module")
+        if name in self._buffers and isinstance(value, np.ndarray):
+            self._buffers[name] = value  # replacing a buffer keeps it in the state
+            return
         for table in (self._parameters, self._buffers, self._modules):
             table.pop(name, None)
         if isinstance(value, Parameter):

@@ -72,7 +72,6 @@ def _ce_vjp(g, out, logits, target, reduction):
 
 
 def _ce_jvp(t, out, logits, target, reduction):
-    n = logits.shape[0]
     onehot = np.eye(logits.shape[1], dtype=np.result_type(logits))[target]
     rows = C.sum((softmax(logits, 1) - onehot) * t, 1)
     if reduction == "none":
