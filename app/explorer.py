@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrol
 
 from app import examples
 from app.explorer_model import MODES, Group, Timeline, make_timeline, view_graph
-from engine import Graph, Node
+from engine import Graph
 from engine.expr import ExpressionError, Program
 from widgets.expression_editor import ExpressionEditor
 from widgets.graph_canvas import GraphCanvas
@@ -134,42 +134,64 @@ class ExplorerPage(QWidget):
         self.collapse_box.blockSignals(True)
         self.collapse_box.setChecked(ex.collapsed)
         self.collapse_box.blockSignals(False)
-        self._set_graph(built.output, built.groups)
+        self._show_graph(*self._trace(Graph(built.output)), built.groups)
 
     def load_program(self, program: Program) -> None:
         """Build a typed expression; inputs keep their values, new ones start at 1."""
         values = {name: self._values.get(name, 1.0) for name in program.inputs}
         try:
             out = program.build(values)
+            graph, timeline = self._trace(Graph(out))
         except ExpressionError as exc:
             self.editor.show_error(exc)
+            return
+        except (ValueError, TypeError, ArithmeticError) as exc:  # the engine refused: say so, keep the graph
+            self.editor.show_error(ExpressionError(str(exc), program.source))
             return
         self._values = values
         self.example_id = None
         self.example_box.setCurrentIndex(0)
         self.caption.setText("Your expression — edit the inputs on the right, then step through.")
-        self._set_graph(out, [])
+        self._show_graph(graph, timeline, [])
 
-    def _set_graph(self, output: Node, groups: list[Group]) -> None:
-        self.graph = Graph(output)
-        self.groups = groups
+    def _wrt_for(self, graph: Graph) -> str | None:
+        """The input the gradient graph differentiates by: the chosen one if the graph has it."""
+        names = [x.name for x in graph.inputs if x.name]
+        return self.wrt if self.wrt in names else (names[0] if names else None)
+
+    def _trace(self, graph: Graph) -> tuple[Graph, Timeline]:
+        """The timeline of ``graph`` in the chosen mode (reverse when there is nothing to differentiate by)."""
+        wrt = self._wrt_for(graph)
+        mode = self.mode if wrt is not None or self.mode != "grad-graph" else "reverse"
+        return graph, make_timeline(graph, mode, wrt)
+
+    def _show_graph(self, graph: Graph, timeline: Timeline, groups: list[Group]) -> None:
+        self.graph, self.groups = graph, groups
         self.collapsed = {g.name for g in groups} if self.collapse_box.isChecked() else set()
         self.collapse_box.setEnabled(bool(groups))
-        names = [x.name for x in self.graph.inputs if x.name]
+        self.wrt = self._wrt_for(graph)
         self.wrt_box.clear()
-        self.wrt_box.addItems(names)
-        self.wrt = names[0] if names else None
+        self.wrt_box.addItems([x.name for x in graph.inputs if x.name])
+        self.wrt_box.setCurrentText(self.wrt or "")
         self.position = 0
         self._selected = None
-        self.inputs.set_inputs([n for n in self.graph.nodes if n.prim is None and n.name])
-        self._retime()
+        self.inputs.set_inputs([n for n in graph.nodes if n.prim is None and n.name])
+        self._set_timeline(timeline)
 
-    def _retime(self) -> None:
-        """New timeline for the current graph and mode; keep the step where possible."""
+    def _set_timeline(self, timeline: Timeline) -> None:
         self.controls.set_playing(False)
-        self.timeline = make_timeline(self.graph, self.mode, self.wrt)
+        self.timeline = timeline
+        if timeline.graph is self.graph and self.mode == "grad-graph":  # nothing to differentiate by
+            self.mode = "reverse"
+        self.mode_box.blockSignals(True)
+        self.mode_box.setCurrentIndex(MODES.index(self.mode))
+        self.mode_box.blockSignals(False)
         self.wrt_box.setVisible(self.mode == "grad-graph")
         self._redraw()
+
+    def _retime(self) -> None:
+        """New timeline for the current graph and mode."""
+        self._set_timeline(self._trace(self.graph)[1])
 
     def _redraw(self) -> None:
         groups = self.groups if self.timeline.graph is self.graph else []
@@ -183,8 +205,6 @@ class ExplorerPage(QWidget):
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.mode = mode
         self.wrt = wrt or self.wrt
-        if self.mode_box.currentData() != mode:
-            self.mode_box.setCurrentIndex(MODES.index(mode))
         self.position = 0
         self._selected = None
         if self.graph is not None:

@@ -179,3 +179,18 @@ def test_selected_node_shows_slide_and_pytorch_notation(page):
     page.select_node(page.graph.index[id(page.graph.find("x"))])
     text = page.inspector.text()
     assert "∂f/∂x" in text and "x.grad" in text and "−4" in text
+
+
+def test_an_expression_the_engine_refuses_keeps_the_last_graph(page):
+    page.load_example("add-mul")
+    graph = page.graph
+    page.editor.edit.setPlainText("f = x / (y - y)")
+    page.editor.commit()
+    assert page.graph is graph and "division by zero" in page.editor.last_error.message
+
+
+def test_gradient_graph_without_inputs_falls_back_to_reverse_mode(page):
+    page.set_mode("grad-graph")
+    page.editor.edit.setPlainText("f = 2 * 3")
+    page.editor.commit()
+    assert page.mode == "reverse" and page.timeline.graph is page.graph
