@@ -13,7 +13,7 @@ def _edges(graph):
     return np.array([(p, c) for p, c, _ in graph.edges])
 
 
-def test_layers_follow_the_edges_and_pull_leaves_next_to_their_gate():
+def test_layers_follow_the_edges_and_put_leaves_next_to_their_gate():
     # 0:a 1:b 2:a*b 3:c 4:(a*b)+c  -- c is a leaf used only at the last gate
     edges = np.array([(0, 2), (1, 2), (2, 4), (3, 4)])
     layer = layer_nodes(5, edges[:, 0], edges[:, 1])
@@ -45,10 +45,23 @@ def test_a_tree_is_drawn_without_crossings():
     assert count_crossings(layered_layout(len(g), _edges(g)), _edges(g)) == 0
 
 
-def test_barycentre_sweeps_reduce_crossings():
-    g = Graph(MLP(4, [6, 6, 1], activation="tanh", seed=0)([Value(0.1 * i) for i in range(4)]))
-    e = _edges(g)
-    assert count_crossings(layered_layout(len(g), e, sweeps=4), e) < count_crossings(layered_layout(len(g), e, sweeps=0), e)
+def test_barycentre_sweeps_untangle_a_crossing():
+    # inputs 0, 1; gates 2 = g(1), 3 = h(0); output 4 = 2 * 3: topological order draws 0→3 across 1→2
+    edges = np.array([(1, 2), (0, 3), (2, 4), (3, 4)])
+    assert count_crossings(layered_layout(5, edges, sweeps=0), edges) == 1
+    assert count_crossings(layered_layout(5, edges), edges) == 0
+
+
+def test_products_feeding_a_long_sum_spread_along_it():
+    # as late as possible: each product sits just before the addition that uses it
+    xs = [Value(float(i), name=f"x{i}") for i in range(6)]
+    total = xs[0] * xs[0]
+    for x in xs[1:]:
+        total = total + x * x
+    g = Graph(total)
+    lay = layered_layout(len(g), _edges(g))
+    products = [i for i, n in enumerate(g.nodes) if n.op == "mul"]
+    assert len(set(lay.layer[products].tolist())) == len(products) - 1  # the first two share the first +
 
 
 @pytest.mark.parametrize("n_hidden", [40])

@@ -332,8 +332,10 @@ class _GraphItem(QGraphicsItem):
         x, y = c.pos[:, 0], c.pos[:, 1]
         visible = np.flatnonzero((x >= exposed.left()) & (x <= exposed.right())
                                  & (y >= exposed.top()) & (y <= exposed.bottom()))
+        zoomed_out = FONT_PX * lod < MIN_TEXT_PX
+        painter.setRenderHint(QPainter.Antialiasing, not zoomed_out or len(c.pos) < 1000)
         self._paint_edges(painter, exposed, lod)
-        if FONT_PX * lod < MIN_TEXT_PX:  # zoomed out: every node as one fat point, one call per shape
+        if zoomed_out:  # every node as one fat point, one call per shape
             self._paint_dots(painter)
             if c.state.current is not None:
                 self._paint_node(painter, int(c.view.owner[c.state.current]), text=False)

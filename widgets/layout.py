@@ -1,8 +1,8 @@
 """Layered (Sugiyama-style) layout of a DAG, left to right, in NumPy: no Qt here.
 
-Steps, as in Sugiyama et al.: (1) layering by longest path from the inputs,
-with leaves pulled next to their first consumer so weights and constants sit
-beside the gate that reads them; (2) crossing reduction by barycentre sweeps,
+Steps, as in Sugiyama et al.: (1) layering: as many layers as the longest
+path, each node as late as possible (next to its first consumer), so weights
+and constants sit beside the gate that reads them; (2) crossing reduction by barycentre sweeps,
 alternately towards the output and back towards the inputs; (3) coordinates:
 each node as close to the barycentre of its neighbours as a one-slot spacing
 allows, so chains come out straight.  Long edges get no dummy nodes: the
@@ -31,24 +31,28 @@ class Layout:
 
 
 def layer_nodes(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Longest-path layers for nodes ``0..n-1`` given in topological order (edges src → dst).
+    """Layers for nodes ``0..n-1`` given in topological order (edges src → dst), output last.
 
-    Leaves (no incoming edge) then move right, to one layer before their
-    earliest consumer, so that a weight is drawn next to the gate using it.
+    The depth (number of layers) is the longest path; within it every node is
+    placed as late as possible, one layer before its earliest consumer.  So a
+    weight sits next to the gate using it, and the products feeding a long sum
+    spread along the sum instead of piling up in one tall column.
     """
     layer = np.zeros(n, dtype=np.int64)
     order = np.argsort(dst, kind="stable")
     s, d = src[order], dst[order]
-    for k in range(len(d)):  # dst ascending = topological; parents are final
+    for k in range(len(d)):  # dst ascending = topological: a node's parents are final
         if layer[s[k]] + 1 > layer[d[k]]:
             layer[d[k]] = layer[s[k]] + 1
-    has_parent = np.zeros(n, dtype=bool)
-    has_parent[dst] = True
-    first_use = np.full(n, np.iinfo(np.int64).max)
-    np.minimum.at(first_use, src, layer[dst])
-    leaves = ~has_parent & (first_use < np.iinfo(np.int64).max)
-    layer[leaves] = first_use[leaves] - 1
-    return layer
+    order = np.argsort(-src, kind="stable")
+    s, d = src[order], dst[order]
+    late = np.full(n, np.iinfo(np.int64).max)
+    for k in range(len(s)):  # src descending: a node's consumers are final
+        if late[d[k]] == np.iinfo(np.int64).max:
+            late[d[k]] = layer[d[k]]  # a sink keeps its depth
+        if late[d[k]] - 1 < late[s[k]]:
+            late[s[k]] = late[d[k]] - 1
+    return np.where(late == np.iinfo(np.int64).max, layer, late)
 
 
 def _spread(targets: np.ndarray) -> np.ndarray:

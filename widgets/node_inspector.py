@@ -49,7 +49,8 @@ class NodeInspector(QLabel):
                 f"<span style='color:{t.value}'>value:</span><pre style='color:{t.value}'>{_full(node.data)}</pre>"]
         grad = timeline.grads[i]
         if grad is not None and grad_shown:
-            torch_name = html.escape(node.name or "node") + ".grad"
+            var = html.escape(node.name or "node")
+            torch_name = f"{var}.grad" if node.prim is None else f"{var}.grad</code> after <code>{var}.retain_grad()"
             rows.append(f"<span style='color:{t.grad}'>{html.escape(timeline.grad_name(i))} "
                         f"&nbsp;(PyTorch: <code>{torch_name}</code>):</span>"
                         f"<pre style='color:{t.grad}'>{_full(grad)}</pre>")
