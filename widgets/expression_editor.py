@@ -23,18 +23,15 @@ class ExpressionEditor(QWidget):
 
     def __init__(self, parent: QWidget | None = None, delay_ms: int = 350):
         super().__init__(parent)
-        self.theme: Theme = LIGHT
         self.edit = QPlainTextEdit(self)
-        mono = QFontDatabase.systemFont(QFontDatabase.FixedFont)
-        mono.setPointSize(mono.pointSize() + 4)  # read from the back row
-        self.edit.setFont(mono)
+
         self.edit.setPlaceholderText("Type an expression, e.g. (x + y) * z   or   q = x + y; f = q * z")
         self.edit.setTabChangesFocus(True)
         self.error = QLabel(self)
-        self.error.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
         self.error.setVisible(False)
         self.error.setWordWrap(True)
         self.last_error: ExpressionError | None = None
+        self.set_theme(LIGHT)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -46,9 +43,13 @@ class ExpressionEditor(QWidget):
         self._silent = False
 
     def set_theme(self, theme: Theme) -> None:
-        """Error colour from the theme."""
+        """Error colour from the theme; the code a few points larger than the UI, for the back row."""
         self.theme = theme
         self.error.setStyleSheet(f"color: {theme.error};")
+        mono = QFontDatabase.systemFont(QFontDatabase.FixedFont)
+        mono.setPointSize(theme.base_font_pt + 3)
+        self.edit.setFont(mono)
+        self.error.setFont(mono)
 
     def text(self) -> str:
         return self.edit.toPlainText()

@@ -29,6 +29,8 @@ R = 24.0
 FONT_PX = 22
 """Label size in scene units; the view scales it (fit-to-view caps the zoom at MAX_FIT)."""
 MAX_FIT = 1.8
+CARD_WIDTH = 0.5
+"""The part of the view's width the chain-rule card may cover, when fitting beside it."""
 HEAT = 42.0
 """Side of a tensor's heatmap thumbnail."""
 MIN_TEXT_PX = 6.0
@@ -170,15 +172,18 @@ class GraphCanvas(QGraphicsView):
         return QRectF(lo[0] - 36, lo[1] - pad, hi[0] - lo[0] + 72, hi[1] - lo[1] + 2 * pad)
 
     def fit(self) -> None:
-        """Fit the whole graph above the chain-rule card, no larger than MAX_FIT."""
+        """Fit the whole graph beside or above the chain-rule card (whichever is larger), ≤ MAX_FIT."""
         rect = self.bounds()
         self.scene().setSceneRect(rect.adjusted(-2000, -2000, 2000, 2000))
-        vw, vh = self.viewport().width(), self.viewport().height()
-        reserve = min(vh * 0.3, self._card_height(5))
-        s = min((vw - 16) / rect.width(), (vh - reserve - 16) / rect.height(), MAX_FIT)
+        vw, vh = self.viewport().width() - 16, self.viewport().height() - 16
+        card_h, card_w = min(vh * 0.45, self._card_height(5)), vw * CARD_WIDTH
+        areas = [QRectF(0, 0, vw, vh - card_h), QRectF(card_w, 0, vw - card_w, vh)]  # above, right of it
+        scales = [min(a.width() / rect.width(), a.height() / rect.height(), MAX_FIT) for a in areas]
+        s, area = max(zip(scales, areas), key=lambda sa: sa[0])
         self.resetTransform()
         self.scale(s, s)
-        self.centerOn(rect.center() + QPointF(0, reserve / 2 / s))
+        shift = QPointF(vw / 2 + 8 - area.center().x() - 8, vh / 2 + 8 - area.center().y() - 8) / s
+        self.centerOn(rect.center() + shift)
 
     # -- geometry -------------------------------------------------------------------------------
     def _half_size(self, v: int) -> tuple[float, float]:
