@@ -87,25 +87,30 @@ def test_gru_kernels_match_numpy():
     np.testing.assert_allclose(packed, np.concatenate([(1 - z) * n + z * h, r, z, n, hh[:, 4:]], 1), atol=1e-15)
 
 
-@pytest.mark.parametrize("cell,width,gates", [(lstm_cell, 6, 4), (gru_cell, 5, 3)])
-def test_fused_cell_gradients_for_every_argument_and_output_column(cell, width, gates):
+def cell_args(cell, B=2, F_=3, H=2) -> list:
+    """Random arguments of a fused cell: x, packed state, weights and biases."""
+    if cell is lstm_cell:  # joined weights [W_ih | W_hh] and one bias
+        return [rand(0, B, F_), rand(1, B, 6 * H), rand(2, 4 * H, F_ + H), rand(4, 4 * H)]
+    return [rand(0, B, F_), rand(1, B, 5 * H), rand(2, 3 * H, F_), rand(3, 3 * H, H),
+            rand(4, 3 * H), rand(5, 3 * H)]
+
+
+@pytest.mark.parametrize("cell", [lstm_cell, gru_cell])
+def test_fused_cell_gradients_for_every_argument_and_output_column(cell):
     """Finite differences through the packed output, gate columns included."""
-    B, F_, H = 2, 3, 2
-    args = [rand(0, B, F_), rand(1, B, width * H), rand(2, gates * H, F_), rand(3, gates * H, H),
-            rand(4, gates * H), rand(5, gates * H)]
-    weights = np.arange(1.0, 1 + width * H)
+    args = cell_args(cell)
+    weights = np.arange(1.0, 1 + args[1].shape[1])
     assert gradcheck(lambda *a: cell(*a) * weights, args)
 
 
-@pytest.mark.parametrize("cell,width,gates", [(lstm_cell, 6, 4), (gru_cell, 5, 3)])
-def test_fused_cells_on_raw_arrays_equal_recorded_forward(cell, width, gates):
-    args = [rand(0, 2, 3), rand(1, 2, width * 2), rand(2, gates * 2, 3), rand(3, gates * 2, 2),
-            rand(4, gates * 2), rand(5, gates * 2)]
+@pytest.mark.parametrize("cell", [lstm_cell, gru_cell])
+def test_fused_cells_on_raw_arrays_equal_recorded_forward(cell):
+    args = cell_args(cell)
     np.testing.assert_array_equal(cell(*args), cell(*[Tensor(a) for a in args]).data)
 
 
 def test_fused_cells_refuse_forward_mode_with_a_way_out():
     import engine
-    args = [rand(0, 2, 3), rand(1, 2, 12), rand(2, 8, 3), rand(3, 8, 2), rand(4, 8), rand(5, 8)]
+    args = cell_args(lstm_cell)
     with pytest.raises(NotImplementedError, match="fused=False"):
         engine.jvp(lstm_cell, args, [np.ones_like(a) for a in args])

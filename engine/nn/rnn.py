@@ -134,9 +134,10 @@ class LSTM(_Recurrent):
     def forward(self, x, state=None):
         xs = self._inputs(x)
         s = self._initial(state, xs[0].shape[0])
+        step = self._fused_step() if self.fused else self._step
         states = []
         for xt in xs:
-            s = self._step(xt, s)
+            s = step(xt, s)
             states.append(s)
         out, h_n = self._outputs(states)
         self._record_gates("hcifgo")
@@ -144,10 +145,14 @@ class LSTM(_Recurrent):
         c_n = C.reshape(getitem(states[-1], (slice(None), slice(h, 2 * h))), h_n.shape)
         return out, (h_n, c_n)
 
+    def _fused_step(self):
+        """One Numba primitive per step, on the weights joined once per sequence."""
+        w = concat([self.weight_ih, self.weight_hh], axis=1)
+        b = self.bias_ih + self.bias_hh
+        return lambda xt, s: lstm_cell(xt, s, w, b)
+
     def _step(self, xt, s):
-        args = (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-        if self.fused:
-            return lstm_cell(xt, s, *args)
+        """The same step composed from primitives (supports create_graph=True)."""
         h = self.hidden_size
         pre = F.linear(xt, self.weight_ih, self.bias_ih) + F.linear(
             getitem(s, (slice(None), slice(0, h))), self.weight_hh, self.bias_hh)

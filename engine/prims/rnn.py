@@ -21,45 +21,21 @@ _HIGHER_ORDER = ("the fused {} cell's gradient runs on arrays only, so it cannot
 
 
 class _OneSlot:
-    """Remember the last backward step: the per-argument VJPs of one node share it."""
+    """Remember the last step's kernel result: the per-argument VJPs of one node share it."""
 
-    def __init__(self):
-        self.key = (None, None)
+    def __init__(self, kernel, cell: str):
+        self.kernel, self.cell = kernel, cell
+        self.key: tuple = (None, None)
         self.value = None
 
-    def get(self, g, out, compute):
+    def __call__(self, g, out, prev):
+        """``kernel(g, out, prev)``, computed once per (g, out) pair; raw arrays only."""
+        if hasattr(g, "prim") or hasattr(out, "prim"):
+            raise NotImplementedError(_HIGHER_ORDER.format(self.cell, self.cell))
         if self.key[0] is not g or self.key[1] is not out:
-            self.value = compute()
+            self.value = self.kernel(g, out, prev)
             self.key = (g, out)
         return self.value
-
-
-# -- LSTM: packed output [h, c, i, f, g, o] ----------------------------------------------
-def _lstm_forward(x, state, w_ih, w_hh, b_ih, b_hh):
-    h = w_hh.shape[1]
-    pre = x @ w_ih.T
-    pre += state[:, :h] @ w_hh.T
-    pre += b_ih
-    pre += b_hh
-    return K.lstm_forward(pre, state[:, h:2 * h])
-
-
-_lstm_cache = _OneSlot()
-
-
-def _lstm_grads(g, out, x, state, w_ih, w_hh, b_ih, b_hh):
-    if hasattr(g, "prim") or hasattr(out, "prim"):
-        raise NotImplementedError(_HIGHER_ORDER.format("LSTM", "LSTM"))
-
-    def compute():
-        h = w_hh.shape[1]
-        dpre, dc_prev = K.lstm_backward(g, out, state[:, h:2 * h])
-        dstate = np.zeros_like(state)
-        dstate[:, :h] = dpre @ w_hh
-        dstate[:, h:2 * h] = dc_prev
-        db = dpre.sum(0)
-        return dpre @ w_ih, dstate, dpre.T @ x, dpre.T @ state[:, :h], db, db
-    return _lstm_cache.get(g, out, compute)
 
 
 def _no_jvp(cell):
@@ -68,14 +44,52 @@ def _no_jvp(cell):
     return jvp
 
 
-LSTM_CELL = register("lstm_cell", "LSTM", _lstm_forward,
-                     tuple((lambda k: lambda *a: _lstm_grads(*a)[k])(k) for k in range(6)),
-                     (_no_jvp("LSTM"),) * 6)
+# -- LSTM: packed output [h, c, i, f, g, o] ----------------------------------------------
+# The weights arrive joined, w = [W_ih | W_hh] (4H, F + H) and b = b_ih + b_hh, so a step
+# is one matrix product on [x, h] and the backward pass has three weight-side rules, not five.
+def _lstm_forward(x, state, w, b):
+    h = w.shape[0] // 4
+    pre = np.concatenate([x, state[:, :h]], axis=1) @ w.T
+    pre += b
+    return K.lstm_forward(pre, state[:, h:2 * h])
 
 
-def lstm_cell(x, state, w_ih, w_hh, b_ih, b_hh):
-    """One LSTM step: x (B, F), state (B, ≥2H) holding [h, c, ...] → packed (B, 6H) [h, c, i, f, g, o]."""
-    return call("lstm_cell", x, state, w_ih, w_hh, b_ih, b_hh)
+_lstm_back = _OneSlot(K.lstm_backward, "LSTM")
+
+
+def _lstm_dpre(g, out, state, w):
+    """dL/d(pre-activations) (B, 4H), shared by the per-argument rules."""
+    h = w.shape[0] // 4
+    return _lstm_back(g, out, state[:, h:2 * h])[0]
+
+
+def _lstm_dstate(g, out, x, state, w, b):
+    h = w.shape[0] // 4
+    dpre, dc_prev = _lstm_back(g, out, state[:, h:2 * h])
+    dstate = np.zeros_like(state)
+    dstate[:, :h] = dpre @ w[:, x.shape[1]:]
+    dstate[:, h:2 * h] = dc_prev
+    return dstate
+
+
+def _lstm_dw(g, out, x, state, w, b):
+    h = w.shape[0] // 4
+    return _lstm_dpre(g, out, state, w).T @ np.concatenate([x, state[:, :h]], axis=1)
+
+
+LSTM_CELL = register(
+    "lstm_cell", "LSTM", _lstm_forward,
+    (lambda g, out, x, s, w, b: _lstm_dpre(g, out, s, w) @ w[:, :x.shape[1]],
+     _lstm_dstate,
+     _lstm_dw,
+     lambda g, out, x, s, w, b: _lstm_dpre(g, out, s, w).sum(0)),
+    (_no_jvp("LSTM"),) * 4)
+
+
+def lstm_cell(x, state, w, b):
+    """One LSTM step: x (B, F), state (B, ≥2H) holding [h, c, ...], joined weights
+    w = [W_ih | W_hh] (4H, F + H) and bias b = b_ih + b_hh → packed (B, 6H) [h, c, i, f, g, o]."""
+    return call("lstm_cell", x, state, w, b)
 
 
 # -- GRU: packed output [h, r, z, n, hn] --------------------------------------------------
@@ -88,26 +102,30 @@ def _gru_forward(x, state, w_ih, w_hh, b_ih, b_hh):
     return K.gru_forward(xi, hh, state[:, :h])
 
 
-_gru_cache = _OneSlot()
+_gru_back = _OneSlot(K.gru_backward, "GRU")
 
 
-def _gru_grads(g, out, x, state, w_ih, w_hh, b_ih, b_hh):
-    if hasattr(g, "prim") or hasattr(out, "prim"):
-        raise NotImplementedError(_HIGHER_ORDER.format("GRU", "GRU"))
-
-    def compute():
-        h = w_hh.shape[1]
-        h_prev = state[:, :h]
-        dxi, dhh, dh_direct = K.gru_backward(g, out, h_prev)
-        dstate = np.zeros_like(state)
-        dstate[:, :h] = dhh @ w_hh + dh_direct
-        return dxi @ w_ih, dstate, dxi.T @ x, dhh.T @ h_prev, dxi.sum(0), dhh.sum(0)
-    return _gru_cache.get(g, out, compute)
+def _gru_parts(g, out, state, w_hh):
+    """(input-side, hidden-side, direct) gradients, shared by the six per-argument rules."""
+    return _gru_back(g, out, state[:, :w_hh.shape[1]])
 
 
-GRU_CELL = register("gru_cell", "GRU", _gru_forward,
-                    tuple((lambda k: lambda *a: _gru_grads(*a)[k])(k) for k in range(6)),
-                    (_no_jvp("GRU"),) * 6)
+def _gru_dstate(g, out, x, state, w_ih, w_hh, b_ih, b_hh):
+    _, dhh, dh_direct = _gru_parts(g, out, state, w_hh)
+    dstate = np.zeros_like(state)
+    dstate[:, :w_hh.shape[1]] = dhh @ w_hh + dh_direct
+    return dstate
+
+
+GRU_CELL = register(
+    "gru_cell", "GRU", _gru_forward,
+    (lambda g, out, x, s, wi, wh, bi, bh: _gru_parts(g, out, s, wh)[0] @ wi,
+     _gru_dstate,
+     lambda g, out, x, s, wi, wh, bi, bh: _gru_parts(g, out, s, wh)[0].T @ x,
+     lambda g, out, x, s, wi, wh, bi, bh: _gru_parts(g, out, s, wh)[1].T @ s[:, :wh.shape[1]],
+     lambda g, out, x, s, wi, wh, bi, bh: _gru_parts(g, out, s, wh)[0].sum(0),
+     lambda g, out, x, s, wi, wh, bi, bh: _gru_parts(g, out, s, wh)[1].sum(0)),
+    (_no_jvp("GRU"),) * 6)
 
 
 def gru_cell(x, state, w_ih, w_hh, b_ih, b_hh):
