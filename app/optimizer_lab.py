@@ -66,7 +66,6 @@ def surface_racers() -> list[Racer]:
 
 def mlp_racers() -> list[Racer]:
     """The catalogue for training the MLP (learning rates suited to a network)."""
-    by_label = {r.label: r for r in surface_racers()}
     settings = {"SGD": dict(lr=0.5), "Momentum": dict(lr=0.5, momentum=0.9),
                 "Nesterov": dict(lr=0.5, momentum=0.9, nesterov=True), "Adagrad": dict(lr=0.3),
                 "RMSprop": dict(lr=0.01, alpha=0.99), "Adadelta": dict(lr=1.0, rho=0.9),
@@ -74,7 +73,7 @@ def mlp_racers() -> list[Racer]:
     out = []
     for racer in surface_racers():
         hp = {**racer.hyperparams, **settings.get(racer.label, {})}
-        out.append(replace(by_label[racer.label], hyperparams=hp,
+        out.append(replace(racer, hyperparams=hp,
                            enabled=racer.label in settings or racer.label == "L-BFGS"))
     return out
 
@@ -133,6 +132,7 @@ class Job(QThread):
         Job._running.discard(self)
 
     def run(self) -> None:
+        """The thread's body: compute, then hand the result over unless cancelled."""
         result = self._fn(self.progress.emit, self._cancel.is_set)
         if not self._cancel.is_set():
             self.result_ready.emit(result)
@@ -161,7 +161,7 @@ def _spin(value: float, decimals: int = 3, maximum: float = 0.999) -> QDoubleSpi
     box.setKeyboardTracking(False)
     box.setButtonSymbols(QAbstractSpinBox.NoButtons)  # type, scroll or ↑/↓: room for three per row
     box.setToolTip("type a value, or scroll / press ↑ ↓")
-    box.setFixedWidth(box.fontMetrics().horizontalAdvance("0.0000") + 12)
+    box.setFixedWidth(box.fontMetrics().horizontalAdvance("00.00000") + 8)
     return box
 
 
@@ -232,7 +232,7 @@ class RacerPanel(QWidget):
         return [(i, r) for i, r in enumerate(self.racers) if r.enabled]
 
 
-_GLYPHS = {"o": "●", "s": "■", "t": "▼", "d": "◆", "star": "★", "p": "⬟", "h": "⬢", "t1": "▲", "+": "✚"}
+_GLYPHS = {"o": "●", "s": "■", "t": "▼", "d": "◆", "star": "★", "p": "⬟", "h": "⬢", "t1": "▲", "t2": "▶"}
 
 
 # -- the two tabs ------------------------------------------------------------------------
@@ -283,12 +283,12 @@ class SurfaceRace(QWidget):
         top.addWidget(self.surface_box)
         top.addWidget(self.formula, 1)
         top.addWidget(self.reset_button)
-        scroll = QScrollArea()
-        scroll.setWidget(self.panel)
-        scroll.setWidgetResizable(True)
+        self._scroll = QScrollArea()
+        self._scroll.setWidget(self.panel)
+        self._scroll.setWidgetResizable(True)
         right = QVBoxLayout()
         right.addWidget(self.curves, 5)
-        right.addWidget(scroll, 4)
+        right.addWidget(self._scroll, 4)
         middle = QHBoxLayout()
         middle.addWidget(self.map, 11)
         middle.addLayout(right, 9)
@@ -397,6 +397,9 @@ class SurfaceRace(QWidget):
         if self.ready:
             self.map.reveal(self.step)
             self.curves.reveal(self.step)
+            gone = [f"{label} (step {t.diverged_at})" for label, t in self.trajectories.items()
+                    if t.diverged_at is not None and t.diverged_at <= self.step]
+            self.status.setText("ran off the map: " + ", ".join(gone) if gone else "")
         self.controls.set_position(f"step {self.step} / {self.steps}")
 
     def apply(self, preset: Preset) -> None:
@@ -410,10 +413,9 @@ class SurfaceRace(QWidget):
         self.set_surface(SURFACES[preset.surface], preset.start)
 
     def _replace_panel(self, racers: list[Racer]) -> None:
-        scroll = self.panel.parentWidget().parentWidget()
         self.panel = RacerPanel(racers)
         self.panel.changed.connect(self.recompute)
-        scroll.setWidget(self.panel)
+        self._scroll.setWidget(self.panel)
 
 
 class MlpTraining(QWidget):
@@ -448,7 +450,7 @@ class MlpTraining(QWidget):
         self.data_plot.getPlotItem().setMenuEnabled(False)
         self.data_items = pg.ScatterPlotItem(size=9)
         self.data_plot.addItem(self.data_items)
-        self.curves = LossCurvesView(theme=theme)
+        self.curves = LossCurvesView(theme=theme, legend=True)
         self.panel = RacerPanel(mlp_racers())
 
         row = QHBoxLayout()
@@ -583,6 +585,7 @@ class OptimizerLab(QWidget):
         self.mlp.cancel(wait=True)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Closing the lab stops its background threads first."""
         self.shutdown()
         super().closeEvent(event)
 

@@ -124,7 +124,7 @@ class Trajectory:
     points: np.ndarray
     losses: np.ndarray
     diverged_at: int | None = None
-    """First step whose point was non-finite or far outside the window (later rows are NaN)."""
+    """First step whose point was non-finite or far outside the window; later rows are NaN."""
 
 
 _FAILURES = (OverflowError, FloatingPointError, ZeroDivisionError, np.linalg.LinAlgError)
@@ -170,9 +170,10 @@ def run(optimizer_name: str, hyperparams: Mapping[str, Any], surface: Surface,
                 diverged_at = i
                 break
             p = (x.data, y.data)
+            if np.all(np.isfinite(p)):
+                points[i] = p  # kept even when far off: the path shows where it went
             if not (np.all(np.isfinite(p)) and max(abs(p[0]), abs(p[1])) < limit):
                 diverged_at = i
                 break
-            points[i] = p
         losses = np.asarray(surface.f(points[:, 0], points[:, 1]), dtype=np.float64)
     return Trajectory(points, losses, diverged_at)

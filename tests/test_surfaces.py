@@ -40,7 +40,7 @@ def test_run_shapes_and_losses():
 def test_divergence_is_marked_not_raised():
     traj = run("SGD", dict(lr=1.5), CANYON, steps=400)
     assert traj.diverged_at is not None
-    assert np.all(np.isnan(traj.points[traj.diverged_at:]))
+    assert np.all(np.isnan(traj.points[traj.diverged_at + 1:]))
     assert np.all(np.isfinite(traj.points[:traj.diverged_at]))
 
 

@@ -15,7 +15,7 @@ from PySide6.QtGui import QFont
 from .theme import LIGHT, SERIES, Theme
 
 _DASHES = (Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine)
-_MARKERS = ("o", "s", "t", "d", "star", "p", "h", "t1", "+")
+_MARKERS = ("o", "s", "t", "d", "star", "p", "h", "t1", "t2")
 _PALETTE = [c for c in SERIES if c != "#F0E442"]  # yellow vanishes on white and on viridis' top
 
 
@@ -63,9 +63,9 @@ class Curve:
 
 
 class LossCurvesView(pg.PlotWidget):
-    """Loss against step, log-scaled when asked, one styled line per optimizer."""
+    """Loss against step, log-scaled when asked, one styled line per optimizer (legend optional)."""
 
-    def __init__(self, parent=None, theme: Theme = LIGHT):
+    def __init__(self, parent=None, theme: Theme = LIGHT, legend: bool = False):
         super().__init__(parent, background=theme.background)
         self.theme = theme
         self._curves: list[Curve] = []
@@ -76,6 +76,9 @@ class LossCurvesView(pg.PlotWidget):
         style_plot(plot, theme)
         self.setLabel("bottom", "step", color=theme.text)
         plot.setMenuEnabled(False)
+        self.legend = plot.addLegend(offset=(-6, -6), labelTextSize=f"{theme.base_font_pt}pt",
+                                     labelTextColor=theme.text, brush=pg.mkBrush(255, 255, 255, 215),
+                                     pen=pg.mkPen(theme.muted), verSpacing=-4) if legend else None
 
     def set_curves(self, curves: list[Curve], log: bool, y_label: str = "loss L",
                    y_range: tuple[float, float] | None = None) -> None:
@@ -86,8 +89,11 @@ class LossCurvesView(pg.PlotWidget):
         self._curves, self._items, self._log = list(curves), {}, log
         plot.setLogMode(y=log)
         self.setLabel("left", y_label + (" (log)" if log else ""), color=self.theme.text)
+        if self.legend is not None:
+            self.legend.clear()
         for curve in curves:
-            item = pg.PlotDataItem(pen=series_style(curve.index).pen(2.5), connect="finite")
+            item = pg.PlotDataItem(pen=series_style(curve.index).pen(2.5), connect="finite",
+                                   name=curve.label if self.legend is not None else None)
             plot.addItem(item)
             self._items[curve.label] = item
         self._fit(y_range)

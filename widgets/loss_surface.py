@@ -58,9 +58,9 @@ class LossSurfaceView(pg.PlotWidget):
         self.image.setOpacity(0.7)  # a paler map keeps every trajectory colour readable
         plot.addItem(self.image)
         self._contours: list[pg.IsocurveItem] = []
-        self.minima = pg.ScatterPlotItem(symbol="star", size=24, pen=pg.mkPen("#000000", width=1.5),
-                                         brush=pg.mkBrush("#FFFFFF"))
-        self.minima.setZValue(20)
+        self.minima = pg.ScatterPlotItem(symbol="star", size=28, pen=pg.mkPen("#000000", width=2),
+                                         brush=pg.mkBrush(255, 255, 255, 110))
+        self.minima.setZValue(23)  # see-through, above the heads: the target stays visible
         plot.addItem(self.minima)
         self.start_marker = pg.ScatterPlotItem(symbol="o", size=16, pen=pg.mkPen("#FFFFFF", width=3),
                                                brush=pg.mkBrush(0, 0, 0, 0))
@@ -123,7 +123,7 @@ class LossSurfaceView(pg.PlotWidget):
             head = pg.ScatterPlotItem(symbol=style.marker, size=17, brush=pg.mkBrush(style.color),
                                       pen=pg.mkPen("#FFFFFF", width=1.5))
             line.setZValue(10)
-            head.setZValue(11)
+            head.setZValue(22)
             plot.addItem(line)
             plot.addItem(head)
             self._lines[path.label], self._heads[path.label] = line, head

@@ -30,9 +30,6 @@ OPTIMIZERS = {cls.__name__: cls for cls in (SGD, Adagrad, RMSprop, Adadelta, Ada
                                              Newton, BFGS, LBFGS, ConjugateGradient)}
 """Every optimizer class by name, for UIs and :func:`engine.surfaces.run`."""
 
-NEEDS_CLOSURE = frozenset({"Newton", "BFGS", "LBFGS", "ConjugateGradient"})
-"""Optimizers whose ``step`` must be given a closure that re-evaluates the loss."""
-
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Newton",
            "BFGS", "LBFGS", "ConjugateGradient", "LRScheduler", "StepLR", "ExponentialLR",
-           "CosineAnnealingLR", "strong_wolfe", "OPTIMIZERS", "NEEDS_CLOSURE"]
+           "CosineAnnealingLR", "strong_wolfe", "OPTIMIZERS"]
