@@ -1,7 +1,8 @@
 """Tensor training steps: Chainrule vs PyTorch (CPU, eager) and NumPy, side by side.
 
-``python -m bench.tensor`` times, in one run and with the same float64 data and
-weights where it matters:
+``python -m bench.tensor`` times, in one run and with the same data and initial
+weights (Chainrule computes in float64; PyTorch is timed in float64, the fair
+comparison, and in float32, its default):
   * one SGD step (forward, backward, update) of an MLP 2-64-64-1 on a batch of 256;
   * one step of a small CNN (conv 1→8 3x3 pad 1, ReLU, 2x2 max-pool, linear → 10,
     cross-entropy) on 64 images of 28x28;
@@ -63,40 +64,42 @@ def copy_into_torch(ours: nn.Module, theirs, names: dict[str, str] | None = None
             params[(names or {}).get(name, name)].copy_(torch.from_numpy(p.data))
 
 
-# -- the three models -----------------------------------------------------------------------
+def torch_step(torch, parameters, loss: Callable[[], object]) -> Callable[[], None]:
+    """One PyTorch SGD step: zero the gradients, backward through ``loss()``, update."""
+    opt = torch.optim.SGD(list(parameters), lr=LR)
+
+    def step():
+        opt.zero_grad()
+        loss().backward()
+        opt.step()
+    return step
+
+
+# -- the three models: (our step, their step for a given torch dtype) ---------------------------
 def mlp_case(torch, rng):
     x, y = rng.normal(size=(256, 2)), rng.normal(size=(256, 1))
     ours = nn.MLP([2, 64, 64, 1], seed=0)
-    theirs = torch.nn.Sequential(torch.nn.Linear(2, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64),
-                                 torch.nn.ReLU(), torch.nn.Linear(64, 1)).double()
-    copy_into_torch(ours, theirs)
     params = list(ours.parameters())
     xt, yt = Tensor(x), Tensor(y)
 
     def step_ours():
         ours.zero_grad()
-        loss = F.mse_loss(ours(xt), yt)
-        loss.backward()
+        F.mse_loss(ours(xt), yt).backward()
         sgd(params)
 
-    opt = torch.optim.SGD(theirs.parameters(), lr=LR)
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-
-    def step_theirs():
-        opt.zero_grad()
-        torch.nn.functional.mse_loss(theirs(tx), ty).backward()
-        opt.step()
-    return step_ours, step_theirs
+    def theirs(dtype):
+        model = torch.nn.Sequential(torch.nn.Linear(2, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64),
+                                    torch.nn.ReLU(), torch.nn.Linear(64, 1)).to(dtype)
+        copy_into_torch(ours, model)
+        tx, ty = torch.from_numpy(x).to(dtype), torch.from_numpy(y).to(dtype)
+        return torch_step(torch, model.parameters(), lambda: torch.nn.functional.mse_loss(model(tx), ty))
+    return step_ours, theirs
 
 
 def cnn_case(torch, rng):
     x, y = rng.normal(size=(64, 1, 28, 28)), rng.integers(0, 10, 64)
     ours = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1, seed=0), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Flatten(), nn.Linear(8 * 14 * 14, 10, seed=1))
-    theirs = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(),
-                                 torch.nn.MaxPool2d(2), torch.nn.Flatten(),
-                                 torch.nn.Linear(8 * 14 * 14, 10)).double()
-    copy_into_torch(ours, theirs)
     params = list(ours.parameters())
     xt = Tensor(x)
 
@@ -105,22 +108,20 @@ def cnn_case(torch, rng):
         F.cross_entropy(ours(xt), y).backward()
         sgd(params)
 
-    opt = torch.optim.SGD(theirs.parameters(), lr=LR)
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-
-    def step_theirs():
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(theirs(tx), ty).backward()
-        opt.step()
-    return step_ours, step_theirs
+    def theirs(dtype):
+        model = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(),
+                                    torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+                                    torch.nn.Linear(8 * 14 * 14, 10)).to(dtype)
+        copy_into_torch(ours, model)
+        tx, ty = torch.from_numpy(x).to(dtype), torch.from_numpy(y)
+        return torch_step(torch, model.parameters(),
+                          lambda: torch.nn.functional.cross_entropy(model(tx), ty))
+    return step_ours, theirs
 
 
 def lstm_case(torch, rng):
     x, y = rng.normal(size=(50, 16, 8)), rng.normal(size=(16, 1))
     lstm, head = nn.LSTM(8, 32, seed=0), nn.Linear(32, 1, seed=1)
-    t_lstm, t_head = torch.nn.LSTM(8, 32).double(), torch.nn.Linear(32, 1).double()
-    copy_into_torch(lstm, t_lstm, {n: n + "_l0" for n, _ in lstm.named_parameters()})
-    copy_into_torch(head, t_head)
     params = list(lstm.parameters()) + list(head.parameters())
     xt, yt = Tensor(x), Tensor(y)
 
@@ -131,15 +132,14 @@ def lstm_case(torch, rng):
         F.mse_loss(head(out[-1]), yt).backward()
         sgd(params)
 
-    opt = torch.optim.SGD(list(t_lstm.parameters()) + list(t_head.parameters()), lr=LR)
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-
-    def step_theirs():
-        opt.zero_grad()
-        out, _ = t_lstm(tx)
-        torch.nn.functional.mse_loss(t_head(out[-1]), ty).backward()
-        opt.step()
-    return step_ours, step_theirs
+    def theirs(dtype):
+        t_lstm, t_head = torch.nn.LSTM(8, 32).to(dtype), torch.nn.Linear(32, 1).to(dtype)
+        copy_into_torch(lstm, t_lstm, {n: n + "_l0" for n, _ in lstm.named_parameters()})
+        copy_into_torch(head, t_head)
+        tx, ty = torch.from_numpy(x).to(dtype), torch.from_numpy(y).to(dtype)
+        return torch_step(torch, list(t_lstm.parameters()) + list(t_head.parameters()),
+                          lambda: torch.nn.functional.mse_loss(t_head(t_lstm(tx)[0][-1]), ty))
+    return step_ours, theirs
 
 
 def matmul_case(rng):
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(threads)
     except ImportError:
         torch = None
-    print(f"float64; {threads} thread(s) for NumPy's BLAS and for PyTorch "
+    print(f"Chainrule float64; {threads} thread(s) for NumPy's BLAS and for PyTorch "
           f"(torch.set_num_threads({threads})); {os.cpu_count()} CPUs; "
           f"medians of {args.repeats} runs, warm-up excluded\n")
 
@@ -174,8 +174,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"first calls (Numba compile or cache load): {time.perf_counter() - t:.2f} s\n")
     print(f"{'case':40s} {'ours ms':>9s} {'theirs ms':>10s} {'ratio':>7s}  reference")
     for name, (ours, theirs) in cases.items():
-        a, b = median_ms(ours, theirs, args.repeats)
-        print(f"{name:40s} {a:9.3f} {b:10.3f} {a / b:7.2f}  PyTorch eager")
+        a, b = median_ms(ours, theirs(torch.float64), args.repeats)
+        _, b32 = median_ms(ours, theirs(torch.float32), args.repeats)
+        print(f"{name:40s} {a:9.3f} {b:10.3f} {a / b:7.2f}  PyTorch eager float64 "
+              f"(float32, its default: {b32:.3f} ms, ratio {a / b32:.2f})")
     a, b = median_ms(*matmul_case(rng), args.repeats)
     print(f"{'matmul 512x512':40s} {a:9.3f} {b:10.3f} {a / b:7.2f}  NumPy")
 
