@@ -1,6 +1,7 @@
 """Presenter mode: remote keys step through a scene, then on to the next; blank, Home/End, Esc."""
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 
 from app.lecture.lessons import builtin_lesson
 from app.lecture.presenter import PRESENTER, PresenterWindow, scaled_pt
@@ -24,7 +25,7 @@ def test_opens_at_the_first_scene_start_step(presenter):
     assert presenter.title.text() == "Computational graphs"
     assert presenter.counter.text() == "1 / 8"
     assert "Computational graphs are a nice way" in presenter.caption.text()
-    assert presenter.next_overlay.text() == "Next: Forward pass"
+    assert presenter.next_overlay.toolTip() == "Next: Forward pass"
 
 
 @pytest.mark.parametrize("key", [Qt.Key_Right, Qt.Key_Down, Qt.Key_Space, Qt.Key_PageDown])
@@ -52,7 +53,7 @@ def test_first_and_last_scene_stop_the_deck(qtbot, presenter):
     qtbot.keyClick(presenter, Qt.Key_End, Qt.ControlModifier)
     last = len(presenter.deck.lesson.scenes) - 1
     assert where(presenter) == (last, presenter.host.step_count() - 1)
-    assert presenter.next_overlay.text() == "Last scene"
+    assert presenter.next_overlay.toolTip() == "Last scene"
     qtbot.keyClick(presenter, Qt.Key_Right)
     assert where(presenter) == (last, presenter.host.step_count() - 1)
 
@@ -99,11 +100,34 @@ def test_editing_chrome_is_hidden_and_fonts_grow_with_the_screen(presenter):
     assert scaled_pt(PRESENTER, 2160) > 2.5 * PRESENTER.base_font_pt
 
 
-def test_zoom_follows_the_current_node(qtbot, presenter):
+def test_z_toggles_a_zoom_that_follows_the_current_node(qtbot, presenter):
     canvas = presenter.host.picture()
     presenter.deck.go_to_scene(3)
     whole = canvas.transform().m11()
-    presenter.host.set_following(True)
-    assert canvas.transform().m11() > whole
-    presenter.host.set_following(False)
+    qtbot.keyClick(presenter, Qt.Key_Z)
+    near = canvas.transform().m11()
+    assert near > whole
+    centre = canvas.mapToScene(canvas.viewport().rect().center())
+    qtbot.keyClick(presenter, Qt.Key_Right)
+    assert canvas.mapToScene(canvas.viewport().rect().center()) != centre, "the zoom moved with the step"
+    qtbot.keyClick(presenter, Qt.Key_Z)
     assert canvas.transform().m11() == pytest.approx(whole)
+
+
+def test_f5_in_the_main_window_presents_the_lesson(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from app.lecture.menus import install_lecture_mode
+    from app.lecture.storage import Document
+    from app.main_window import MainWindow
+    window = MainWindow()
+    qtbot.addWidget(window)
+    mode = install_lecture_mode(window, QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), tmp_path)
+    mode.set_document(Document(lesson=builtin_lesson("forward-vs-reverse"), scene=1), None)
+    present = next(a for a in window.findChildren(QAction) if a.text() == "&Presenter mode")
+    present.trigger()
+    assert mode.presenter.isVisible() and mode.presenter.deck.index == 0
+    assert mode.presenter.geometry() == mode.presenter.screen().geometry(), "full screen"
+    qtbot.keyClick(mode.presenter, Qt.Key_PageDown)
+    qtbot.keyClick(mode.presenter, Qt.Key_Escape)
+    assert mode.panel.current() == 0

@@ -123,14 +123,17 @@ def test_recent_files_newest_first_without_duplicates(tmp_path):
     assert recent.paths() == []
 
 
-def test_autosave_offers_recovery_until_discarded(qtbot, tmp_path):
+def test_autosave_writes_only_changes_and_offers_recovery_until_discarded(qtbot, tmp_path):
     doc = _document()
-    saver = Autosaver(lambda: doc, folder=tmp_path, interval_ms=10_000)
+    current = [None]
+    saver = Autosaver(lambda: current[0], folder=tmp_path, interval_ms=10_000)
     assert saver.pending() is None
-    saver.save_now()
-    assert not saver.path.exists(), "nothing changed, nothing written"
-    saver.mark_dirty()
-    saver.save_now()
+    assert not saver.save_now() and not saver.path.exists(), "nothing to keep yet"
+    current[0] = doc
+    assert saver.save_now()
+    assert not saver.save_now(), "unchanged: not written again"
+    doc.scene = 3
+    assert saver.save_now()
     assert saver.pending() == doc
     saver.discard()
     assert saver.pending() is None

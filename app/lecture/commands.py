@@ -65,6 +65,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         app.processEvents()
         host.show_scene(scenes[index])
         host.resize(*args.size)  # a page made on demand may have pushed the window larger
+        host.wait_ready()
         app.processEvents()
         if args.out.suffix.lower() in (".gif", ".mp4"):
             for done, total in export_animation(host, args.out, fps=args.fps, scale=args.scale or 1.0):

@@ -3,7 +3,8 @@
 Keys (what remotes send): Right/Down/Space/PageDown = next step, then next scene;
 Left/Up/PageUp = previous (a previous scene opens at its last step);
 Home/End = start/end of this scene, Ctrl+Home/Ctrl+End = first/last scene;
-B or . = blank screen (any key brings the picture back); Esc leaves.
+B or . = blank screen (any key brings the picture back); Z = zoom that follows the
+current node (graph explorer), again for the whole graph; Esc leaves.
 The next scene's title sits in a corner for the lecturer, or on a second window
 when a second screen is connected.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QScreen
-from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.lecture.lessons import Lesson
 from app.lecture.scenes import SceneHost
@@ -78,7 +79,7 @@ class Deck(QObject):
 
 
 class PresenterWindow(QWidget):
-    """The audience's screen: title, the view, the caption; blank on B; next scene in a corner."""
+    """The audience's screen: title, the view, the caption; blank on B; next scene's title in the top corner."""
 
     closed = Signal(int)
     """Emitted with the scene index on leaving, so the main window can follow."""
@@ -96,15 +97,19 @@ class PresenterWindow(QWidget):
         self.caption.setTextFormat(Qt.MarkdownText)
         self.caption.setWordWrap(True)
         self.caption.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        self.next_overlay = QLabel()
+        self.next_overlay.setObjectName("nextOverlay")
+        self.next_overlay.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self.title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # clip, never widen the window
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
+        header.addWidget(self.next_overlay)
+        header.addSpacing(12)
         header.addWidget(self.counter)
         layout = QVBoxLayout(self)
         layout.addLayout(header)
         layout.addWidget(self.host, 1)
         layout.addWidget(self.caption)
-        self.next_overlay = QLabel(self)
-        self.next_overlay.setObjectName("nextOverlay")
         self.blank = QFrame(self)
         self.blank.setObjectName("blank")
         self.blank.hide()
@@ -137,9 +142,11 @@ class PresenterWindow(QWidget):
         self.caption.setText(scene.caption)
         self.caption.setVisible(bool(scene.caption))
         nxt = self.deck.next_title()
-        self.next_overlay.setText(f"Next: {nxt}" if nxt else "Last scene")
+        text = f"Next: {nxt}" if nxt else "Last scene"
+        self.next_overlay.setText(self.next_overlay.fontMetrics().elidedText(
+            text, Qt.ElideRight, self.next_overlay.maximumWidth()))
+        self.next_overlay.setToolTip(text)
         self.next_overlay.setVisible(self.lecturer is None)
-        self._place_overlays()
         if self.lecturer is not None:
             self.lecturer.refresh()
 
@@ -148,8 +155,7 @@ class PresenterWindow(QWidget):
         self.setStyleSheet(
             f"PresenterWindow {{ background: {t.background}; }}"
             f"QLabel {{ color: {t.text}; background: transparent; }}"
-            f"#nextOverlay {{ color: {t.muted}; background: {t.panel}; border: 1px solid {t.edge};"
-            f" padding: 4px 10px; font-size: {scaled_pt(t, h, 0.6)}pt; }}"
+            f"#nextOverlay {{ color: {t.muted}; font-size: {scaled_pt(t, h, 0.6)}pt; }}"
             f"#blank {{ background: #000000; }}")
         self.setAutoFillBackground(True)
         pal = self.palette()
@@ -157,20 +163,15 @@ class PresenterWindow(QWidget):
         self.setPalette(pal)
         self.title.setStyleSheet(f"font-size: {scaled_pt(t, h, 1.4)}pt; font-weight: bold;")
         self.counter.setStyleSheet(f"font-size: {scaled_pt(t, h, 0.9)}pt; color: {t.muted};")
+        self.next_overlay.setMaximumWidth(max(120, self.width() // 3))
         self.caption.setStyleSheet(f"font-size: {scaled_pt(t, h, 1.1)}pt; padding: 6px 4px;")
-
-    def _place_overlays(self) -> None:
-        self.blank.setGeometry(self.rect())
-        self.next_overlay.adjustSize()
-        margin = 12
-        self.next_overlay.move(self.width() - self.next_overlay.width() - margin, margin + self.title.height())
-        self.next_overlay.raise_()
-        self.blank.raise_()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().resizeEvent(event)
         self._apply_style()
-        self._place_overlays()
+        self.blank.setGeometry(self.rect())
+        if self.deck.index >= 0:
+            self._refresh()
 
     # -- keys ------------------------------------------------------------------------------------
     def handle_key(self, key: int, modifiers: Qt.KeyboardModifier = Qt.NoModifier) -> bool:
@@ -191,6 +192,8 @@ class PresenterWindow(QWidget):
             self.deck.go_to_scene(len(self.deck.lesson.scenes) - 1, at_end=True)
         elif key in (Qt.Key_Home, Qt.Key_End):
             self.deck.jump("start" if key == Qt.Key_Home else "end")
+        elif key == Qt.Key_Z:
+            self.host.set_following(not self.host.following)
         elif key in BLANK_KEYS:
             self.blank.setGeometry(self.rect())
             self.blank.show()
@@ -215,7 +218,7 @@ class PresenterWindow(QWidget):
         return False
 
     def _is_ours(self, key: int) -> bool:
-        return key in NEXT_KEYS | PREVIOUS_KEYS | BLANK_KEYS | {Qt.Key_Home, Qt.Key_End, Qt.Key_Escape}
+        return key in NEXT_KEYS | PREVIOUS_KEYS | BLANK_KEYS | {Qt.Key_Home, Qt.Key_End, Qt.Key_Escape, Qt.Key_Z}
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)
@@ -223,6 +226,7 @@ class PresenterWindow(QWidget):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         QApplication.instance().removeEventFilter(self)
+        self.host.shutdown()
         if self.lecturer is not None:
             self.lecturer.close()
             self.lecturer = None

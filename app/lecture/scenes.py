@@ -10,11 +10,12 @@ to export).  Views never learn about lessons.
 from __future__ import annotations
 
 import importlib
+import time
 from typing import Any, ClassVar
 
 import numpy as np
-from PySide6.QtCore import QEvent, QMargins, QObject, QPointF, QRectF, Qt
-from PySide6.QtWidgets import QFrame, QStackedWidget, QTabWidget, QWidget
+from PySide6.QtCore import QEvent, QEventLoop, QMargins, QObject, QPointF, QRectF, Qt, QThread
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QFrame, QLayout, QStackedWidget, QTabWidget, QWidget
 
 from app.lecture.lessons import LessonError, Scene
 from widgets.theme import LIGHT, Theme
@@ -37,6 +38,18 @@ class ViewAdapter:
     def page_class(cls) -> type:
         """The page's class (imported on first use, so a missing lab fails only when asked for)."""
         return getattr(importlib.import_module(cls.module), cls.class_name)
+
+    @classmethod
+    def create(cls, theme: Theme) -> "ViewAdapter":
+        """A new page of this kind in ``theme``, wrapped."""
+        return cls(cls.page_class()(theme=theme))
+
+    def ready(self) -> bool:
+        """False while the page is still computing in the background (default: always ready)."""
+        return True
+
+    def shutdown(self) -> None:
+        """Stop the page's background work before it is destroyed (default: none)."""
 
     def load(self, scene: Scene) -> None:
         """Show the scene's content (not its step)."""
@@ -109,8 +122,9 @@ class ExplorerAdapter(ViewAdapter):
 
     def capture(self) -> Scene:
         page = self.page
-        scene = Scene(view="explorer", step=page.position, mode=page.mode,
-                      title=page.example_id or "My expression")
+        from app.examples import EXAMPLES
+        title = EXAMPLES[page.example_id].title if page.example_id in EXAMPLES else "My expression"
+        scene = Scene(view="explorer", step=page.position, mode=page.mode, title=title)
         if page.example_id is not None:
             scene.example = page.example_id
         else:
@@ -149,7 +163,138 @@ class ExplorerAdapter(ViewAdapter):
         canvas.centerOn(QPointF(x, y))
 
 
-ADAPTERS: dict[str, type[ViewAdapter]] = {a.kind: a for a in (ExplorerAdapter,)}
+def _unknown(what: str, name: str, known: list[str], field_name: str) -> LessonError:
+    return LessonError(f"no {what} {name!r}; choose one of: {', '.join(known)}", field_name=field_name)
+
+
+def _show_layout(layout: QLayout, visible: bool, keep: tuple[QWidget, ...] = ()) -> None:
+    """Show or hide every widget in ``layout`` (nested layouts too) except those in ``keep``."""
+    for i in range(layout.count()):
+        item = layout.itemAt(i)
+        if item.widget() is not None and item.widget() not in keep:
+            item.widget().setVisible(visible)
+        elif item.layout() is not None:
+            _show_layout(item.layout(), visible, keep)
+
+
+class OptimizerAdapter(ViewAdapter):
+    """The optimizer lab's surface race (:class:`app.optimizer_lab.OptimizerLab`): steps 0..N."""
+
+    kind = "optimizer"
+    module = "app.optimizer_lab"
+    class_name = "OptimizerLab"
+
+    def load(self, scene: Scene) -> None:
+        lab = self.page
+        module = importlib.import_module(self.module)
+        if scene.preset is not None:
+            if scene.preset not in lab.presets():
+                raise _unknown("optimizer preset", scene.preset, lab.presets(), "preset")
+            lab.load_preset(scene.preset)
+        if scene.surface is not None:
+            from engine.surfaces import SURFACES
+            if scene.surface not in SURFACES:
+                raise _unknown("surface", scene.surface, list(SURFACES), "surface")
+            labels = [r.label for r in module.surface_racers()]
+            for name in scene.optimizers:
+                if name not in labels:
+                    raise _unknown("optimizer", name, labels, "optimizers")
+            racers = tuple(scene.optimizers) or tuple(r.label for r in module.surface_racers() if r.enabled)
+            lab.tabs.setCurrentWidget(lab.race)
+            lab.race.apply(module.Preset(scene.surface, racers))
+
+    def _racing(self) -> bool:
+        return self.page.tabs.currentWidget() is self.page.race
+
+    def step_count(self) -> int:
+        return self.page.race.steps + 1 if self._racing() else 1
+
+    def step(self) -> int:
+        return self.page.race.step if self._racing() else 0
+
+    def set_step(self, step: int) -> None:
+        if self._racing():
+            self.page.race.show_step(step)
+
+    def ready(self) -> bool:
+        return self.page.ready
+
+    def shutdown(self) -> None:
+        self.page.shutdown()
+
+    def capture(self) -> Scene:
+        lab, race = self.page, self.page.race
+        preset = lab.preset_box.currentText()
+        module = importlib.import_module(self.module)
+        racers = tuple(r.label for _, r in race.panel.enabled())
+        chosen = module.PRESETS.get(preset)
+        scene = Scene(view="optimizer", title=preset, step=self.step())
+        if chosen is not None and (not self._racing() or (chosen.surface == race.surface.name
+                                                           and tuple(chosen.racers) == racers)):
+            scene.preset = preset
+        else:
+            scene.title = f"{', '.join(racers)} on {race.surface.name}"
+            scene.surface, scene.optimizers = race.surface.name, list(racers)
+        return scene
+
+    def set_presenting(self, on: bool) -> None:
+        lab, race = self.page, self.page.race
+        _show_layout(lab.layout(), not on, keep=(lab.tabs,))
+        lab.tabs.tabBar().setVisible(not on)
+        lab.tabs.setDocumentMode(on)  # no pane frame around the picture
+        _show_layout(race.layout().itemAt(0).layout(), not on, keep=(race.formula,))
+        for w in (race.controls, race.status, race.panel.parentWidget().parentWidget()):
+            w.setVisible(not on)
+
+    def picture(self) -> QWidget:
+        return self.page.tabs.currentWidget()
+
+
+class SequenceAdapter(ViewAdapter):
+    """The sequence lab (:class:`app.sequence_lab.SequenceLab`): one step per time step t."""
+
+    kind = "sequence"
+    module = "app.sequence_lab"
+    class_name = "SequenceLab"
+
+    def load(self, scene: Scene) -> None:
+        lab = self.page
+        if scene.preset not in lab.presets():
+            raise _unknown("sequence preset", scene.preset, lab.presets(), "preset")
+        lab.load_preset(scene.preset)
+
+    def step_count(self) -> int:
+        return self.page.task.length
+
+    def step(self) -> int:
+        return self.page.heatmaps.time
+
+    def set_step(self, step: int) -> None:
+        self.page.set_time(step)
+
+    def ready(self) -> bool:
+        return not self.page.is_training
+
+    def shutdown(self) -> None:
+        self.page.cancel_training()
+
+    def capture(self) -> Scene:
+        preset = self.page.preset_box.currentText()
+        return Scene(view="sequence", title=preset, preset=preset, step=self.step())
+
+    def set_presenting(self, on: bool) -> None:
+        lab = self.page
+        for w in (lab.preset_box, lab.task_box, lab.length_box, lab.steps_box, lab.train_button,
+                  lab.cancel_button, lab.reset_button, lab.progress, lab.description, lab.gate_cell_box,
+                  lab.example_button, lab.step_controls, lab.heatmaps.readout):
+            w.setVisible(not on)
+        _show_layout(lab.gradients.layout(), not on, keep=(lab.gradients.plot_widget,))
+
+    def picture(self) -> QWidget:
+        return self.page
+
+
+ADAPTERS: dict[str, type[ViewAdapter]] = {a.kind: a for a in (ExplorerAdapter, OptimizerAdapter, SequenceAdapter)}
 """Adapter class for every view kind a lesson may name."""
 
 
@@ -178,6 +323,12 @@ def find_page(root: QWidget, kind: str) -> QWidget | None:
     return None
 
 
+def _resize_target(picture: QWidget) -> QWidget:
+    """The widget whose resize means the drawing area changed (a scroll area's viewport, which
+    is resized after the scroll area's own event filters have run)."""
+    return picture.viewport() if isinstance(picture, QAbstractScrollArea) else picture
+
+
 class SceneHost(QStackedWidget):
     """Pages made on demand, one per view kind, showing one scene at a time (presenter, export)."""
 
@@ -188,18 +339,19 @@ class SceneHost(QStackedWidget):
         self.adapters: dict[str, ViewAdapter] = {}
         self.adapter: ViewAdapter | None = None
         self.following = False
+        from app.main_window import palette_for
+        self.setPalette(palette_for(theme))  # plain widgets in the labs follow the theme too
+        self.setAutoFillBackground(True)
 
     def _adapter(self, kind: str) -> ViewAdapter:
         if kind not in self.adapters:
             cls = ADAPTERS.get(kind)
             if cls is None:
                 raise LessonError(f"this version of Chainrule has no {kind!r} view", field_name="view")
-            page = cls.page_class()()
-            page.set_theme(self.theme)
-            adapter = cls(page)
+            adapter = cls.create(self.theme)
             adapter.set_presenting(self.presenting)
-            self.addWidget(page)
-            adapter.picture().installEventFilter(self)
+            self.addWidget(adapter.page)
+            _resize_target(adapter.picture()).installEventFilter(self)
             self.adapters[kind] = adapter
         return self.adapters[kind]
 
@@ -218,7 +370,8 @@ class SceneHost(QStackedWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
         """Refit the current picture whenever it changes size (window resized, full screen)."""
-        if event.type() == QEvent.Resize and self.adapter is not None and watched is self.adapter.picture():
+        if event.type() == QEvent.Resize and self.adapter is not None \
+                and watched is _resize_target(self.adapter.picture()):
             self._frame()
         return False
 
@@ -251,6 +404,28 @@ class SceneHost(QStackedWidget):
     def picture(self) -> QWidget:
         """The picture to export: the current page's drawing."""
         return self.adapter.picture()
+
+    def ready(self) -> bool:
+        """True when the current page has finished any background computation."""
+        return self.adapter is None or self.adapter.ready()
+
+    def wait_ready(self, timeout_s: float = 120.0) -> None:
+        """Process events until the current page has finished computing (for headless export)."""
+        deadline = time.monotonic() + timeout_s
+        while not self.ready():
+            if time.monotonic() > deadline:
+                raise LessonError(f"the {self.adapter.kind} view was still computing after {timeout_s:.0f} s")
+            QApplication.processEvents(QEventLoop.AllEvents, 50)
+            QThread.msleep(5)
+
+    def shutdown(self) -> None:
+        """Stop every page's background work (call before the pages go away)."""
+        for adapter in self.adapters.values():
+            adapter.shutdown()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        self.shutdown()
+        super().closeEvent(event)
 
     def state(self) -> dict[str, dict[str, Any]]:
         """Every page's current content, by kind (for saving)."""

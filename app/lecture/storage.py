@@ -15,7 +15,7 @@ import tempfile
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer
 
@@ -95,10 +95,14 @@ def atomic_write_text(path: str | Path, text: str) -> None:
             os.close(dir_fd)
 
 
+def document_text(document: Document) -> str:
+    """The exact text of a .chainrule file (NaN and infinity refused: they are not JSON)."""
+    return json.dumps(document.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
 def save_document(path: str | Path, document: Document) -> None:
     """Write a .chainrule file atomically (the old file survives any failure)."""
-    text = json.dumps(document.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    atomic_write_text(path, text)
+    atomic_write_text(path, document_text(document))
 
 
 def load_document(path: str | Path) -> Document:
@@ -160,38 +164,40 @@ def recovery_dir() -> Path:
 
 
 class Autosaver(QObject):
-    """Saves the document to a recovery file every ``interval_ms`` while there are unsaved changes.
+    """Every ``interval_ms``, saves the document to a recovery file if it changed since the last write.
 
+    ``snapshot()`` returns the current Document, or None when there is nothing to keep.
     After a clean save or quit the recovery file is removed, so one that exists at
     start-up means Chainrule did not close cleanly and its content can be offered back.
     """
 
-    def __init__(self, snapshot, folder: Path | None = None, interval_ms: int = 60_000,
-                 parent: QObject | None = None):
+    def __init__(self, snapshot: Callable[[], Document | None], folder: Path | None = None,
+                 interval_ms: int = 60_000, parent: QObject | None = None):
         super().__init__(parent)
         self._snapshot = snapshot
         self.path = (folder or recovery_dir()) / f"autosave{FILE_SUFFIX}"
-        self._dirty = False
+        self._written: str | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.save_now)
         self._timer.start()
 
-    def mark_dirty(self) -> None:
-        """Note an unsaved change; the next tick writes the recovery file."""
-        self._dirty = True
-
-    def save_now(self) -> None:
-        """Write the recovery file if something changed since the last write."""
-        if not self._dirty:
-            return
+    def save_now(self) -> bool:
+        """Write the recovery file if the document changed; True if it wrote."""
+        document = self._snapshot()
+        if document is None:
+            return False
+        text = document_text(document)
+        if text == self._written:
+            return False
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        save_document(self.path, self._snapshot())
-        self._dirty = False
+        atomic_write_text(self.path, text)
+        self._written = text
+        return True
 
     def discard(self) -> None:
         """Remove the recovery file (after a real save or a clean quit)."""
-        self._dirty = False
+        self._written = None
         with suppress(FileNotFoundError):
             self.path.unlink()
 
