@@ -99,6 +99,11 @@ def test_pools_match_torch(torch, kernel, stride, padding):
         np.testing.assert_allclose(xt.grad, tx.grad.numpy(), atol=1e-12)
 
 
+def test_max_pool_rejects_padding_over_half_the_kernel():
+    with pytest.raises(ValueError, match="half the kernel"):
+        F.max_pool2d(np.zeros((1, 1, 4, 4)), 2, padding=2)
+
+
 def test_max_pool_gradient_goes_to_the_first_maximum_like_torch(torch):
     x = np.zeros((1, 1, 2, 2))
     (xt,), (tx,) = leaves(x), torch_leaves(torch, x)

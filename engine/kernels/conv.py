@@ -48,23 +48,20 @@ def col2im(cols: np.ndarray, c: int, hp: int, wp: int, kh: int, kw: int, sh: int
 
 
 @njit(cache=True, inline="always")
-def _window_argmax(x, b, ch, y, xo, kh, kw, sh, sw, ph, pw):
-    """Row and column of the first largest element of one pooling window (padding = -inf)."""
-    h, w = x.shape[2], x.shape[3]
-    best = -np.inf
-    bi, bj = -1, -1
-    for i in range(kh):
-        yy = y * sh - ph + i
-        if yy < 0 or yy >= h:
-            continue
-        for j in range(kw):
-            xx = xo * sw - pw + j
-            if xx < 0 or xx >= w:
-                continue
-            v = x[b, ch, yy, xx]
-            if v > best or bi < 0:
+def _window_argmax(plane, y0, x0, kh, kw):
+    """Row and column of the first largest element of the window at (y0, x0) of a 2-D
+    plane; rows and columns outside the plane count as -inf (padding)."""
+    h, w = plane.shape
+    i0, i1 = max(0, -y0), min(kh, h - y0)
+    j0, j1 = max(0, -x0), min(kw, w - x0)
+    bi, bj = y0 + i0, x0 + j0
+    best = plane[bi, bj]
+    for i in range(i0, i1):
+        for j in range(j0, j1):
+            v = plane[y0 + i, x0 + j]
+            if v > best:
                 best = v
-                bi, bj = yy, xx
+                bi, bj = y0 + i, x0 + j
     return bi, bj
 
 
@@ -76,10 +73,11 @@ def max_pool2d(x: np.ndarray, kh: int, kw: int, sh: int, sw: int, ph: int, pw: i
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
     for b in range(n):
         for ch in range(c):
+            plane = x[b, ch]
             for y in range(oh):
                 for xo in range(ow):
-                    i, j = _window_argmax(x, b, ch, y, xo, kh, kw, sh, sw, ph, pw)
-                    out[b, ch, y, xo] = x[b, ch, i, j]
+                    i, j = _window_argmax(plane, y * sh - ph, xo * sw - pw, kh, kw)
+                    out[b, ch, y, xo] = plane[i, j]
     return out
 
 
@@ -91,8 +89,9 @@ def max_pool2d_grad(g: np.ndarray, x: np.ndarray, kh: int, kw: int, sh: int, sw:
     dx = np.zeros_like(x)
     for b in range(n):
         for ch in range(c):
+            plane = x[b, ch]
             for y in range(oh):
                 for xo in range(ow):
-                    i, j = _window_argmax(x, b, ch, y, xo, kh, kw, sh, sw, ph, pw)
+                    i, j = _window_argmax(plane, y * sh - ph, xo * sw - pw, kh, kw)
                     dx[b, ch, i, j] += g[b, ch, y, xo]
     return dx

@@ -179,8 +179,11 @@ MAX_POOL2D = register("max_pool2d", "maxpool", _max_pool_forward, (_max_pool_vjp
 def max_pool2d(x, kernel_size, stride=None, padding=0):
     """Largest value of each window (padding counts as -inf); the gradient goes to the
     first largest element, as PyTorch.  One Numba pass forward and backward."""
-    return call("max_pool2d", x, kernel=_pair(kernel_size),
-                stride=_pair(kernel_size if stride is None else stride), padding=_pair(padding))
+    kernel, pad = _pair(kernel_size), _pair(padding)
+    if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
+        raise ValueError(f"max_pool2d: padding {pad} must be at most half the kernel {kernel}")
+    return call("max_pool2d", x, kernel=kernel,
+                stride=_pair(kernel_size if stride is None else stride), padding=pad)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
