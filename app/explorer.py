@@ -6,6 +6,8 @@ display is recomputed from the step index, so stepping back is exact.
 """
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrollArea, QSplitter,
@@ -39,7 +41,7 @@ class ExplorerPage(QWidget):
         self.timeline: Timeline | None = None
         self.position = 0
         self.example_id: str | None = None
-        self._values: dict[str, float] = {}
+        self._values: dict[str, Any] = {}
         self._selected: int | None = None
         self._build_ui()
         self.set_theme(theme)
@@ -136,9 +138,10 @@ class ExplorerPage(QWidget):
         self.collapse_box.blockSignals(False)
         self._show_graph(*self._trace(Graph(built.output)), built.groups)
 
-    def load_program(self, program: Program) -> None:
-        """Build a typed expression; inputs keep their values, new ones start at 1."""
-        values = {name: self._values.get(name, 1.0) for name in program.inputs}
+    def load_program(self, program: Program, values: Mapping[str, Any] | None = None) -> None:
+        """Build a parsed expression: inputs take ``values`` (numbers or arrays), else keep theirs, else 1."""
+        known = {**self._values, **(values or {})}
+        values = {name: known.get(name, 1.0) for name in program.inputs}
         try:
             out = program.build(values)
             graph, timeline = self._trace(Graph(out))

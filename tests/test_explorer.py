@@ -194,3 +194,9 @@ def test_gradient_graph_without_inputs_falls_back_to_reverse_mode(page):
     page.editor.edit.setPlainText("f = 2 * 3")
     page.editor.commit()
     assert page.mode == "reverse" and page.timeline.graph is page.graph
+
+
+def test_a_program_can_bring_its_own_values_including_tensors(page):
+    page.load_program(parse("f = sum(w * x)"), {"w": [1.0, 2.0], "x": [3.0, -1.0]})
+    assert page.graph.root.data == pytest.approx(1.0)
+    assert page.graph.find("w").shape == (2,)
