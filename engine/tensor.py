@@ -119,8 +119,8 @@ class Tensor(Node):
     def __rpow__(self, o): return tensor_apply(E.POW, o, self)
     def __neg__(self): return tensor_apply(E.NEG, self)
     def __abs__(self): return tensor_apply(E.ABS, self)
-    def __matmul__(self, o): return C.matmul(self, as_tensor(o, self.dtype))
-    def __rmatmul__(self, o): return C.matmul(as_tensor(o, self.dtype), self)
+    def __matmul__(self, o): return tensor_apply(C.MATMUL, self, o)
+    def __rmatmul__(self, o): return tensor_apply(C.MATMUL, o, self)
 
     # comparisons give plain boolean arrays (not differentiable), like masks
     def __lt__(self, o): return self._data < _raw(o)
