@@ -12,8 +12,8 @@ from typing import Any, Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QThread, Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QEvent, QThread, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout,
                                QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
                                QSpinBox, QTabWidget, QVBoxLayout, QWidget)
@@ -161,7 +161,6 @@ def _spin(value: float, decimals: int = 3, maximum: float = 0.999) -> QDoubleSpi
     box.setKeyboardTracking(False)
     box.setButtonSymbols(QAbstractSpinBox.NoButtons)  # type, scroll or ↑/↓: room for three per row
     box.setToolTip("type a value, or scroll / press ↑ ↓")
-    box.setFixedWidth(box.fontMetrics().horizontalAdvance("00.00000") + 8)
     return box
 
 
@@ -170,33 +169,51 @@ class RacerPanel(QWidget):
 
     changed = Signal()
 
-    def __init__(self, racers: list[Racer], parent: QWidget | None = None):
+    def __init__(self, racers: list[Racer], per_line: int = 2, parent: QWidget | None = None):
+        """``per_line`` hyperparameters per line (the rest wrap), so the panel fits beside the map."""
         super().__init__(parent)
         self.racers = racers
+        self.per_line = per_line
         self.checks: dict[str, QCheckBox] = {}
+        self.boxes: list[QAbstractSpinBox] = []
         grid = QGridLayout(self)
         grid.setContentsMargins(2, 2, 2, 2)
         grid.setHorizontalSpacing(6)
         grid.setVerticalSpacing(2)
+        line = 0
         for row, racer in enumerate(racers):
             style = series_style(row)
             check = QCheckBox(f"{_GLYPHS.get(style.marker, '●')} {racer.label}")
-            check.setStyleSheet(f"QCheckBox {{ color: {style.color}; font-weight: bold; }}")
+            palette = check.palette()
+            palette.setColor(QPalette.WindowText, QColor(style.color))
+            check.setPalette(palette)
+            bold = QFont()
+            bold.setBold(True)  # only boldness is set: the size still follows the lab's font
+            check.setFont(bold)
             check.setChecked(racer.enabled)
             check.setToolTip(f"torch.optim.{racer.optimizer}: {racer.note}")
             check.toggled.connect(lambda on, r=racer: self._set(r, None, on))
-            grid.addWidget(check, row, 0)
+            grid.addWidget(check, line, 0)
             self.checks[racer.label] = check
-            col = 1
-            for key, value in racer.hyperparams.items():
-                for name, tip, box in self._editors(racer, key, value):
-                    label = QLabel(name)
-                    label.setToolTip(tip)
-                    label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
-                    grid.addWidget(label, row, col)
-                    grid.addWidget(box, row, col + 1)
-                    col += 2
+            editors = [e for key, value in racer.hyperparams.items()
+                       for e in self._editors(racer, key, value)]
+            for k, (name, tip, box) in enumerate(editors):
+                label = QLabel(name)
+                label.setToolTip(tip)
+                label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                col = 1 + 2 * (k % self.per_line)
+                grid.addWidget(label, line + k // self.per_line, col)
+                grid.addWidget(box, line + k // self.per_line, col + 1)
+                self.boxes.append(box)
+            line += max(1, -(-len(editors) // self.per_line))
         grid.setColumnStretch(grid.columnCount(), 1)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Size the value boxes for the font in use (the lab's theme sets it after construction)."""
+        if event.type() in (QEvent.FontChange, QEvent.Polish):
+            for box in self.boxes:
+                box.setFixedWidth(box.fontMetrics().horizontalAdvance("00.00000") + 8)
+        super().changeEvent(event)
 
     def _editors(self, racer: Racer, key: str, value: Any):
         if key == "betas":
@@ -236,6 +253,10 @@ _GLYPHS = {"o": "●", "s": "■", "t": "▼", "d": "◆", "star": "★", "p": "
 
 
 # -- the two tabs ------------------------------------------------------------------------
+def _per_line(theme: Theme) -> int:
+    return 1 if theme.base_font_pt >= 16 else 2  # presenter fonts: one value box per line
+
+
 def _heading(text: str, theme: Theme, scale: float = 1.0) -> QLabel:
     label = QLabel(text)
     font = QFont()
@@ -272,7 +293,7 @@ class SurfaceRace(QWidget):
         self.map = LossSurfaceView(theme=theme)
         self.map.start_selected.connect(self.set_start)
         self.curves = LossCurvesView(theme=theme)
-        self.panel = RacerPanel(surface_racers())
+        self.panel = RacerPanel(surface_racers(), _per_line(theme))
         self.panel.changed.connect(self.recompute)
         self.controls = StepControls(steps_per_second=15)
         self.controls.step_requested.connect(self._advance)
@@ -413,7 +434,7 @@ class SurfaceRace(QWidget):
         self.set_surface(SURFACES[preset.surface], preset.start)
 
     def _replace_panel(self, racers: list[Racer]) -> None:
-        self.panel = RacerPanel(racers)
+        self.panel = RacerPanel(racers, _per_line(self.theme))
         self.panel.changed.connect(self.recompute)
         self._scroll.setWidget(self.panel)
 
@@ -451,7 +472,7 @@ class MlpTraining(QWidget):
         self.data_items = pg.ScatterPlotItem(size=9)
         self.data_plot.addItem(self.data_items)
         self.curves = LossCurvesView(theme=theme, legend=True)
-        self.panel = RacerPanel(mlp_racers())
+        self.panel = RacerPanel(mlp_racers(), _per_line(theme))
 
         row = QHBoxLayout()
         for label, widget in (("Data", self.dataset_box), ("Hidden units", self.hidden),

@@ -53,6 +53,13 @@ def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
         axis.label.setFont(font)
 
 
+def legend_brush(theme: Theme) -> pg.QtGui.QBrush:
+    """A legend background in the theme's panel colour, slightly see-through."""
+    colour = pg.mkColor(theme.panel)
+    colour.setAlpha(220)
+    return pg.mkBrush(colour)
+
+
 @dataclass(frozen=True)
 class Curve:
     """One optimizer's losses per step and its series index (for its style)."""
@@ -77,7 +84,7 @@ class LossCurvesView(pg.PlotWidget):
         self.setLabel("bottom", "step", color=theme.text)
         plot.setMenuEnabled(False)
         self.legend = plot.addLegend(offset=(-6, -6), labelTextSize=f"{theme.base_font_pt}pt",
-                                     labelTextColor=theme.text, brush=pg.mkBrush(255, 255, 255, 215),
+                                     labelTextColor=theme.text, brush=legend_brush(theme),
                                      pen=pg.mkPen(theme.muted), verSpacing=-4) if legend else None
 
     def set_curves(self, curves: list[Curve], log: bool, y_label: str = "loss L",

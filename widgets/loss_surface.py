@@ -12,7 +12,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 
 from engine.surfaces import Surface
 
-from .curves import series_style, style_plot
+from .curves import legend_brush, series_style, style_plot
 from .theme import LIGHT, Theme
 
 COLORMAP = "cividis"
@@ -66,8 +66,8 @@ class LossSurfaceView(pg.PlotWidget):
                                                brush=pg.mkBrush(0, 0, 0, 0))
         self.start_marker.setZValue(21)
         plot.addItem(self.start_marker)
-        self.legend = pg.LegendItem(offset=(-6, 6), labelTextSize=f"{theme.base_font_pt}pt",
-                                    labelTextColor=theme.text, brush=pg.mkBrush(255, 255, 255, 215),
+        self.legend = pg.LegendItem(offset=(-6, 6), labelTextSize=f"{min(theme.base_font_pt, 14)}pt",
+                                    labelTextColor=theme.text, brush=legend_brush(theme),
                                     pen=pg.mkPen(theme.muted), verSpacing=-4)
         self.legend.setParentItem(plot.vb)
         self._paths: list[Path] = []
@@ -130,6 +130,7 @@ class LossSurfaceView(pg.PlotWidget):
             sample = pg.PlotDataItem(pen=style.pen(3), symbol=style.marker, symbolSize=13,
                                      symbolBrush=style.color, symbolPen=pg.mkPen("#FFFFFF"))
             self.legend.addItem(sample, path.label)
+        self.legend.setColumnCount(2 if len(paths) > 4 else 1)  # short and wide: hides less of the map
         self.legend.setVisible(bool(paths))
         self._place_legend()
         self.reveal(0)
