@@ -67,6 +67,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         host.resize(*args.size)  # a page made on demand may have pushed the window larger
         host.wait_ready()
         app.processEvents()
+        shown = host.picture().size()
+        if shown.width() > args.size[0] or shown.height() > args.size[1]:
+            print(f"chainrule: this view needs at least {shown.width()}x{shown.height()}; exported at that size",
+                  file=sys.stderr)
         if args.out.suffix.lower() in (".gif", ".mp4"):
             for done, total in export_animation(host, args.out, fps=args.fps, scale=args.scale or 1.0):
                 if sys.stderr.isatty():

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 
 STILL_FORMATS = (".png", ".svg")
 ANIMATION_FORMATS = (".gif", ".mp4")
-FORMATS = STILL_FORMATS + ANIMATION_FORMATS
 
 
 class ExportError(ValueError):

@@ -20,9 +20,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
+from app.explorer_model import MODES
+
 SCHEMA_VERSION = 1
 VIEWS = ("explorer", "optimizer", "sequence")
-MODES = ("reverse", "forward")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 _COMMON = {"view", "title", "caption", "notes", "step"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 from PySide6.QtCore import QEvent, QEventLoop, QMargins, QObject, QPointF, QRectF, Qt, QThread
@@ -426,7 +426,3 @@ class SceneHost(QStackedWidget):
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         self.shutdown()
         super().closeEvent(event)
-
-    def state(self) -> dict[str, dict[str, Any]]:
-        """Every page's current content, by kind (for saving)."""
-        return {kind: a.capture().to_dict() for kind, a in self.adapters.items()}
