@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPu
 from engine.sequence_tasks import TASKS, SequenceTask, make_task
 from engine.sequence_training import (CELLS, NonFiniteError, StepReport, SequenceTrainer,
                                       TrainConfig, train_side_by_side)
-from widgets.gate_heatmaps import GateHeatmaps, style_plot
+from widgets.gate_heatmaps import GateHeatmaps, axis_label, style_plot
 from widgets.gradient_through_time import (MODEL_COLORS, MODEL_NAMES, GradientThroughTime,
                                            legend_label)
 from widgets.step_controls import StepControls
@@ -46,13 +46,22 @@ class Preset:
     rnn_scale: float = 1.0
     rnn_activation: str = "tanh"
     gate_cell: str = "lstm"
+    note: str = ""
+    """What to look at, added to the task's description."""
 
 
 PRESETS = {
-    "Remember the first bit (T = 20)": Preset("first_bit", 20, 150),
-    "Remember the first bit, long (T = 40)": Preset("first_bit", 40, 300),
-    "Vanishing RNN: W_hh × 0.5": Preset("first_bit", 20, 150, rnn_scale=0.5),
-    "Exploding RNN: relu, W_hh × 3": Preset("first_bit", 20, 150, 3.0, "relu"),
+    "Remember the first bit (T = 20)": Preset(
+        "first_bit", 20, 150, note="Watch the LSTM's and GRU's accuracy leave 50 % while the plain RNN's stays."),
+    "Remember the first bit, long (T = 40)": Preset(
+        "first_bit", 40, 300, note="Twice as far back: the RNN's curve falls twice as many decades."),
+    "Vanishing RNN: W_hh × 0.5": Preset(
+        "first_bit", 20, 150, rnn_scale=0.5,
+        note="Small recurrent weights: each step back multiplies the RNN's gradient by less than 1."),
+    "Exploding RNN: relu, W_hh × 4": Preset(
+        "first_bit", 20, 150, 4.0, "relu",
+        note="Large weights and no squashing: each step back multiplies the RNN's gradient by more "
+             "than 1, so it explodes (gradient clipping keeps training alive)."),
     "Adding problem (T = 30)": Preset("adding", 30, 300),
     "Sine wave: next value (T = 30)": Preset("sine", 30, 200, gate_cell="gru"),
     "Next character of a text (T = 30)": Preset("next_char", 30, 300),
@@ -107,10 +116,6 @@ class SequenceLab(QWidget):
 
     def __init__(self, parent: QWidget | None = None, theme: Theme = LIGHT):
         super().__init__(parent)
-        self.theme = theme
-        font = QFont(self.font())
-        font.setPointSize(theme.base_font_pt + 1)
-        self.setFont(font)
         self.config = TrainConfig()
         self.task: SequenceTask = make_task("first_bit", 20)
         self.trainers: dict[str, SequenceTrainer] = {}
@@ -123,11 +128,11 @@ class SequenceLab(QWidget):
         self._poll_timer.setInterval(POLL_MS)
         self._poll_timer.timeout.connect(self._poll)
         self._build_ui()
+        self.set_theme(theme)
         self.load_preset(next(iter(PRESETS)))
 
     # -- UI ----------------------------------------------------------------------------
     def _build_ui(self) -> None:
-        theme = self.theme
         self.preset_box = self._combo(15)
         self.preset_box.addItems(list(PRESETS))
         self.preset_box.setToolTip("Ready-made lecture scenarios")
@@ -165,7 +170,6 @@ class SequenceLab(QWidget):
         self.description.setWordWrap(True)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.status.setStyleSheet(f"color: {theme.error}; font-weight: bold;")
 
         self.gate_cell_box = QComboBox()
         self.gate_cell_box.addItem("LSTM gates", "lstm")
@@ -175,7 +179,7 @@ class SequenceLab(QWidget):
         self.example_button.setToolTip("Show the gates on another input sequence")
         self.example_button.clicked.connect(self.next_example)
         self.step_controls = StepControls()
-        self.heatmaps = GateHeatmaps(theme=theme)
+        self.heatmaps = GateHeatmaps()
         self.step_controls.step_requested.connect(self._step_time)
         self.step_controls.jump_requested.connect(
             lambda where: self.heatmaps.set_time(0 if where == "start" else self.task.length - 1))
@@ -191,15 +195,13 @@ class SequenceLab(QWidget):
         left_layout.addWidget(self.heatmaps, 1)
         left_layout.addWidget(self.step_controls)
 
-        self.gradients = GradientThroughTime(theme=theme)
+        self.gradients = GradientThroughTime()
         self.gradients.rnn_settings_changed.connect(self.set_rnn_settings)
-        self.learning = pg.PlotWidget(background=theme.background)
+        self.learning = pg.PlotWidget()
         plot = self.learning.getPlotItem()
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.showGrid(x=True, y=True, alpha=0.25)
-        style_plot(plot, theme, theme.base_font_pt)
-        plot.setLabel("bottom", "training step", color=theme.text, size=f"{theme.base_font_pt + 1}pt")
         self.learning_curves = {cell: plot.plot(pen=pg.mkPen(MODEL_COLORS[cell], width=3))
                                 for cell in CELLS}
         learning = QWidget()
@@ -207,7 +209,7 @@ class SequenceLab(QWidget):
         learning_layout.setContentsMargins(0, 0, 0, 0)
         learning_layout.addWidget(self.learning, 1)
         learning_layout.addWidget(legend_label(
-            [(MODEL_NAMES[c], MODEL_COLORS[c], False) for c in CELLS], theme))
+            [(MODEL_NAMES[c], MODEL_COLORS[c], False) for c in CELLS]))
         right = QSplitter(Qt.Vertical)
         right.addWidget(self.gradients)
         right.addWidget(learning)
@@ -225,6 +227,32 @@ class SequenceLab(QWidget):
         layout.addWidget(self.description)
         layout.addWidget(main, 1)
         layout.addWidget(self.status)
+
+    def set_theme(self, theme: Theme) -> None:
+        """Light, dark or presenter: fonts one point above the theme's, colours from it."""
+        self.theme = theme
+        font = QFont(self.font())
+        font.setPointSize(theme.base_font_pt + 1)
+        self.setFont(font)
+        self.status.setStyleSheet(f"color: {theme.error}; font-weight: bold;")
+        self.heatmaps.set_theme(theme)
+        self.gradients.set_theme(theme)
+        self.learning.setBackground(theme.background)
+        plot = self.learning.getPlotItem()
+        style_plot(plot, theme, theme.base_font_pt)
+        axis_label(plot, "bottom", "training step", theme, theme.base_font_pt + 1)
+        self._title_learning_plot()
+
+    def _title_learning_plot(self) -> None:
+        """Accuracy (0 to 1) for classification tasks, loss for regression."""
+        classify = self.task.loss != "mse"
+        plot = self.learning.getPlotItem()
+        plot.setTitle("accuracy (moving average)" if classify else "loss (moving average)",
+                      color=self.theme.text, size=f"{self.theme.base_font_pt + 2}pt")
+        if classify:
+            plot.setYRange(0.0, 1.05, padding=0)
+        else:
+            plot.enableAutoRange(y=True)
 
     @staticmethod
     def _combo(chars: int) -> QComboBox:
@@ -250,6 +278,8 @@ class SequenceLab(QWidget):
                               rnn_activation=preset.rnn_activation)
         self.gradients.set_rnn_settings(preset.rnn_scale, preset.rnn_activation)
         self._set_task(preset.task, preset.length)
+        if preset.note:
+            self.description.setText(f"{self.description.text()} <i>{preset.note}</i>")
 
     def _task_edited(self) -> None:
         """The task box or the length changed: rebuild only if the task really differs."""
@@ -263,14 +293,8 @@ class SequenceLab(QWidget):
         self.task_box.setCurrentIndex(self.task_box.findData(name))
         self.length_box.setValue(length)
         self.description.setText(f"<b>{self.task.title}.</b> {self.task.description}")
-        classify = self.task.loss != "mse"
-        plot = self.learning.getPlotItem()
-        plot.setTitle("accuracy (moving average)" if classify else "loss (moving average)",
-                      color=self.theme.text, size=f"{self.theme.base_font_pt + 2}pt")
-        if classify:
-            plot.setYRange(0.0, 1.05, padding=0)
-        else:
-            plot.enableAutoRange(y=True)
+        self.gradients.set_readout(self.task.readout)
+        self._title_learning_plot()
         self.reset_models()
 
     def reset_models(self) -> None:
@@ -363,6 +387,13 @@ class SequenceLab(QWidget):
         self._thread.cancel()
         self._thread.wait()
         self._poll()
+
+    def finish_training(self) -> None:
+        """Block until the training thread has done all its steps, then show the results
+        (for scripts and screenshots; the GUI itself never waits)."""
+        if self._thread is not None:
+            self._thread.wait()
+            self._poll()
 
     @Slot()
     def _poll(self) -> None:

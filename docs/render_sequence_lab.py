@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -29,10 +28,7 @@ def render(path: Path, steps: int = STEPS) -> Path:
     lab.load_preset(PRESET)
     lab.steps_box.setValue(steps)
     lab.start_training()
-    deadline = time.monotonic() + 300
-    while lab.is_training and time.monotonic() < deadline:
-        app.processEvents()
-        time.sleep(0.01)
+    lab.finish_training()
     app.processEvents()
     lab.set_time(0)
     app.processEvents()

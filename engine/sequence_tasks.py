@@ -63,7 +63,7 @@ class RememberFirstBit(SequenceTask):
     description = ("The first input is a bit; every later input is a random distracting bit. "
                    "After the whole sequence the network must say what the FIRST bit was. "
                    "Only memory carries it to the end: a plain RNN's gradient vanishes on the way "
-                   "back, an LSTM keeps it in its cell (forget gate open, write gate closed).")
+                   "back; an LSTM keeps the bit in its cell, carried by an open forget gate.")
     readout = "last"
     loss = "bce"
 

@@ -34,8 +34,9 @@ class TrainConfig:
     batch_size: int = 32
     lr: float = 0.01
     clip_norm: float | None = 1.0
-    forget_bias: float = 2.0
-    """Added to the LSTM's forget-gate bias so the memory starts open (sigmoid(2) ≈ 0.88)."""
+    memory_bias: float = 2.0
+    """Added to the LSTM's forget-gate and the GRU's update-gate biases, so both start by
+    keeping their memory (sigmoid(2) ≈ 0.88), as Gers et al. and Jozefowicz et al. advise."""
     rnn_scale: float = 1.0
     """Multiplies the plain RNN's recurrent weights W_hh at initialisation."""
     rnn_activation: str = "tanh"
@@ -74,11 +75,9 @@ class SequenceModel(nn.Module):
         if cell == "rnn":
             self.rnn = nn.RNN(task.input_size, h, nonlinearity=config.rnn_activation, seed=rng)
             self.rnn.weight_hh.data = self.rnn.weight_hh.data * config.rnn_scale
-        elif cell == "lstm":
-            self.rnn = nn.LSTM(task.input_size, h, seed=rng)
-            self.rnn.bias_hh.data[h:2 * h] += config.forget_bias
-        elif cell == "gru":
-            self.rnn = nn.GRU(task.input_size, h, seed=rng)
+        elif cell in ("lstm", "gru"):  # the keep gate is the 2nd block: LSTM f, GRU z
+            self.rnn = (nn.LSTM if cell == "lstm" else nn.GRU)(task.input_size, h, seed=rng)
+            self.rnn.bias_hh.data[h:2 * h] += config.memory_bias
         else:
             raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
         self.head = nn.Linear(h, task.output_size, seed=rng)

@@ -8,7 +8,7 @@ import PySide6
 from PySide6.QtCore import QPointF
 
 from app.sequence_lab import PRESETS, SequenceLab
-from widgets.gate_heatmaps import LABELS, GateHeatmaps, label_stride
+from widgets.gate_heatmaps import LABELS, GateHeatmaps, label_stride, visible_labels
 from widgets.gradient_through_time import CEILING, FLOOR, GradientThroughTime, surviving_fraction
 
 pytestmark = pytest.mark.gui
@@ -75,6 +75,14 @@ def test_time_cursor_clamps_emits_and_hover_finds_the_cell(qtbot):
 def test_input_labels_are_thinned_so_they_cannot_overlap():
     assert label_stride(list("abcd"), 400, 10) == 1
     assert label_stride(["0.5*"] * 40, 300, 10) == 7
+    assert visible_labels(list("abcd"), 400, 10) == [0, 1, 2, 3]
+    marked = ["0.5"] * 30
+    marked[3], marked[4], marked[20] = "0.1*", "0.9*", "0.7*"
+    shown = visible_labels(marked, 300, 10)
+    assert {3, 20} <= set(shown) and 4 not in shown  # neighbours of a marked step give way
+    gaps_px = [(b - a) * 10 for a, b in zip(shown, shown[1:])]
+    needed_px = [(len(marked[a]) + len(marked[b]) + 2) * 10 / 2 for a, b in zip(shown, shown[1:])]
+    assert all(g >= n for g, n in zip(gaps_px, needed_px)) and len(shown) >= 6
 
 
 def test_gradient_plot_shows_the_surviving_fraction_on_a_log_axis(qtbot):
@@ -138,7 +146,8 @@ def test_cancel_leaves_no_thread_running(lab, qtbot):
 def test_nan_pauses_training_and_says_where(lab, qtbot):
     lab.trainers["lstm"].model.rnn.weight_hh.data[:] = np.nan
     lab.start_training()
-    qtbot.waitUntil(lambda: not lab.is_training, timeout=30000)
+    lab.finish_training()
+    assert not lab.is_training and lab.train_button.isEnabled()
     assert "Paused: training step 0, LSTM" in lab.status.text()
     assert "hidden state h_t at t = 0" in lab.status.text()
 

@@ -102,7 +102,7 @@ def test_cancel_flag_stops_between_rounds():
 
 def test_gate_trace_is_the_models_record_for_one_sequence():
     task = make_task("first_bit", 9)
-    config = TrainConfig(hidden_size=5, forget_bias=2.0)
+    config = TrainConfig(hidden_size=5, memory_bias=2.0)
     trainer = SequenceTrainer(task, "lstm", config)
     example = task.batch(3, np.random.default_rng(2)).inputs
     trace = trainer.gate_trace(example[:, 1])
@@ -114,8 +114,10 @@ def test_gate_trace_is_the_models_record_for_one_sequence():
     pre_f = (rnn.weight_ih.data[h:2 * h] @ example[0, 1] + rnn.bias_ih.data[h:2 * h]
              + rnn.bias_hh.data[h:2 * h])  # h_{-1} = 0: only input and biases
     np.testing.assert_allclose(trace["f"][0], 1 / (1 + np.exp(-pre_f)), atol=1e-12)
-    plain = SequenceTrainer(task, "lstm", TrainConfig(hidden_size=5, forget_bias=0.0))
-    np.testing.assert_allclose(rnn.bias_hh.data[h:2 * h] - plain.model.rnn.bias_hh.data[h:2 * h], 2.0)
+    for cell in ("lstm", "gru"):  # forget gate f, update gate z: both start keeping memory
+        kept = SequenceTrainer(task, cell, config).model.rnn.bias_hh.data
+        plain = SequenceTrainer(task, cell, TrainConfig(hidden_size=5, memory_bias=0.0)).model.rnn.bias_hh.data
+        np.testing.assert_allclose(kept - plain, np.r_[np.zeros(h), np.full(h, 2.0), np.zeros(len(kept) - 2 * h)])
     assert set(SequenceTrainer(task, "gru", config).gate_trace(example[:, 0])) == set("rznh")
 
 

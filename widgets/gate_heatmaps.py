@@ -62,12 +62,41 @@ def style_plot(plot: pg.PlotItem, theme: Theme, font_pt: int) -> None:
         axis.setTickFont(font)
 
 
+def axis_label(plot: pg.PlotItem, side: str, text: str, theme: Theme, font_pt: int) -> None:
+    """Name an axis in the theme's text colour at ``font_pt`` (pyqtgraph wants CSS keys)."""
+    plot.setLabel(side, text, **{"color": theme.text, "font-size": f"{font_pt}pt"})
+
+
+def bar_ticks(key: str, top: float) -> list[tuple[float, str]]:
+    """Colour-bar ticks: 0 and 1 for a gate; -m, 0, m for a signed range ±top, with m a
+    one-digit number inside the bar so stacked bars' end labels never collide."""
+    if key in GATES:
+        return [(0.0, "0"), (1.0, "1")]
+    inner = 0.8 * top
+    unit = 10.0 ** math.floor(math.log10(inner))
+    m = math.floor(inner / unit) * unit
+    return [(-m, f"{-m:g}"), (0.0, "0"), (m, f"{m:g}")]
+
+
 def label_stride(labels: list[str], pixels: float, char_px: float) -> int:
-    """Write every k-th input label so that neighbouring labels never overlap."""
+    """Write every k-th label so that neighbouring labels never overlap (regular ticks)."""
     if not labels or pixels <= 0:
         return 1
     widest = max(len(s) for s in labels) * char_px + char_px
     return max(1, math.ceil(widest * len(labels) / pixels))
+
+
+def visible_labels(labels: list[str], pixels: float, char_px: float) -> list[int]:
+    """Steps whose label is written: longest (most telling, e.g. a marked "0.6*") first,
+    then any other that does not overlap one already placed."""
+    step_px = pixels / max(len(labels), 1)
+    spans: dict[int, tuple[float, float]] = {}
+    for t in sorted(range(len(labels)), key=lambda t: -len(labels[t])):
+        half = (len(labels[t]) + 1) * char_px / 2
+        lo, hi = (t + 0.5) * step_px - half, (t + 0.5) * step_px + half
+        if all(hi <= a or lo >= b for a, b in spans.values()):
+            spans[t] = (lo, hi)
+    return sorted(spans)
 
 
 class GateHeatmaps(QWidget):
@@ -77,8 +106,6 @@ class GateHeatmaps(QWidget):
 
     def __init__(self, parent: QWidget | None = None, theme: Theme = LIGHT):
         super().__init__(parent)
-        self.theme = theme
-        self.font_pt = theme.base_font_pt + 1
         self.gates: dict[str, np.ndarray] = {}
         self.step_labels: list[str] = []
         self.plots: dict[str, pg.PlotItem] = {}
@@ -88,17 +115,25 @@ class GateHeatmaps(QWidget):
         self._time = 0
         self._kind = ""
         self.canvas = pg.GraphicsLayoutWidget()
-        self.canvas.setBackground(theme.background)
         self.canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.canvas.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self.readout = QLabel("Train or pick a sequence to see the gates.")
         self.readout.setWordWrap(True)
-        self.readout.setStyleSheet(f"color: {theme.text}; font-size: {self.font_pt}pt;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.readout)
+        self.set_theme(theme)
+
+    def set_theme(self, theme: Theme) -> None:
+        """Restyle for a light, dark or presenter theme (panels are rebuilt in its fonts)."""
+        self.theme = theme
+        self.font_pt = theme.base_font_pt + 1
+        self.canvas.setBackground(theme.background)
+        self._kind = ""
+        if self.gates:
+            self.set_trace(self.gates, self.step_labels)
 
     # -- data ------------------------------------------------------------------
     @property
@@ -118,7 +153,10 @@ class GateHeatmaps(QWidget):
         for key, image in self.images.items():
             values = gates[key]
             image.setImage(values, autoLevels=False)
-            self._bars[key].setLevels(self._levels(key, values))
+            lo, hi = self._levels(key, values)
+            bar = self._bars[key]
+            bar.setLevels((lo, hi))
+            bar.getAxis("right").setTicks([bar_ticks(key, hi), []])
             image.setRect(QRectF(-0.5, -0.5, values.shape[0], values.shape[1]))
             self.plots[key].setLimits(xMin=-0.5, xMax=steps - 0.5)
             self.plots[key].setRange(xRange=(-0.5, steps - 0.5), yRange=(-0.5, values.shape[1] - 0.5),
@@ -170,7 +208,7 @@ class GateHeatmaps(QWidget):
         plot.getAxis("bottom").setStyle(showValues=bottom)
         plot.getAxis("left").setWidth(28)
         if bottom:
-            plot.setLabel("bottom", "time step t", color=self.theme.text, size=f"{self.font_pt}pt")
+            axis_label(plot, "bottom", "time step t", self.theme, self.font_pt)
         colormap = pg.colormap.get(GATE_MAP if key in GATES else SIGNED_MAP)
         image = pg.ImageItem(axisOrder="col-major")
         image.setColorMap(colormap)
@@ -192,8 +230,7 @@ class GateHeatmaps(QWidget):
                               colorMapMenu=False)
         style_plot(bar, self.theme, self.font_pt - 2)
         if gate:
-            bar.getAxis("right").setLabel("0 closed … 1 open", color=self.theme.text,
-                                          size=f"{self.font_pt - 1}pt")
+            axis_label(bar, "right", "0 closed … 1 open", self.theme, self.font_pt - 1)
         bar.setImageItem([self.images[k] for k in keys])
         for key in keys:
             self._bars[key] = bar
@@ -204,9 +241,9 @@ class GateHeatmaps(QWidget):
         if not self.plots or not self.gates:
             return
         width = next(iter(self.plots.values())).vb.width() or 300.0
-        stride = label_stride(self.step_labels, width, self.font_pt * 0.9)
-        major = [(t, s) for t, s in enumerate(self.step_labels) if t % stride == 0]
-        minor = [(t, "") for t in range(len(self.step_labels)) if t % stride]
+        shown = set(visible_labels(self.step_labels, width, self.font_pt * 0.9))
+        major = [(t, s) for t, s in enumerate(self.step_labels) if t in shown]
+        minor = [(t, "") for t in range(len(self.step_labels)) if t not in shown]
         steps = [str(t) for t in range(len(self.step_labels))]
         times = [(t, s) for t, s in enumerate(steps)
                  if t % label_stride(steps, width, self.font_pt * 0.9) == 0]

@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from widgets.gate_heatmaps import style_plot
+from widgets.gate_heatmaps import axis_label, style_plot
 from widgets.theme import LIGHT, OKABE_ITO, Theme
 
 MODEL_COLORS = {"rnn": OKABE_ITO["vermillion"], "lstm": OKABE_ITO["blue"], "gru": OKABE_ITO["green"]}
@@ -24,6 +24,9 @@ MODEL_NAMES = {"rnn": "plain RNN", "lstm": "LSTM", "gru": "GRU"}
 
 FLOOR, CEILING = 1e-12, 1e12
 """Ratios are clipped to this range so that 0 and overflow stay on a log axis."""
+
+MIN_SPAN = (1e-3, 10.0)
+"""The y axis always shows at least this range."""
 
 ACTIVATIONS = ("tanh", "relu")
 
@@ -41,13 +44,11 @@ def surviving_fraction(norms: np.ndarray) -> np.ndarray:
     return np.clip(ratio, FLOOR, CEILING)
 
 
-def legend_label(entries: list[tuple[str, str, bool]], theme: Theme) -> QLabel:
+def legend_label(entries: list[tuple[str, str, bool]]) -> QLabel:
     """A one-line legend under a plot (never over the curves): (name, colour, dashed) each."""
     parts = [f'<span style="color:{color}; font-weight:bold;">{"╍╍" if dashed else "━━"}</span>'
              f'&nbsp;{name}' for name, color, dashed in entries]
-    label = QLabel("&nbsp;&nbsp;&nbsp;".join(parts))
-    label.setStyleSheet(f"color: {theme.text}; font-size: {theme.base_font_pt + 1}pt;")
-    return label
+    return QLabel("&nbsp;&nbsp;&nbsp;".join(parts))
 
 
 class GradientThroughTime(QWidget):
@@ -57,27 +58,22 @@ class GradientThroughTime(QWidget):
 
     def __init__(self, parent: QWidget | None = None, theme: Theme = LIGHT):
         super().__init__(parent)
-        self.theme = theme
-        font_pt = theme.base_font_pt + 1
-        self.plot_widget = pg.PlotWidget(background=theme.background)
+        self.plot_widget = pg.PlotWidget()
         plot = self.plot = self.plot_widget.getPlotItem()
         plot.setLogMode(y=True)
         plot.showGrid(x=True, y=True, alpha=0.25)
         plot.setMenuEnabled(False)
         plot.hideButtons()
-        style_plot(plot, theme, font_pt - 1)
-        plot.setTitle("Gradient surviving back to step t", color=theme.text, size=f"{font_pt + 1}pt")
-        plot.setLabel("left", "fraction of the gradient", color=theme.text, size=f"{font_pt}pt")
-        plot.setLabel("bottom", "time step t (loss read at the end)", color=theme.text,
-                      size=f"{font_pt}pt")
         plot.getAxis("left").enableAutoSIPrefix(False)
         self.legend = legend_label([(MODEL_NAMES["rnn"], MODEL_COLORS["rnn"], False),
                                     (MODEL_NAMES["lstm"], MODEL_COLORS["lstm"], False),
                                     ("LSTM cell c", MODEL_COLORS["lstm"], True),
-                                    (MODEL_NAMES["gru"], MODEL_COLORS["gru"], False)], theme)
+                                    (MODEL_NAMES["gru"], MODEL_COLORS["gru"], False)])
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
-        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.error, width=2))
+        self.cursor = pg.InfiniteLine(angle=90)
         plot.addItem(self.cursor)
+        self._readout = "last"
+        self.set_theme(theme)
 
         self.scale = QDoubleSpinBox()
         self.scale.setRange(0.1, 4.0)
@@ -112,6 +108,32 @@ class GradientThroughTime(QWidget):
         if c is not None:
             self._set_curve(model, "c", c)
 
+    def set_theme(self, theme: Theme) -> None:
+        """Restyle for a light, dark or presenter theme; model colours keep their meaning."""
+        self.theme = theme
+        font_pt = theme.base_font_pt + 1
+        self.plot_widget.setBackground(theme.background)
+        style_plot(self.plot, theme, font_pt - 1)
+        self.plot.setTitle("Gradient surviving back to step t", color=theme.text,
+                           size=f"{font_pt + 1}pt")
+        axis_label(self.plot, "left", "fraction of the gradient", theme, font_pt)
+        self.cursor.setPen(pg.mkPen(theme.error, width=2))
+        self.set_readout(self._readout)
+
+    def set_readout(self, readout: str) -> None:
+        """Say under the time axis where the loss is read: "last" step or "all" steps."""
+        self._readout = readout
+        where = "loss read at the end" if readout == "last" else "a loss at every step"
+        axis_label(self.plot, "bottom", f"time step t ({where})", self.theme,
+                   self.theme.base_font_pt + 1)
+
+    def _fit_y(self) -> None:
+        """Show at least 1e-3 … 10 so that a flat curve still reads as "all survives"."""
+        ys = [c.getOriginalDataset()[1] for c in self.curves.values()]
+        lo = min(MIN_SPAN[0], *(float(y.min()) for y in ys))
+        hi = max(MIN_SPAN[1], *(float(y.max()) for y in ys))
+        self.plot.setYRange(np.log10(lo), np.log10(hi), padding=0.05)
+
     def _set_curve(self, model: str, which: str, norms: np.ndarray) -> None:
         values = surviving_fraction(norms)
         curve = self.curves.get((model, which))
@@ -122,6 +144,7 @@ class GradientThroughTime(QWidget):
                                    symbolPen=None)
             self.curves[(model, which)] = curve
         curve.setData(np.arange(len(values)), values)
+        self._fit_y()
 
     def set_rnn_settings(self, scale: float, activation: str) -> None:
         """Show the plain RNN's settings in the controls without emitting a change."""
