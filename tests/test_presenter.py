@@ -131,3 +131,41 @@ def test_f5_in_the_main_window_presents_the_lesson(qtbot, tmp_path):
     qtbot.keyClick(mode.presenter, Qt.Key_PageDown)
     qtbot.keyClick(mode.presenter, Qt.Key_Escape)
     assert mode.panel.current() == 0
+
+
+TWO_SCREENS = """
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from app.lecture.lessons import builtin_lesson
+from app.lecture.presenter import PresenterWindow
+window = PresenterWindow(builtin_lesson("chain-rule"))
+window.present()
+window.handle_key(Qt.Key_Right)
+print(window.screen().name(), window.lecturer.screen().name(), window.next_overlay.isVisible())
+print(window.lecturer.now.text())
+print(window.lecturer.next.text())
+window.close()
+"""
+
+
+def test_with_two_screens_the_lecturer_gets_a_window_of_their_own(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    screen = {"x": 0, "y": 0, "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
+    config = tmp_path / "screens.json"
+    config.write_text(json.dumps({"screens": [
+        {**screen, "name": "laptop", "width": 1280, "height": 800},
+        {**screen, "name": "projector", "x": 1280, "width": 1024, "height": 768}]}))
+    env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={config}",
+           "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    out = subprocess.run([sys.executable, "-c", TWO_SCREENS], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "projector laptop False", "audience on the projector, notes on the laptop, no overlay"
+    assert lines[1] == "Now: 1/8 Computational graphs — step 2/11"
+    assert lines[2] == "Next: Forward pass"

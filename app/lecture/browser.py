@@ -94,7 +94,9 @@ class ScenePanel(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         for i, scene in enumerate(self.scenes.scenes):
-            self.list.addItem(f"{i + 1}. {scene.title or scene.view}  [{scene.view}]")
+            item = QListWidgetItem(f"{i + 1}. {scene.title or scene.view}")
+            item.setToolTip(f"{scene.view} view, step {'last' if scene.step < 0 else scene.step}\n{scene.caption}")
+            self.list.addItem(item)
         self.list.blockSignals(False)
         if self.scenes.scenes:
             self.select(min(max(row, 0), len(self.scenes.scenes) - 1), emit=False)

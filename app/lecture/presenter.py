@@ -176,11 +176,9 @@ class PresenterWindow(QWidget):
     # -- keys ------------------------------------------------------------------------------------
     def handle_key(self, key: int, modifiers: Qt.KeyboardModifier = Qt.NoModifier) -> bool:
         """Act on a key from the keyboard or a presentation remote; True if it was ours."""
-        if self.blank.isVisible():
-            if key in (Qt.Key_Escape, *BLANK_KEYS, *NEXT_KEYS, *PREVIOUS_KEYS):
-                self.blank.hide()
-                return True
-            return False
+        if self.blank.isVisible():  # any key brings the picture back, and does nothing else
+            self.blank.hide()
+            return True
         ctrl = bool(modifiers & Qt.ControlModifier)
         if key in NEXT_KEYS:
             self.deck.next()
