@@ -238,3 +238,14 @@ def test_autosave_is_offered_back_after_a_crash(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.Discard)
     window.close()
     assert not mode.autosaver.path.exists(), "a clean quit removes the recovery file"
+
+
+def test_an_expression_the_engine_refuses_is_a_scene_error(qtbot):
+    from app.lecture.lessons import scene_from_dict
+    host = SceneHost()
+    qtbot.addWidget(host)
+    scene = scene_from_dict({"view": "explorer", "expression": "f = x / y", "values": {"x": 1, "y": 0}}, 2)
+    with pytest.raises(LessonError, match="field 'expression'"):
+        host.show_scene(scene)
+    with pytest.raises(LessonError, match="field 'step': step 99 is past the end of this scene"):
+        host.show_scene(scene_from_dict({"view": "explorer", "example": "add-mul", "step": 99}, 0))

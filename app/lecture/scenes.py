@@ -102,13 +102,10 @@ class ExplorerAdapter(ViewAdapter):
                 raise LessonError(exc.args[0], field_name="example") from None
         else:
             from engine.expr import parse
-            program = parse(scene.expression)
-            # ExplorerPage.load_program takes input values from its own table (new inputs
-            # start at 1); tensors in a lesson need them set first. Wished-for hook:
-            # ExplorerPage.load_program(program, values).
-            page._values = dict(scene.values)
             page.editor.set_text(scene.expression)
-            page.load_program(program)
+            page.load_program(parse(scene.expression), scene.values)
+            if page.editor.last_error is not None:  # the engine refused it (e.g. 1/0): shown inline
+                raise LessonError(str(page.editor.last_error), field_name="expression")
         page.set_mode(scene.mode)
 
     def step_count(self) -> int:
