@@ -11,14 +11,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox,
-                               QTabWidget, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget)
 
 from app.lecture.browser import LessonBrowser, ScenePanel
 from app.lecture.export import AnimationJob, ExportError, export_still
 from app.lecture.lessons import Lesson, LessonError, scene_from_dict
 from app.lecture.presenter import PresenterWindow
-from app.lecture.scenes import ADAPTERS, ViewAdapter, adapter_for, find_page
+from app.lecture.scenes import ADAPTERS, ViewAdapter, adapter_for, find_page, main_tabs
 from app.lecture.storage import (FILE_SUFFIX, Autosaver, Document, RecentFiles, load_document,
                                  open_lesson_or_file, save_document, settings)
 from app.lecture.undo import SceneList
@@ -178,7 +177,7 @@ class LectureMode(QObject):
 
     def _pages(self) -> dict[str, QWidget]:
         """The window's pages that exist already, by kind (lazily created labs are not forced)."""
-        tabs = self.window.findChild(QTabWidget)
+        tabs = main_tabs(self.window)
         by_class = {cls.class_name: kind for kind, cls in ADAPTERS.items()}
         pages = {}
         for i in range(tabs.count() if tabs is not None else 0):
@@ -189,7 +188,7 @@ class LectureMode(QObject):
 
     def current_adapter(self) -> ViewAdapter | None:
         """The adapter of the page on screen, or None if it is not a lecture view."""
-        tabs = self.window.findChild(QTabWidget)
+        tabs = main_tabs(self.window)
         page = tabs.currentWidget() if tabs is not None else None
         for kind, cls in ADAPTERS.items():
             if page is not None and type(page).__name__ == cls.class_name:

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 from PySide6.QtCore import QEvent, QEventLoop, QMargins, QObject, QPointF, QRectF, Qt, QThread
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QFrame, QLayout, QStackedWidget, QTabWidget, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QFrame, QLayout, QMainWindow, QStackedWidget, QTabWidget, QWidget
 
 from app.lecture.lessons import LessonError, Scene
 from widgets.theme import LIGHT, Theme
@@ -300,6 +300,12 @@ def adapter_for(kind: str, page: QWidget) -> ViewAdapter:
     return ADAPTERS[kind](page)
 
 
+def main_tabs(root: QWidget) -> QTabWidget | None:
+    """The window's own tab widget of pages (its central widget), not a tab widget inside a lab."""
+    central = root.centralWidget() if isinstance(root, QMainWindow) else None
+    return central if isinstance(central, QTabWidget) else root.findChild(QTabWidget, "", Qt.FindDirectChildrenOnly)
+
+
 def find_page(root: QWidget, kind: str) -> QWidget | None:
     """The page of this kind inside ``root`` (e.g. the main window), made current in its tabs.
 
@@ -307,7 +313,7 @@ def find_page(root: QWidget, kind: str) -> QWidget | None:
     switching to its tab.
     """
     cls = ADAPTERS[kind]
-    tabs = root.findChild(QTabWidget)
+    tabs = main_tabs(root)
     if tabs is None:
         pages = root.findChildren(cls.page_class())
         return pages[0] if pages else None
