@@ -335,3 +335,10 @@ def test_replacing_a_buffer_keeps_it_in_the_state():
     np.testing.assert_array_equal(bn.state_dict()["running_mean"], [1.0, 2.0])
     bn.eval()
     np.testing.assert_allclose(bn(np.array([[1.0, 2.0]])).data, 0.0, atol=1e-12)
+
+
+def test_parameters_are_named_for_graph_drawings():
+    m = nn.Linear(2, 1, seed=0)
+    loss = m(Tensor(rand(0, 4, 2))).sum()
+    names = {n.name for n in loss.graph().nodes if n.name}
+    assert {"weight", "bias"} <= names

@@ -51,6 +51,8 @@ class Module:
             table.pop(name, None)
         if isinstance(value, Parameter):
             self._parameters[name] = value
+            if value.name is None:
+                value.name = name  # graph drawings label the node "weight", "bias", ...
         elif isinstance(value, Module):
             self._modules[name] = value
         else:
