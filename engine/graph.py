@@ -7,14 +7,16 @@ derivative and their product, so the chain rule can be shown as numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-import networkx as nx
 import numpy as np
 
 from .autodiff import (COMPILE_THRESHOLD, _seed, backprop, forward_tangents, store_grads,
                        topological_order, vjp_contribution)
 from .node import Node, no_grad
+
+if TYPE_CHECKING:  # networkx is imported on first export, not at start-up
+    import networkx as nx
 
 
 @dataclass
@@ -160,8 +162,9 @@ class Graph:
         return [Step("tangent", i, n.data, tangent=tangents[id(n)]) for i, n in enumerate(self.nodes)]
 
     # -- export ----------------------------------------------------------------------
-    def to_networkx(self) -> nx.DiGraph:
+    def to_networkx(self) -> "nx.DiGraph":
         """An ``nx.DiGraph`` (parent → child) whose nodes carry op, label, value, grad, shape."""
+        import networkx as nx
         g = nx.DiGraph()
         for i, n in enumerate(self.nodes):
             g.add_node(i, op=n.op, label=n.label, name=n.name, value=n.data, grad=n.grad,
@@ -172,7 +175,7 @@ class Graph:
         return g
 
 
-def to_networkx(root: Node) -> nx.DiGraph:
+def to_networkx(root: Node) -> "nx.DiGraph":
     """The graph recorded below ``root`` as networkx (see :meth:`Graph.to_networkx`)."""
     return Graph(root).to_networkx()
 

@@ -49,3 +49,9 @@ def test_arrays_become_tensors():
     import numpy as np
     out = parse("f = sum(W @ x)").build({"W": np.eye(2), "x": np.array([1.0, 2.0])})
     assert out.data == pytest.approx(3.0)
+
+
+def test_sum_and_mean_of_a_scalar_are_the_scalar():
+    out = parse("f = sum(x * y) + mean(x)").build({"x": 2.0, "y": 3.0})
+    out.backward()
+    assert out.data == 8.0 and out.graph().find("x").grad == 4.0

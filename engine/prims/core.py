@@ -118,11 +118,22 @@ MATMUL = register("matmul", "@", np.matmul, (_matmul_vjp_a, _matmul_vjp_b),
                   local_text=("(·) Wᵀ", "Xᵀ (·)"))
 
 
+def _is_scalar_value(x) -> bool:
+    """A ``Value`` or plain number: summing or averaging it over no axes is itself."""
+    if isinstance(x, np.ndarray):
+        return False
+    return not isinstance(getattr(x, "data", x), np.ndarray)
+
+
 def sum(x, axis=None, keepdims: bool = False):
+    if _is_scalar_value(x):
+        return x
     return call("sum", x, axis=normalize_axis(axis, len(x.shape)), keepdims=keepdims)
 
 
 def mean(x, axis=None, keepdims: bool = False):
+    if _is_scalar_value(x):
+        return x
     return call("mean", x, axis=normalize_axis(axis, len(x.shape)), keepdims=keepdims)
 
 
