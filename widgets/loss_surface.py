@@ -72,6 +72,7 @@ class LossSurfaceView(pg.PlotWidget):
         self.legend.setParentItem(plot.vb)
         self._paths: list[Path] = []
         self._lines: dict[str, pg.PlotDataItem] = {}
+        self._finite: dict[str, int] = {}
         self._heads: dict[str, pg.ScatterPlotItem] = {}
         self.scene().sigMouseClicked.connect(self._clicked)
 
@@ -116,9 +117,11 @@ class LossSurfaceView(pg.PlotWidget):
             plot.removeItem(item)
         self.legend.clear()
         self._paths, self._lines, self._heads = list(paths), {}, {}
+        # rows after a divergence are NaN: draw only the finite prefix, skipping NaN checks per frame
+        self._finite = {p.label: int(np.all(np.isfinite(p.points), axis=1).cumprod().sum()) for p in paths}
         for path in paths:
             style = series_style(path.index)
-            line = pg.PlotDataItem(pen=style.pen(3), connect="finite",
+            line = pg.PlotDataItem(pen=style.pen(3), skipFiniteCheck=True,
                                    shadowPen=pg.mkPen(255, 255, 255, 170, width=5))
             head = pg.ScatterPlotItem(symbol=style.marker, size=17, brush=pg.mkBrush(style.color),
                                       pen=pg.mkPen("#FFFFFF", width=1.5))
@@ -148,10 +151,9 @@ class LossSurfaceView(pg.PlotWidget):
     def reveal(self, step: int) -> None:
         """Draw every trajectory up to point ``step`` (a diverged one stops where it left)."""
         for path in self._paths:
-            pts = path.points[:step + 1]
+            pts = path.points[:min(step + 1, self._finite[path.label])]
             self._lines[path.label].setData(pts[:, 0], pts[:, 1])
-            finite = pts[np.all(np.isfinite(pts), axis=1)]
-            self._heads[path.label].setData(finite[-1:, 0], finite[-1:, 1])
+            self._heads[path.label].setData(pts[-1:, 0], pts[-1:, 1])
 
     def drawn_points(self, label: str) -> int:
         """How many points of ``label``'s trajectory are drawn (for tests)."""
