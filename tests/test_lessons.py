@@ -249,3 +249,19 @@ def test_an_expression_the_engine_refuses_is_a_scene_error(qtbot):
         host.show_scene(scene)
     with pytest.raises(LessonError, match="field 'step': step 99 is past the end of this scene"):
         host.show_scene(scene_from_dict({"view": "explorer", "example": "add-mul", "step": 99}, 0))
+
+
+@pytest.mark.skipif(LEAKY_PYSIDE, reason="PySide6 6.12.0 refcount bug")
+def test_consecutive_scenes_of_one_race_do_not_recompute_it(qtbot):
+    host = SceneHost()
+    qtbot.addWidget(host)
+    first, second, third = builtin_lesson("optimizers").scenes[:3]
+    host.show_scene(first)
+    host.wait_ready()
+    race = host.adapter.page.race
+    computed = race.trajectories
+    host.show_scene(second)
+    assert host.ready() and race.trajectories is computed and host.step() == second.step
+    host.show_scene(third)
+    assert race.trajectories is computed and host.step() == host.step_count() - 1
+    host.shutdown()

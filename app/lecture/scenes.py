@@ -184,6 +184,9 @@ class OptimizerAdapter(ViewAdapter):
     def load(self, scene: Scene) -> None:
         lab = self.page
         module = importlib.import_module(self.module)
+        shown = self.capture()
+        if (shown.preset, shown.surface, shown.optimizers) == (scene.preset, scene.surface, scene.optimizers):
+            return  # already on screen: keep the computed race (and any training) instead of redoing it
         if scene.preset is not None:
             if scene.preset not in lab.presets():
                 raise _unknown("optimizer preset", scene.preset, lab.presets(), "preset")
@@ -258,7 +261,9 @@ class SequenceAdapter(ViewAdapter):
         lab = self.page
         if scene.preset not in lab.presets():
             raise _unknown("sequence preset", scene.preset, lab.presets(), "preset")
-        lab.load_preset(scene.preset)
+        preset = importlib.import_module(self.module).PRESETS[scene.preset]
+        if (lab.preset_box.currentText(), lab.task.name, lab.task.length) != (scene.preset, preset.task, preset.length):
+            lab.load_preset(scene.preset)  # (the same preset on screen keeps what was trained)
 
     def step_count(self) -> int:
         return self.page.task.length
