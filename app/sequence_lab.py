@@ -16,12 +16,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton,
                                QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
+from engine.expr import parse
 from engine.sequence_tasks import TASKS, SequenceTask, make_task
-from engine.sequence_training import (CELLS, NonFiniteError, StepReport, SequenceTrainer,
-                                      TrainConfig, train_side_by_side)
+from engine.sequence_training import (CELLS, UNROLL_STEPS, NonFiniteError, SequenceTrainer,
+                                      StepReport, TrainConfig, train_side_by_side, unrolled_program)
 from widgets.gate_heatmaps import GateHeatmaps, axis_label, style_plot
 from widgets.gradient_through_time import (MODEL_COLORS, MODEL_NAMES, GradientThroughTime,
                                            legend_label)
@@ -184,10 +185,18 @@ class SequenceLab(QWidget):
         self.step_controls.jump_requested.connect(
             lambda where: self.heatmaps.set_time(0 if where == "start" else self.task.length - 1))
         self.heatmaps.time_changed.connect(self._on_time_changed)
+        self.unroll_button = QPushButton("Unroll in graph explorer")
+        self.unroll_button.setToolTip(f"The trained network over the example's first "
+                                      f"{UNROLL_STEPS} steps, as a graph to step through")
+        unroll_menu = QMenu(self.unroll_button)
+        for cell in ("rnn", "lstm"):
+            unroll_menu.addAction(MODEL_NAMES[cell], lambda c=cell: self.show_unrolled(c))
+        self.unroll_button.setMenu(unroll_menu)
         gate_bar = QHBoxLayout()
         gate_bar.addWidget(self.gate_cell_box)
         gate_bar.addWidget(self.example_button)
         gate_bar.addStretch(1)
+        gate_bar.addWidget(self.unroll_button)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -308,6 +317,7 @@ class SequenceLab(QWidget):
             self._measure_at_rest(cell)
         self._draw_curves()
         self.status.clear()
+        self.progress.setRange(0, self.steps_box.value())
         self.progress.setValue(0)
 
     def set_rnn_settings(self, scale: float, activation: str) -> None:
@@ -360,6 +370,20 @@ class SequenceLab(QWidget):
         self.gradients.set_time(t)
         self.step_controls.set_position(f"t = {t} / {self.task.length - 1}")
         self.time_changed.emit(t)
+
+    # -- unrolled graph -------------------------------------------------------------------
+    def show_unrolled(self, cell: str) -> bool:
+        """Show the plain RNN or LSTM unrolled over the example's first steps in the main
+        window's graph explorer; False (and a note) when the lab is not inside one."""
+        window = self.window()
+        explorer = getattr(window, "explorer", None)
+        if explorer is None:
+            self.status.setText("The unrolled graph opens in the graph explorer of the main window.")
+            return False
+        source, values = unrolled_program(self.trainers[cell], self.example)
+        explorer.load_program(parse(source), values)
+        window.tabs.setCurrentWidget(explorer)
+        return True
 
     # -- training ------------------------------------------------------------------------
     @property

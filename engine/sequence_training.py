@@ -172,6 +172,41 @@ class SequenceTrainer:
         return {k: v[:, 0, :] for k, v in self.model.rnn.last_gates.items()}
 
 
+UNROLL_STEPS = 3
+"""Steps the unrolled graph shows: enough to see the chain, small enough to read."""
+
+_LSTM_GATES = (("i", "sigmoid"), ("f", "sigmoid"), ("g", "tanh"), ("o", "sigmoid"))
+
+
+def unrolled_program(trainer: SequenceTrainer, inputs: np.ndarray,
+                     steps: int = UNROLL_STEPS) -> tuple[str, dict[str, np.ndarray]]:
+    """The plain RNN or LSTM unrolled over the first ``steps`` inputs (T, F), as source for
+    :func:`engine.expr.parse` plus the trained weights as values (column vectors), so the
+    graph explorer can show it.  L = sum(h_T) stands in for the loss."""
+    rnn, h = trainer.model.rnn, trainer.config.hidden_size
+    w_ih, w_hh = rnn.weight_ih.data.copy(), rnn.weight_hh.data.copy()
+    bias = (rnn.bias_ih.data + rnn.bias_hh.data)[:, None]
+    values = {f"x{t}": inputs[t - 1][:, None] for t in range(1, steps + 1)}
+    values["h0"] = np.zeros((h, 1))
+    lines = []
+    if trainer.cell == "rnn":
+        values.update(W_xh=w_ih, W_hh=w_hh, b=bias)
+        act = trainer.config.rnn_activation
+        lines = [f"h{t} = {act}(W_xh @ x{t} + W_hh @ h{t - 1} + b)" for t in range(1, steps + 1)]
+    elif trainer.cell == "lstm":
+        values["c0"] = np.zeros((h, 1))
+        for k, (gate, _) in enumerate(_LSTM_GATES):
+            rows = slice(k * h, (k + 1) * h)
+            values.update({f"W_x{gate}": w_ih[rows], f"W_h{gate}": w_hh[rows], f"b_{gate}": bias[rows]})
+        for t in range(1, steps + 1):
+            lines += [f"{g}{t} = {act}(W_x{g} @ x{t} + W_h{g} @ h{t - 1} + b_{g})" for g, act in _LSTM_GATES]
+            lines += [f"c{t} = f{t} * c{t - 1} + i{t} * g{t}", f"h{t} = o{t} * tanh(c{t})"]
+    else:
+        raise ValueError(f"only the plain RNN and the LSTM are unrolled, not {trainer.cell!r}")
+    lines.append(f"L = sum(h{steps})")
+    return "\n".join(lines), values
+
+
 def _norms(grads: np.ndarray) -> np.ndarray:
     """||g_t|| over batch and units for each t of a (T, B, H) gradient."""
     return np.sqrt(np.sum(grads * grads, axis=(1, 2)))

@@ -167,3 +167,23 @@ def test_time_cursor_is_shared_and_exposed_for_the_graph_explorer(lab, qtbot):
     assert signal.args == [4] and lab.gradients.cursor.value() == 4
     lab.step_controls.step_requested.emit(1)
     assert lab.heatmaps.time == 5
+
+
+@pytest.mark.parametrize("cell, nodes", [("rnn", "h3"), ("lstm", "c3")])
+def test_unrolled_network_opens_in_the_main_windows_graph_explorer(qtbot, cell, nodes):
+    from app.main_window import MainWindow
+    window = MainWindow()
+    qtbot.addWidget(window)
+    index = next(i for i in range(window.tabs.count()) if window.tabs.tabText(i) == "Sequence lab")
+    window.tabs.setCurrentIndex(index)
+    lab = window.tabs.widget(index)
+    assert isinstance(lab, SequenceLab) and lab.show_unrolled(cell)
+    assert window.tabs.currentWidget() is window.explorer
+    names = {n.name for n in window.explorer.graph.nodes}
+    assert {"L", "h0", "x1", nodes} <= names
+    lab.cancel_training()
+
+
+def test_unroll_outside_the_main_window_says_where_it_would_open(lab):
+    assert not lab.show_unrolled("rnn")
+    assert "graph explorer" in lab.status.text()

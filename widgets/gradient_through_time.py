@@ -116,7 +116,8 @@ class GradientThroughTime(QWidget):
         style_plot(self.plot, theme, font_pt - 1)
         self.plot.setTitle("Gradient surviving back to step t", color=theme.text,
                            size=f"{font_pt + 1}pt")
-        axis_label(self.plot, "left", "fraction of the gradient", theme, font_pt)
+        axis_label(self.plot, "left", "fraction left", theme, font_pt)
+        self.plot.getAxis("left").setWidth(int(6.5 * font_pt))  # "0.001" and the label, never overlapping
         self.cursor.setPen(pg.mkPen(theme.error, width=2))
         self.set_readout(self._readout)
 
