@@ -288,7 +288,8 @@ class SequenceAdapter(ViewAdapter):
         lab = self.page
         for w in (lab.preset_box, lab.task_box, lab.length_box, lab.steps_box, lab.train_button,
                   lab.cancel_button, lab.reset_button, lab.progress, lab.description, lab.gate_cell_box,
-                  lab.example_button, lab.step_controls, lab.heatmaps.readout):
+                  lab.example_button, lab.unroll_button, lab.step_controls, lab.heatmaps.readout,
+                  lab.learning.parentWidget()):  # (nothing trains in presenter mode: no learning curves)
             w.setVisible(not on)
         _show_layout(lab.gradients.layout(), not on, keep=(lab.gradients.plot_widget,))
 
