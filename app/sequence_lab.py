@@ -53,7 +53,8 @@ class Preset:
 
 PRESETS = {
     "Remember the first bit (T = 20)": Preset(
-        "first_bit", 20, 150, note="Watch the LSTM's and GRU's accuracy leave 50 % while the plain RNN's stays."),
+        "first_bit", 20, 150,
+        note="Watch the LSTM's and GRU's accuracy leave 50 % while the plain RNN's stays."),
     "Remember the first bit, long (T = 40)": Preset(
         "first_bit", 40, 300, note="Twice as far back: the RNN's curve falls twice as many decades."),
     "Vanishing RNN: W_hh × 0.5": Preset(
@@ -157,7 +158,7 @@ class SequenceLab(QWidget):
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_training)
         self.reset_button = QPushButton("↺ Reset")
-        self.reset_button.setToolTip("New random weights for all three models")
+        self.reset_button.setToolTip("Start all three models again from their first weights (same seed)")
         self.reset_button.clicked.connect(self.reset_models)
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m")

@@ -1,10 +1,6 @@
 """The sequence lab's widgets draw the engine's arrays; training runs in a thread that cancels cleanly."""
-import ctypes
-import sys
-
 import numpy as np
 import pytest
-import PySide6
 from PySide6.QtCore import QPointF
 
 from app.sequence_lab import PRESETS, SequenceLab
@@ -12,15 +8,6 @@ from widgets.gate_heatmaps import LABELS, GateHeatmaps, label_stride, visible_la
 from widgets.gradient_through_time import CEILING, FLOOR, GradientThroughTime, surviving_fraction
 
 pytestmark = pytest.mark.gui
-
-if PySide6.__version__ == "6.12.0" and sys.version_info < (3, 12):
-    # PySide6 6.12.0 on CPython 3.11 drops one reference to None (or True/False) on every
-    # call that returns one (QLabel.setText, every QPainter call...), ~5,000 per second
-    # while a lab repaints; once the count reaches zero the interpreter aborts.  CPython
-    # 3.12 makes these objects immortal; do the same here so the suite can finish.
-    # Remove once pyproject pins PySide6-Essentials<6.12 (6.11.3 does not leak).
-    for _singleton in (None, True, False):
-        ctypes.c_ssize_t.from_address(id(_singleton)).value += 1 << 40
 
 
 def _lstm_gates(t=7, h=3, seed=0):
@@ -39,10 +26,12 @@ def test_gate_heatmaps_draw_one_image_per_lstm_quantity(qtbot):
     assert set(view.images) == set("ifogch")
     for key, image in view.images.items():
         assert image.image.shape == (7, 3)
-        assert LABELS[key].split()[-1].replace("'", "&prime;").split("_")[0] in view.plots[key].titleLabel.text
+        symbol = LABELS[key].split()[-1].split("_")[0].replace("'", "&prime;")
+        assert f"<i>{symbol}</i>" in view.plots[key].titleLabel.text
     assert view.images["f"].getLevels() == pytest.approx((0, 1))
     assert view.images["c"].getLevels()[1] == pytest.approx(np.abs(gates["c"]).max())
-    assert "forget gate f_t" in view.describe("f", 2, 1) and f"{gates['f'][2, 1]:.4f}" in view.describe("f", 2, 1)
+    text = view.describe("f", 2, 1)
+    assert "forget gate f_t" in text and f"{gates['f'][2, 1]:.4f}" in text
 
 
 def test_gru_trace_switches_to_four_panels(qtbot):

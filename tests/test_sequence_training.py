@@ -115,9 +115,11 @@ def test_gate_trace_is_the_models_record_for_one_sequence():
              + rnn.bias_hh.data[h:2 * h])  # h_{-1} = 0: only input and biases
     np.testing.assert_allclose(trace["f"][0], 1 / (1 + np.exp(-pre_f)), atol=1e-12)
     for cell in ("lstm", "gru"):  # forget gate f, update gate z: both start keeping memory
-        kept = SequenceTrainer(task, cell, config).model.rnn.bias_hh.data
-        plain = SequenceTrainer(task, cell, TrainConfig(hidden_size=5, memory_bias=0.0)).model.rnn.bias_hh.data
-        np.testing.assert_allclose(kept - plain, np.r_[np.zeros(h), np.full(h, 2.0), np.zeros(len(kept) - 2 * h)])
+        kept, plain = (SequenceTrainer(task, cell, TrainConfig(hidden_size=5, memory_bias=b)).model.rnn
+                       .bias_hh.data for b in (2.0, 0.0))
+        shift = np.zeros_like(kept)
+        shift[h:2 * h] = 2.0
+        np.testing.assert_allclose(kept - plain, shift)
     assert set(SequenceTrainer(task, "gru", config).gate_trace(example[:, 0])) == set("rznh")
 
 

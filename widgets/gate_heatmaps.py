@@ -26,7 +26,7 @@ LABELS = {
 }
 """Lecture name, then PyTorch's symbol, for every key of ``module.last_gates``."""
 
-GATES = frozenset("ifo rz".replace(" ", ""))
+GATES = frozenset("iforz")
 """Keys whose values are sigmoids in [0, 1] (sequential colour map)."""
 
 LAYOUTS = {
