@@ -49,14 +49,17 @@ def _seed(root: Node, grad, create_graph: bool):
     return type(root).const(grad) if create_graph else grad
 
 
-def vjp_contribution(node: Node, i: int, g, create_graph: bool):
-    """The gradient that flows from ``node`` into its ``i``-th parent, given upstream ``g``."""
+def vjp_contribution(node: Node, i: int, g, create_graph: bool, args: Sequence | None = None):
+    """The gradient that flows from ``node`` into its ``i``-th parent, given upstream ``g``.
+
+    ``args`` are the parents' data (or the parents themselves with ``create_graph``),
+    passed in when the caller already gathered them for another argument.
+    """
     parent = node.parents[i]
-    rule = node.prim.vjps[i]
-    if create_graph:
-        contrib = rule(g, node, *node.parents, **node.params)
-    else:
-        contrib = rule(g, node.data, *[p.data for p in node.parents], **node.params)
+    if args is None:
+        args = node.parents if create_graph else [p.data for p in node.parents]
+    out = node if create_graph else node.data
+    contrib = node.prim.vjps[i](g, out, *args, **node.params)
     if _is_array(parent) and tuple(np.shape(contrib.data if isinstance(contrib, Node) else contrib)) != parent.shape:
         contrib = sum_to(contrib, parent.shape)
     return contrib
@@ -73,10 +76,11 @@ def backprop(root: Node, grad=None, create_graph: bool = False,
             g = grads.get(id(node))
             if g is None or node.prim is None:
                 continue
+            args = node.parents if create_graph else [p.data for p in node.parents]
             for i, parent in enumerate(node.parents):
                 if not parent.requires_grad:
                     continue
-                contrib = vjp_contribution(node, i, g, create_graph)
+                contrib = vjp_contribution(node, i, g, create_graph, args)
                 key = id(parent)
                 previous = grads.get(key)
                 grads[key] = contrib if previous is None else previous + contrib
@@ -102,7 +106,9 @@ def store_grads(order: Iterable[Node], grads: dict[int, object]) -> None:
         if g is None:
             continue
         if _is_array(node) and not isinstance(g, Node):
-            g = np.array(g, dtype=node.data.dtype)  # own, writable memory
+            # a leaf's .grad is its own writable array (optimizers update it in place);
+            # an intermediate gradient may share memory with its neighbours'
+            g = np.array(g, dtype=node.data.dtype) if node.prim is None else np.asarray(g)
         if node.prim is None:
             previous = node.grad
             if previous is not None and not _is_zero_scalar(previous):

@@ -14,7 +14,7 @@ from .node import Node
 from .prims import core as C
 from .prims.activation import elu, leaky_relu, log_softmax, selu, softmax
 from .prims.conv import avg_pool2d, conv2d, max_pool2d
-from .prims.fastcall import call
+from .prims.dispatch import call
 from .prims.nn import cross_entropy as _fused_cross_entropy
 from .prims.nn import linear
 from .prims.shape import clip, concat, flatten, getitem, stack, where

@@ -151,28 +151,34 @@ def format_number(x, digits: int = 4) -> str:
     return f"{x:.{digits}g}"
 
 
-def apply(prim: Primitive, *args: Any, **params: Any) -> Node:
-    """Run ``prim`` on nodes or constants and record the result in the graph."""
-    from .value import Value
-    from .tensor import Tensor, as_tensor
+_ARRAY_KINDS: tuple[type, ...] = (np.ndarray,)
+_apply_tensor = None
+_apply_value = None
 
-    tensor = False
+
+def bind_kinds(tensor_cls: type, apply_tensor, apply_value) -> None:
+    """Called once by :mod:`engine.tensor`/:mod:`engine.value` so :func:`apply` can route."""
+    global _ARRAY_KINDS, _apply_tensor, _apply_value
+    _ARRAY_KINDS = (tensor_cls, np.ndarray)
+    _apply_tensor = apply_tensor
+    _apply_value = apply_value
+
+
+def apply(prim: Primitive, *args: Any, **params: Any) -> Node:
+    """Run ``prim`` on nodes or constants and record the result in the graph.
+
+    Any Tensor or array argument makes it a tensor op; otherwise it is a scalar op.
+    """
     for a in args:
-        if isinstance(a, (Tensor, np.ndarray)):
-            tensor = True
-            break
-    if tensor:
-        dtype = next((a.dtype for a in args if isinstance(a, Tensor)), None)
-        nodes = tuple(as_tensor(a, dtype) for a in args)
-        cls = Tensor
-    else:
-        nodes = tuple(a if isinstance(a, Value) else Value.const(a) for a in args)
-        cls = Value
-    raw = [n._data if n._tape is None else n.data for n in nodes]
+        if isinstance(a, _ARRAY_KINDS):
+            return _apply_tensor(prim, *args, **params)
+    return _apply_value(prim, *args, **params)
+
+
+def run_forward(prim: Primitive, raw: list, params: dict):
+    """The primitive's forward; a shape error names the op and every argument's shape."""
     try:
-        out = prim.forward(*raw, **params)
+        return prim.forward(*raw, **params)
     except ValueError as exc:
         shapes = " and ".join(str(tuple(np.shape(r))) for r in raw)
         raise ValueError(f"{prim.name}: cannot combine shapes {shapes}: {exc}") from None
-    record = is_grad_enabled() and any(n.requires_grad for n in nodes)
-    return cls._result(out, prim, nodes if record else (), params, record)

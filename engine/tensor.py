@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from .node import Node, is_grad_enabled
+from .node import Node, bind_kinds, is_grad_enabled, run_forward
 from .prims import activation as A
 from .prims import core as C
 from .prims import elementwise as E
@@ -244,7 +244,7 @@ def _raw(x):
 
 
 def tensor_apply(prim, *args: Any, **params: Any) -> "Tensor":
-    """:func:`engine.node.apply` for tensors, lean: one pass over the arguments.
+    """:func:`engine.node.apply` for tensors: one pass over the arguments.
 
     Training loops run thousands of small ops, so this skips the generic path's
     work: constants become nodes only when the result is recorded, and arrays
@@ -262,11 +262,7 @@ def tensor_apply(prim, *args: Any, **params: Any) -> "Tensor":
                             f"use Tensor({type(a).__name__.lower()}.data) for a constant")
     raw = [a._data if isinstance(a, Tensor) else _const_array(a, dtype) for a in args]
     record = record and is_grad_enabled()
-    try:
-        out = prim.forward(*raw, **params)
-    except ValueError as exc:
-        shapes = " and ".join(str(tuple(np.shape(r))) for r in raw)
-        raise ValueError(f"{prim.name}: cannot combine shapes {shapes}: {exc}") from None
+    out = run_forward(prim, raw, params)
     if not record:
         return Tensor._result(out, prim, (), params, False)
     parents = tuple(a if isinstance(a, Tensor) else Tensor._result(r, None, (), _EMPTY, False)
@@ -319,3 +315,11 @@ def tensor(data: Any, requires_grad: bool = False, name: str | None = None, dtyp
 
 
 __all__ = ["Tensor", "as_tensor", "tensor"]
+
+
+def _bind() -> None:
+    from .value import apply_value
+    bind_kinds(Tensor, tensor_apply, apply_value)
+
+
+_bind()

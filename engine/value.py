@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .node import Node, apply, format_number, is_grad_enabled
+from .node import Node, apply, format_number, is_grad_enabled, run_forward
 from .prims import elementwise as S
 
 _EMPTY: dict = {}
@@ -141,6 +141,15 @@ def _binary(prim, a, b):
     db = b2._data if b2._tape is None else b2.data
     record = (a2.requires_grad or b2.requires_grad) and is_grad_enabled()
     return Value._result(prim.forward(da, db), prim, (a2, b2) if record else (), _EMPTY, record)
+
+
+def apply_value(prim, *args, **params) -> Value:
+    """:func:`engine.node.apply` for scalars: numbers become constant leaves."""
+    nodes = tuple(a if isinstance(a, Value) else Value.const(a) for a in args)
+    raw = [n._data if n._tape is None else n.data for n in nodes]
+    out = run_forward(prim, raw, params)
+    record = is_grad_enabled() and any(n.requires_grad for n in nodes)
+    return Value._result(out, prim, nodes if record else (), params, record)
 
 
 def _mixes_tensor(a, b) -> bool:

@@ -12,7 +12,7 @@ from ..kernels import elementwise as K
 from ..registry import register
 from . import core as C
 from . import dispatch as D
-from .fastcall import call
+from .dispatch import call
 from .shape import where
 
 SELU_ALPHA = 1.6732632423543772

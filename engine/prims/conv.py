@@ -15,7 +15,7 @@ import numpy as np
 from ..kernels import conv as K
 from ..registry import register
 from . import core as C
-from .fastcall import call
+from .dispatch import call
 
 
 def _pair(v) -> tuple[int, int]:

@@ -12,7 +12,7 @@ from ..kernels import loss as K
 from ..registry import register
 from . import core as C
 from .activation import softmax
-from .fastcall import call
+from .dispatch import call
 
 
 def _linear_forward(x, w, b):

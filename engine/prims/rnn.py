@@ -12,7 +12,7 @@ import numpy as np
 
 from ..kernels import rnn as K
 from ..registry import register
-from .fastcall import call
+from .dispatch import call
 
 _HIGHER_ORDER = ("the fused {} cell's gradient runs on arrays only, so it cannot record a graph "
                  "for create_graph=True or forward mode; build the layer with fused=False "

@@ -13,7 +13,7 @@ import numpy as np
 from ..registry import REGISTRY, Primitive, register
 from . import core as C
 from . import dispatch as D
-from .fastcall import call
+from .dispatch import call
 
 
 # -- indexing -------------------------------------------------------------------
