@@ -5,8 +5,8 @@ and, while playing, a ``step_requested(+1)`` per tick; views decide what a step 
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QEvent, QSize, QTimer, Qt, Signal
+from PySide6.QtGui import QIcon, QPainter, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
 
 
@@ -31,8 +31,7 @@ class StepControls(QWidget):
         for b in (self.start_button, self.back_button, self.play_button, self.next_button, self.end_button):
             layout.addWidget(b)
         # Icons as well as glyphs: ⏮ ⏸ ⏭ are missing from common Linux fonts (drawn as boxes).
-        self.start_button.setIcon(self.style().standardIcon(QStyle.SP_MediaSkipBackward))
-        self.end_button.setIcon(self.style().standardIcon(QStyle.SP_MediaSkipForward))
+        self._tint_icons()
         layout.addSpacing(12)
         layout.addWidget(QLabel("Speed"))
         self.speed = QSlider(Qt.Horizontal)
@@ -48,11 +47,31 @@ class StepControls(QWidget):
         layout.addWidget(self.position, 1)
         self._apply_speed(self.speed.value())
 
+    def _icon(self, which: QStyle.StandardPixmap) -> QIcon:
+        """The style's media icon in the palette's button-text colour (the stock ones are dim on dark themes)."""
+        pixmap = self.style().standardIcon(which).pixmap(32, 32)
+        painter = QPainter(pixmap)
+        painter.setCompositionMode(QPainter.CompositionMode_SourceIn)
+        painter.fillRect(pixmap.rect(), self.palette().color(QPalette.ButtonText))
+        painter.end()
+        return QIcon(pixmap)
+
+    def _tint_icons(self) -> None:
+        self.start_button.setIcon(self._icon(QStyle.SP_MediaSkipBackward))
+        self.end_button.setIcon(self._icon(QStyle.SP_MediaSkipForward))
+        self.play_button.setIcon(self._icon(QStyle.SP_MediaPause) if self.playing else QIcon())
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.PaletteChange and hasattr(self, "end_button"):  # not while constructing
+            self._tint_icons()
+
     def _button(self, text: str, tip: str, slot) -> QToolButton:
         b = QToolButton(self)
         b.setText(text)
         b.setToolTip(tip)
         b.setMinimumSize(40, 32)
+        b.setIconSize(QSize(24, 24))
         b.clicked.connect(slot)
         return b
 
@@ -74,7 +93,7 @@ class StepControls(QWidget):
         else:
             self._timer.stop()
         self.play_button.setText("⏸" if playing else "▶")
-        self.play_button.setIcon(self.style().standardIcon(QStyle.SP_MediaPause) if playing else QIcon())
+        self._tint_icons()
         self.playing_changed.emit(playing)
 
     def set_position(self, text: str) -> None:
