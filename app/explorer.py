@@ -69,6 +69,7 @@ class ExplorerPage(QWidget):
         scroll = QScrollArea(self)
         scroll.setWidget(self.inspector)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # the inspector wraps instead
         side = QSplitter(Qt.Vertical, self)
         side.addWidget(self.inputs)
         side.addWidget(scroll)

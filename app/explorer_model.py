@@ -9,6 +9,7 @@ No Qt in this module.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -108,14 +109,43 @@ def view_graph(graph: Graph, groups: Sequence[Group], collapsed: Iterable[str]) 
 
 
 # -- text -------------------------------------------------------------------------------------------
+_LETTERS = {"matmul": ("X", "W"), "linear": ("x", "W", "b"), "conv2d": ("x", "W", "b")}
+"""The slides' argument letters where they are not x, y, z (``local_text`` uses them)."""
+_LETTER = re.compile(r"(?<![A-Za-z0-9_])([xyzXWb])(?![A-Za-z0-9_])")
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*|\([^ ()]{1,6}\)|-?[0-9.]+")
+
+
+def _letters(node: Node) -> tuple[str, ...]:
+    return _LETTERS.get(node.prim.name, ("x", "y", "z")[:node.prim.arity])
+
+
+def argument_names(node: Node) -> tuple[str, ...] | None:
+    """The arguments' labels to write into the formula, or None where x, y read better.
+
+    Labels are used when they are distinct, short (≤ 10 characters) and plain (a name,
+    a number or an op like ``(×)``), so ``∂(q × z)/∂q = z`` but not ``∂((×) + (×))/∂(×)``
+    or ``∂(W_hh h1 + …)``; a negative constant is bracketed.
+    """
+    labels = [short_label(p) for p in node.parents]
+    if len(set(labels)) < len(labels) or not all(len(s) <= 10 and _PLAIN.fullmatch(s) for s in labels):
+        return None
+    return tuple(s if not s.startswith("-") else f"({s})".replace("-", "−") for s in labels)
+
+
 def derivative_formula(node: Node, arg: int) -> str:
-    """The slide's local derivative for one argument, e.g. ``∂(x×y)/∂x = y``."""
+    """The slide's local derivative for one argument, e.g. ``∂(q × z)/∂q = z`` (``∂(x × y)/∂x = y``).
+
+    The arguments' own labels replace the letters x, y where :func:`argument_names` allows.
+    """
     prim = node.prim
+    letters = _letters(node)
+    names = argument_names(node) or letters
     local = prim.local_text[arg] if arg < len(prim.local_text) else "?"
+    local = _LETTER.sub(lambda m: names[letters.index(m.group(1))] if m.group(1) in letters else m.group(1),
+                        local)
     if prim.arity == 2:
-        var = "xy"[arg]
-        return f"∂(x {prim.symbol} y)/∂{var} = {local}"
-    return f"∂{prim.symbol}(x)/∂x = {local}"
+        return f"∂({names[0]} {prim.symbol} {names[1]})/∂{names[arg]} = {local}"
+    return f"∂{prim.symbol}({', '.join(names)})/∂{names[arg]} = {local}"
 
 
 def short_label(node: Node) -> str:
@@ -161,11 +191,14 @@ def sum_text(incoming: Sequence[EdgeStep]) -> str | None:
 
 
 def chain_text(edge: EdgeStep) -> str:
-    """upstream × local = contribution, as numbers (shapes for tensors)."""
+    """upstream × local = contribution, as numbers (shapes for big tensors; a constant local as one number)."""
     if edge.local is None:
         return f"{number_text(edge.upstream)} → {number_text(edge.contribution)}".replace("-", "−")
     times = "⊙" if np.ndim(edge.upstream) or np.ndim(edge.local) else "×"
-    return (f"{number_text(edge.upstream)} {times} {number_text(edge.local)} = "
+    local = np.asarray(edge.local)
+    if local.size > 1 and (local == local.flat[0]).all():  # "⊙ 1", not "⊙ [1, 1, 1]"
+        local = local.flat[0]
+    return (f"{number_text(edge.upstream)} {times} {number_text(local)} = "
             f"{number_text(edge.contribution)}").replace("-", "−")
 
 
@@ -199,6 +232,7 @@ class Timeline:
     """
 
     phase_names = ("forward", "backward")
+    start_caption = "Press ▶| to run the forward pass node by node"
 
     def __init__(self, graph: Graph, output_name: str = "f"):
         self.graph = graph
@@ -225,6 +259,14 @@ class Timeline:
                 j = self.edge_key[(e.parent, e.child, e.arg)]
                 self.edge_at[j] = k
                 self.contribution[j] = e.contribution
+        self.fan_in_sums: dict[int, list[str]] = {}
+        """Node → the fan-in sums (``−4 + 3 = −1``) shown at it during backprop."""
+        for s in self.backward_steps:
+            text = sum_text(s.incoming)
+            if text:
+                self.fan_in_sums.setdefault(s.index, []).append(text)
+        self.tangents: dict[int, list[Any]] = {}
+        """Forward mode: node → its tangent in every pass (empty in reverse mode)."""
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -233,27 +275,31 @@ class Timeline:
         """The slides' name for node ``i``'s gradient, e.g. ``∂f/∂q``."""
         return f"∂{self.output_name}/∂{short_label(self.graph.nodes[i])}"
 
-    def explain(self, state: DisplayState) -> list[tuple[str, str]]:
-        """The current step in words and numbers, as (colour role, line) pairs.
+    def explain(self, k: int) -> list[tuple[str, str]]:
+        """Step ``k`` in words and numbers, as (colour role, line) pairs (the chain-rule card).
 
         Forward: ``q = x + y = 3``.  Backward: the node's gradient, how its
-        consumers' contributions add up, and for every argument the chain rule
-        ``∂f/∂x = ∂f/∂q · ∂q/∂x`` with the local derivative's formula and numbers.
+        consumers' contributions add up, and for every argument the local
+        derivative (``∂q/∂x = ∂(x + y)/∂x = 1``) and the chain rule
+        ``∂f/∂x ⟵ ∂f/∂q · ∂q/∂x`` with numbers.  Cheap: no display state is built.
         """
-        if state.current is None:
-            return [("text", state.caption)]
-        i = state.current
+        if k <= 0:
+            return [("text", self.start_caption)]
+        step = self.steps[min(k, len(self.steps)) - 1]
+        i = step.index
         node = self.graph.nodes[i]
-        if self.steps[state.position - 1].kind == "forward":
+        if step.kind == "forward":
             return [("value", f"{short_label(node)} = {expression_text(node)} = "
                               f"{number_text(node.data)}".replace("-", "−"))]
         lines = [("grad", f"{self.grad_name(i)} = {number_text(self.grads[i])}".replace("-", "−"))]
-        if state.sum_text:
-            lines.append(("grad", f"sum over its consumers: {state.sum_text}"))
-        for e in state.current_edges:
+        total = sum_text(step.incoming)
+        if total:
+            lines.append(("grad", f"sum over its consumers: {total}"))
+        for e in step.outgoing:
             parent = self.graph.nodes[e.parent]
             local = f"∂{short_label(node)}/∂{short_label(parent)}"
-            lines.append(("text", f"{local}: {derivative_formula(node, e.arg)}"))
+            sep = " =" if argument_names(node) else ":"
+            lines.append(("text", f"{local}{sep} {derivative_formula(node, e.arg)}"))
             lines.append(("grad", f"{self.grad_name(e.parent)} ⟵ {self.grad_name(i)} · {local}"
                                   f" = {chain_text(e)}"))
         return lines
@@ -264,7 +310,7 @@ class Timeline:
         st = DisplayState(k, len(self.steps), self._phase(k), self.value_at <= k,
                           self.grad_at <= k, self.edge_at <= k)
         if k == 0:
-            st.caption = "Press ▶| to run the forward pass node by node"
+            st.caption = self.start_caption
             return st
         step = self.steps[k - 1]
         st.current = step.index
@@ -295,6 +341,8 @@ class Timeline:
 class TangentTimeline(Timeline):
     """Forward mode: one pass per input, the tangent riding forward with every value."""
 
+    start_caption = "Forward mode: one pass per input, the tangent rides along (green)"
+
     def __init__(self, graph: Graph, output_name: str = "f"):
         self.graph = graph
         self.output_name = output_name
@@ -308,6 +356,10 @@ class TangentTimeline(Timeline):
         self.edge_key = {(p, c, a): k for k, (p, c, a) in enumerate(graph.edges)}
         self.edge_at = np.full(len(self.edge_key), NEVER)
         self.contribution = [None] * len(self.edge_key)
+        self.fan_in_sums = {}
+        self.tangents = {}
+        for s in self.steps:
+            self.tangents.setdefault(s.index, []).append(s.tangent)
 
     def state(self, k: int) -> DisplayState:
         """After ``k`` steps: the current pass's tangents for the nodes it has reached."""
@@ -316,7 +368,7 @@ class TangentTimeline(Timeline):
         st = DisplayState(k, len(self.steps), self._phase(k), np.ones(n, dtype=bool),
                           np.zeros(n, dtype=bool), np.zeros(len(self.edge_at), dtype=bool))
         if k == 0 or not self.passes:
-            st.caption = "Forward mode: one pass per input, the tangent rides along (green)"
+            st.caption = self.start_caption
             return st
         p, r = divmod(k - 1, n)
         st.wrt = self.wrt[p]
@@ -327,16 +379,18 @@ class TangentTimeline(Timeline):
                       f"d{short_label(node)}/d{st.wrt} = {number_text(st.tangent[r])}")
         return st
 
-    def explain(self, state: DisplayState) -> list[tuple[str, str]]:
-        """Forward mode: the value and its tangent, e.g. ``dq/dx = dx/dx + dy/dx = 1``."""
-        if state.current is None:
-            return [("text", state.caption)]
-        node = self.graph.nodes[state.current]
-        t = number_text(state.tangent[state.current]).replace("-", "−")
-        rule = " + ".join(f"∂{short_label(node)}/∂{short_label(p)}·d{short_label(p)}/d{state.wrt}"
-                          for p in node.parents if p.requires_grad)
+    def explain(self, k: int) -> list[tuple[str, str]]:
+        """Forward mode at step ``k``: the value and its tangent, e.g. ``dq/dx = dx/dx + dy/dx = 1``."""
+        if k <= 0 or not self.passes:
+            return [("text", self.start_caption)]
+        p, r = divmod(min(k, len(self.steps)) - 1, len(self.graph))
+        step, wrt = self.passes[p][r], self.wrt[p]
+        node = self.graph.nodes[step.index]
+        t = number_text(step.tangent).replace("-", "−")
+        rule = " + ".join(f"∂{short_label(node)}/∂{short_label(q)}·d{short_label(q)}/d{wrt}"
+                          for q in node.parents if q.requires_grad)
         return [("value", f"{short_label(node)} = {expression_text(node)} = {number_text(node.data)}".replace("-", "−")),
-                ("tangent", f"d{short_label(node)}/d{state.wrt} = {rule + ' = ' if rule else ''}{t}")]
+                ("tangent", f"d{short_label(node)}/d{wrt} = {rule + ' = ' if rule else ''}{t}")]
 
     def _phase(self, k: int) -> str:
         return "start" if k == 0 else ("end" if k == len(self.steps) else "tangent")

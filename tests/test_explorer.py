@@ -1,4 +1,5 @@
 """The explorer model (no Qt) and page: timelines, display derived from the step, errors, groups."""
+import numpy as np
 import pytest
 
 from app import examples
@@ -35,8 +36,8 @@ def test_state_is_a_function_of_the_step_only():
 def test_backward_step_explains_the_chain_rule_with_numbers():
     t = Timeline(_add_mul())
     q = next(k for k in range(len(t) + 1) if t.state(k).caption.endswith("∂f/∂q = -4"))
-    lines = [text for _, text in t.explain(t.state(q))]
-    assert "∂q/∂x: ∂(x + y)/∂x = 1" in lines
+    lines = [text for _, text in t.explain(q)]
+    assert "∂q/∂x = ∂(x + y)/∂x = 1" in lines
     assert any(line.endswith("= −4 × 1 = −4") for line in lines)
 
 
@@ -54,13 +55,20 @@ def test_sum_and_chain_texts_use_true_minus_signs():
     edges = [EdgeStep(0, 1, 0, -4.0, 1.0, -4.0), EdgeStep(0, 2, 0, 3.0, 1.0, 3.0)]
     assert sum_text(edges) == "−4 + 3 = −1"
     assert chain_text(edges[0]) == "−4 × 1 = −4"
+    ones = EdgeStep(0, 1, 0, np.array([1.0, -2.0]), np.ones(2), np.array([1.0, -2.0]))
+    assert chain_text(ones) == "[1, −2] ⊙ 1 = [1, −2]"
 
 
 def test_local_derivative_formulas_follow_the_slides():
     g = _add_mul()
     f = g.root
-    assert derivative_formula(f, 0) == "∂(x × y)/∂x = y"
-    assert derivative_formula(Value(1.0).exp(), 0) == "∂exp(x)/∂x = exp(x)"
+    assert derivative_formula(f, 0) == "∂(q × z)/∂q = z"  # the arguments' own names
+    assert derivative_formula(Value(1.0, name="s").exp(), 0) == "∂exp(s)/∂s = exp(s)"
+    x = Value(2.0, name="x")
+    assert derivative_formula(x * x, 1) == "∂(x × y)/∂y = x"  # the same name twice: the slides' letters
+    a, b = Value(1.0, name="W_hh h1"), Value(2.0, name="b")
+    assert derivative_formula(a / b, 1) == "∂(x ÷ y)/∂y = −x/y²"  # a name with spaces: letters too
+    assert derivative_formula(Value(3.0, name="p") / (b + 1), 1) == "∂(p ÷ (+))/∂(+) = −p/(+)²"
 
 
 def test_forward_mode_gives_one_pass_per_input_and_the_same_gradients():
@@ -91,7 +99,7 @@ def test_every_example_builds_and_runs_in_every_mode(example_id):
     for mode in ("reverse", "forward", "grad-graph"):
         t = make_timeline(g, mode)
         for k in (0, len(t) // 2, len(t)):
-            t.explain(t.state(k))
+            assert t.explain(k)
     view = view_graph(g, built.groups, [gr.name for gr in built.groups])
     assert len(view) == len(g) - sum(len(gr.members) - 1 for gr in built.groups)
 

@@ -141,3 +141,52 @@ def test_heatmap_colours_say_the_sign():
     assert rgb[0, 0, 2] > rgb[0, 0, 1]  # negative: purple (blue above green)
     assert rgb[0, 2, 0] > rgb[0, 2, 2]  # positive: orange (red above blue)
     assert tuple(rgb[0, 1]) == (247, 247, 247)
+
+
+def _rects(boxes):
+    """(n, 4) array of x0, y0, x1, y1, shrunk by half a unit so touching edges do not count."""
+    return np.array([[r.left() + 0.5, r.top() + 0.5, r.right() - 0.5, r.bottom() - 0.5] for r in boxes]).reshape(-1, 4)
+
+
+def _crossing(a, b):
+    """Pairs (i, j) of rows of ``a`` and ``b`` that intersect."""
+    hit = ((a[:, None, 0] < b[None, :, 2]) & (a[:, None, 2] > b[None, :, 0])
+           & (a[:, None, 1] < b[None, :, 3]) & (a[:, None, 3] > b[None, :, 1]))
+    return np.argwhere(hit)
+
+
+@pytest.mark.parametrize("theme", ["light", "presenter"])
+@pytest.mark.parametrize("example_id, collapsed", [(i, None) for i in examples.EXAMPLES] + [("rnn-unrolled", False)])
+def test_no_text_overlaps_and_the_card_never_covers_the_graph(qtbot, example_id, collapsed, theme):
+    from app.main_window import build_window, gui_parser
+    window = build_window(gui_parser().parse_args(["--example", example_id, "--theme", theme, "--size", "1024x768"]))
+    qtbot.addWidget(window)
+    window.show()
+    page, canvas = window.explorer, window.explorer.canvas
+    if collapsed is not None:
+        page.set_all_collapsed(collapsed)
+    canvas.fit()
+    viewport = canvas.viewport().geometry()
+    assert not canvas.card.geometry().intersects(viewport)
+    assert canvas.card.height() >= max(canvas.card.height_for(page.timeline.explain(k), canvas.card.width())
+                                       for k in range(len(page.timeline) + 1))
+    for k in range(len(page.timeline) + 1):
+        page.set_position(k)
+        boxes = canvas.drawn_boxes()
+        texts = _rects([r for kind, r in boxes if kind != "node"])
+        nodes = _rects([r for kind, r in boxes if kind == "node"])
+        kinds = [kind for kind, _ in boxes if kind != "node"]
+        pairs = [(kinds[i], kinds[j]) for i, j in _crossing(texts, texts) if i < j]
+        assert not pairs, f"step {k}: overlapping labels {pairs}"
+        assert not len(_crossing(texts, nodes)), f"step {k}: a label on a node"
+        seen = canvas.mapFromScene(canvas.bounds()).boundingRect()
+        assert canvas.viewport().rect().contains(seen), f"step {k}: the graph is cut off"
+
+
+def test_tensor_thumbnails_are_never_thin_bars():
+    from widgets.heatmap import thumb_size
+    assert thumb_size((3, 1), 56) == (28, 56)
+    assert thumb_size((1, 3), 56) == (56, 28)
+    assert thumb_size((3,), 56) == (56, 28)
+    assert thumb_size((64, 2), 56) == (28, 56)
+    assert thumb_size((3, 3), 56) == (56, 56)

@@ -6,7 +6,7 @@ import pytest
 
 from engine import Graph, Value
 from engine.scalar_nn import MLP
-from widgets.layout import count_crossings, layered_layout, layer_nodes
+from widgets.layout import column_x, count_crossings, layered_layout, layer_nodes
 
 
 def _edges(graph):
@@ -74,3 +74,19 @@ def test_five_thousand_nodes_lay_out_in_under_a_second(n_hidden):
     lay = layered_layout(len(g), e)
     assert time.perf_counter() - t < 1.0
     assert np.isfinite(lay.slot).all()
+
+
+def test_sized_nodes_are_spaced_by_their_extents_and_columns_by_their_widths():
+    g = Graph(MLP(3, [4, 1], seed=2)([Value(0.5), Value(-1.0), Value(2.0)]))
+    e = _edges(g)
+    rng = np.random.default_rng(0)
+    above, below = rng.uniform(10, 60, len(g)), rng.uniform(10, 60, len(g))
+    lay = layered_layout(len(g), e, above=above, below=below)
+    for L in range(lay.n_layers):
+        nodes = np.flatnonzero(lay.layer == L)
+        nodes = nodes[np.argsort(lay.slot[nodes])]
+        assert (np.diff(lay.slot[nodes]) >= below[nodes[:-1]] + above[nodes[1:]] - 1e-9).all()
+    half = rng.uniform(5, 40, len(g))
+    x = column_x(lay.layer, half, np.full(lay.n_layers, 7.0))
+    for L in range(lay.n_layers - 1):
+        assert x[L + 1] - x[L] == pytest.approx(half[lay.layer == L].max() + half[lay.layer == L + 1].max() + 7)

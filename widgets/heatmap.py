@@ -16,13 +16,29 @@ _POS = np.array([230, 97, 1], dtype=float)    # PuOr orange
 def heatmap_rgb(array: np.ndarray, mid: tuple[int, int, int] = (247, 247, 247)) -> np.ndarray:
     """(h, w, 3) uint8 colours for a 0-, 1- or 2-D array, symmetric around zero."""
     a = np.asarray(array, dtype=float)
-    a = a.reshape(1, -1) if a.ndim < 2 else a.reshape(a.shape[0], -1)
+    a = a.reshape(grid_shape(a.shape))
     scale = np.nanmax(np.abs(a)) if a.size and np.isfinite(a).any() else 0.0
     t = np.clip(np.nan_to_num(a / scale), -1.0, 1.0) if scale > 0 else np.zeros_like(a)
     white = np.asarray(mid, dtype=float)
     end = np.where(t[..., None] < 0, _NEG, _POS)
     rgb = white + np.abs(t)[..., None] * (end - white)
     return rgb.round().astype(np.uint8)
+
+
+def grid_shape(shape: tuple[int, ...]) -> tuple[int, int]:
+    """(rows, columns) a tensor of this shape is drawn as (a vector is one row)."""
+    if len(shape) < 2:
+        return 1, max(1, int(np.prod(shape)))
+    return int(shape[0]), max(1, int(np.prod(shape[1:])))
+
+
+def thumb_size(shape: tuple[int, ...], side: float) -> tuple[float, float]:
+    """(width, height) of a thumbnail whose long side is ``side``: cells keep the array's
+    proportions, except that the short side is never under half the long one (no thin bars)."""
+    rows, cols = grid_shape(shape)
+    long = max(rows, cols)
+    w, h = side * cols / long, side * rows / long
+    return max(w, side / 2), max(h, side / 2)
 
 
 def heatmap_image(array: np.ndarray, mid: tuple[int, int, int] = (247, 247, 247)) -> QImage:

@@ -8,8 +8,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
+from app.value_format import value_lines
 from engine import Node, format_number
-from widgets.heatmap import heatmap_image
+from widgets.heatmap import heatmap_image, thumb_size
 
 _THUMB = 40
 
@@ -42,9 +43,10 @@ class InputsPanel(QTableWidget):
             if isinstance(data, np.ndarray) and data.ndim > 0:
                 item = QTableWidgetItem("×".join(map(str, data.shape)))
                 item.setFlags(Qt.ItemIsEnabled)
-                pix = QPixmap.fromImage(heatmap_image(data)).scaled(_THUMB, _THUMB, Qt.KeepAspectRatio)
+                w, h = thumb_size(data.shape, _THUMB)
+                pix = QPixmap.fromImage(heatmap_image(data)).scaled(round(w), round(h), Qt.IgnoreAspectRatio)
                 item.setData(Qt.DecorationRole, pix)
-                item.setToolTip(np.array2string(data, precision=4))
+                item.setToolTip("\n".join(value_lines(data, 6)))
                 self.setRowHeight(row, _THUMB + 6)
             else:
                 item = QTableWidgetItem(format_number(data, 6))

@@ -55,25 +55,46 @@ def layer_nodes(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return np.where(late == np.iinfo(np.int64).max, layer, late)
 
 
-def _spread(targets: np.ndarray) -> np.ndarray:
-    """Positions as close to sorted ``targets`` as possible, at least 1 apart, order kept."""
-    i = np.arange(len(targets), dtype=float)
-    down = i + np.maximum.accumulate(targets - i)
-    up = i + np.minimum.accumulate((targets - i)[::-1])[::-1]
+def _spread(targets: np.ndarray, gaps: np.ndarray | None = None) -> np.ndarray:
+    """Positions as close to sorted ``targets`` as possible, order kept, ``gaps[k]`` apart from k−1 to k.
+
+    ``gaps[0]`` is unused; without ``gaps`` every pair is 1 apart.
+    """
+    if gaps is None:
+        offset = np.arange(len(targets), dtype=float)
+    else:
+        offset = np.concatenate([[0.0], np.cumsum(gaps[1:])]) if len(gaps) else np.zeros(0)
+    down = offset + np.maximum.accumulate(targets - offset)
+    up = offset + np.minimum.accumulate((targets - offset)[::-1])[::-1]
     mid = (down + up) / 2.0
-    return i + np.maximum.accumulate(mid - i)
+    return offset + np.maximum.accumulate(mid - offset)
 
 
-def layered_layout(n: int, edges: np.ndarray | list, sweeps: int = 4) -> Layout:
-    """Lay out a DAG of ``n`` nodes in topological order; ``edges`` is an (m, 2) parent→child array."""
+def layered_layout(n: int, edges: np.ndarray | list, sweeps: int = 4, above: np.ndarray | None = None,
+                   below: np.ndarray | None = None) -> Layout:
+    """Lay out a DAG of ``n`` nodes in topological order; ``edges`` is an (m, 2) parent→child array.
+
+    Without ``above``/``below`` the nodes of a layer are one slot apart; with them
+    (each node's extent above and below its centre, labels included) they are just
+    far enough apart not to touch, and ``slot`` is in the same units.
+    """
     e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     src, dst = e[:, 0], e[:, 1]
+    sized = above is not None and below is not None
     layer = layer_nodes(n, src, dst)
     n_layers = int(layer.max()) + 1 if n else 0
     members = [np.flatnonzero(layer == L) for L in range(n_layers)]
+
+    def gaps(nodes: np.ndarray) -> np.ndarray | None:
+        """Centre-to-centre distances of consecutive nodes in this order."""
+        if not sized:
+            return None
+        return np.concatenate([[0.0], below[nodes[:-1]] + above[nodes[1:]]])
+
     slot = np.zeros(n)
     for nodes in members:  # initial order: topological, centred
-        slot[nodes] = np.arange(len(nodes)) - (len(nodes) - 1) / 2.0
+        placed = _spread(np.zeros(len(nodes)), gaps(nodes))
+        slot[nodes] = placed - (placed[0] + placed[-1]) / 2.0 if len(nodes) else placed
     # For each layer, the edges arriving from the left and those leaving to the right.
     by_dst = [np.flatnonzero(layer[dst] == L) for L in range(n_layers)]
     by_src = [np.flatnonzero(layer[src] == L) for L in range(n_layers)]
@@ -91,12 +112,21 @@ def layered_layout(n: int, edges: np.ndarray | list, sweeps: int = 4) -> Layout:
             total = np.bincount(local[mine], weights=slot[other], minlength=len(nodes))
             target = np.where(count > 0, total / np.maximum(count, 1), slot[nodes])
             order = np.argsort(target, kind="stable")
-            placed = _spread(target[order])
             nodes = nodes[order]
+            placed = _spread(target[order], gaps(nodes))
             members[L] = nodes
             local[nodes] = np.arange(len(nodes))
             slot[nodes] = placed
     return Layout(layer=layer, slot=slot)
+
+
+def column_x(layer: np.ndarray, half: np.ndarray, gap: np.ndarray) -> np.ndarray:
+    """x of every layer: each column as wide as its widest node (``half`` each side), ``gap[L]`` after L."""
+    n_layers = int(layer.max()) + 1 if len(layer) else 0
+    widest = np.zeros(n_layers)
+    np.maximum.at(widest, layer, half)
+    steps = widest[:-1] + widest[1:] + gap[:n_layers - 1]
+    return np.concatenate([[0.0], np.cumsum(steps)])
 
 
 def count_crossings(layout: Layout, edges: np.ndarray | list) -> int:
