@@ -16,6 +16,10 @@ from PySide6.QtWidgets import QWidget
 
 from widgets.theme import LIGHT, Theme
 
+MIN_PX = 17
+"""Smallest card font, in pixels."""
+ROOM = 24
+"""The card font is at most the canvas height over this (about eight lines in a third of it)."""
 PAD = 10.0
 """Inner margin of the card, in pixels."""
 LINE = 1.15
@@ -51,9 +55,11 @@ class ChainRuleCard(QWidget):
         self.lines: list[tuple[str, str]] = []
 
     def card_font(self) -> QFont:
-        """The card's font: large enough for the back row, larger still in the presenter theme."""
+        """The card's font: large enough for the back row, larger in the presenter theme, but never
+        so large that the card takes more than about a third of its canvas (parent widget) height."""
         font = QFont(self.font())
-        font.setPixelSize(max(17, int(self.theme.base_font_pt * 1.6)))
+        room = self.parentWidget().height() / ROOM if self.parentWidget() else float("inf")
+        font.setPixelSize(int(max(MIN_PX, min(self.theme.base_font_pt * 1.6, room))))
         return font
 
     def wrapped(self, lines: Sequence[tuple[str, str]], width: float) -> list[tuple[str, str]]:

@@ -444,9 +444,8 @@ class GraphCanvas(QGraphicsView):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if event.oldSize().width() != event.size().width():
-            self._card_height = 0
-            self._reserve_card()
+        self._card_height = 0  # the card's font and wrapping follow the canvas size
+        self._reserve_card()
         self._place_card()
 
     # -- interaction -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from app.explorer_model import Timeline, derivative_formula, expression_text, short_label
 from app.value_format import array_rows, number, summary
@@ -47,6 +47,7 @@ class NodeInspector(QLabel):
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.setMargin(6)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # wrap to the panel, never widen it
         self.clear_node()
 
     def clear_node(self) -> None:
@@ -67,7 +68,7 @@ class NodeInspector(QLabel):
             torch_name = f"{var}.grad" if node.prim is None else f"{var}.grad after {var}.retain_grad()"
             rows.append(f"<span style='color:{t.grad}'>{formula_html(timeline.grad_name(i))}:</span> "
                         f"{value_html(grad, t.grad)}")
-            rows.append(f"<span style='color:{t.muted}'>PyTorch: {torch_name}</span>")
+            rows.append(f"<span style='color:{t.muted}'>PyTorch: {torch_name.replace('.', '.&#8203;')}</span>")
         if node.prim is not None:
             rows.append("local derivatives:")
             rows += [f"&nbsp;&nbsp;w.r.t. {html.escape(short_label(p))}:<br>&nbsp;&nbsp;&nbsp;&nbsp;"
