@@ -49,6 +49,8 @@ EDGE_LABEL = (0.8, True)
 LABEL_AT = sorted(np.linspace(0.1, 0.9, 17).tolist(), key=lambda t: abs(t - 0.45))
 """Where along its edge a contribution label is tried, nearest the middle first."""
 CARD_SAMPLES = 400
+CARD_SHARE = 0.45
+"""The most of the canvas's height the card's strip takes."""
 """Steps whose chain-rule card is measured when sizing the card's strip."""
 
 
@@ -149,9 +151,11 @@ class GraphCanvas(QGraphicsView):
         self.explain_lines = self.timeline.explain(state.position) if self.timeline else []
         self.card.set_lines(self.explain_lines)
         if self.card.height_for(self.explain_lines, self.card.width()) > self._card_height:
-            self._card_samples.append(self.explain_lines)
-            self._reserve_card()
-            self.fit()
+            self._card_samples.append(self.explain_lines)  # a step the samples missed: grow the strip
+            if self._reserve_card():
+                self.fit()
+            else:
+                self._card_samples.pop()
         vis_done = np.zeros(len(self.view.edges), dtype=bool)
         sel = state.edge_done & (self.view.edge_of >= 0)
         vis_done[self.view.edge_of[sel]] = True
@@ -428,15 +432,19 @@ class GraphCanvas(QGraphicsView):
         return self._heat_cache[key]
 
     # -- the card strip -----------------------------------------------------------------------------
-    def _reserve_card(self) -> None:
-        """Make the strip under the viewport tall enough for the card at any step measured so far."""
+    def _reserve_card(self) -> bool:
+        """Make the strip under the viewport tall enough for the card at any step measured so far
+        (at most CARD_SHARE of the canvas: a thumbnail-sized canvas clips the card, not the graph).
+        Returns whether the strip changed."""
         width = self.width() - 2 * self.frameWidth()
         need = max((self.card.height_for(lines, width) for lines in self._card_samples), default=0.0)
-        height = int(np.ceil(need)) + 4
-        if height != self._card_height:
-            self._card_height = height
-            self.setViewportMargins(0, 0, 0, height)
-            self._place_card()
+        height = int(min(np.ceil(need) + 4, CARD_SHARE * self.height()))
+        if height == self._card_height:
+            return False
+        self._card_height = height
+        self.setViewportMargins(0, 0, 0, height)
+        self._place_card()
+        return True
 
     def _place_card(self) -> None:
         f = self.frameWidth()
