@@ -366,9 +366,10 @@ class GraphCanvas(QGraphicsView):
                 continue
             text = _minus(number_text(es.contribution))
             path = _curve(*self._ends[k], bow=self._bow[k])
-            candidates = [self.label_rect(text, path.pointAtPercent(t) + QPointF(0, dy))
-                          for t in LABEL_AT for dy in (0.0, -8.0, 8.0, -16.0, 16.0, -24.0, 24.0)]
-            rect = next((r for r in candidates if not _overlaps(taken, r)), candidates[0])
+            first = self.label_rect(text, path.pointAtPercent(LABEL_AT[0]))
+            candidates = (first.translated(path.pointAtPercent(t) + QPointF(0, dy) - first.center())
+                          for t in LABEL_AT for dy in (0.0, -8.0, 8.0, -16.0, 16.0, -24.0, 24.0))
+            rect = next((r for r in candidates if not _overlaps(taken, r)), first)
             placed.append((rect, text))
             taken = np.vstack([taken, [rect.left(), rect.top(), rect.right(), rect.bottom()]])
         return placed
