@@ -223,3 +223,14 @@ def test_a_program_can_bring_its_own_values_including_tensors(page):
     page.load_program(parse("f = sum(w * x)"), {"w": [1.0, 2.0], "x": [3.0, -1.0]})
     assert page.graph.root.data == pytest.approx(1.0)
     assert page.graph.find("w").shape == (2,)
+
+
+def test_an_array_table_that_would_not_fit_the_panel_becomes_a_summary(qtbot):
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    from widgets.node_inspector import value_html
+    fm = QFontMetricsF(QFont())
+    m = np.array([[-0.002073, 0.02088, 0.09], [-0.3993, 0.1084, 0.3701]])
+    assert "<table" in value_html(m, "#000", fm, 1000)
+    narrow = value_html(m, "#000", fm, 60)
+    assert "<table" not in narrow and "shape&nbsp;(2,&nbsp;3)" in narrow and "max&nbsp;0.3701" in narrow

@@ -11,12 +11,17 @@ import html
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from app.explorer_model import Timeline, derivative_formula, expression_text, short_label
 from app.value_format import array_rows, number, summary
 from widgets.theme import LIGHT, Theme
+
+
+CELL_PAD = 3
+"""Padding of a table cell, in pixels."""
 
 
 def formula_html(text: str) -> str:
@@ -25,15 +30,19 @@ def formula_html(text: str) -> str:
     return "&nbsp;= ".join(part.replace(" ", "&nbsp;") for part in parts)
 
 
-def value_html(x: Any, colour: str) -> str:
-    """A number; a small array as a table, one row per row; a big one as shape, min, max, mean."""
+def value_html(x: Any, colour: str, fm: QFontMetricsF, width: float) -> str:
+    """A number; a small array as a table, one row per row (if it fits in ``width`` pixels);
+    else its shape, min, max and mean."""
     if np.size(x) == 1 and np.ndim(x) == 0:
         return f"<span style='color:{colour}'>{number(x)}</span>"
     rows = array_rows(x)
+    if rows is not None and sum(max(fm.horizontalAdvance(r[k]) for r in rows) + 2 * CELL_PAD
+                                for k in range(len(rows[0]))) > width:
+        rows = None
     if rows is None:
         return f"<span style='color:{colour}'>{' · '.join(s.replace(' ', '&nbsp;') for s in summary(x))}</span>"
     cells = "".join("<tr>" + "".join(f"<td align='right'>{s}</td>" for s in row) + "</tr>" for row in rows)
-    return f"<table cellspacing='0' cellpadding='2' style='color:{colour}'>{cells}</table>"
+    return f"<table cellspacing='0' cellpadding='{CELL_PAD}' style='color:{colour}'>{cells}</table>"
 
 
 class NodeInspector(QLabel):
@@ -48,26 +57,40 @@ class NodeInspector(QLabel):
         self.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.setMargin(6)
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # wrap to the panel, never widen it
+        self._shown: tuple[Timeline, int, bool] | None = None
         self.clear_node()
 
     def clear_node(self) -> None:
         """Show the hint instead of a node."""
+        self._shown = None
         self.setText("<i>Click a node to inspect it.</i>")
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._shown is not None and event.oldSize().width() != event.size().width():
+            self.show_node(*self._shown)  # a table may fit now, or no longer
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if self._shown is not None and event.type() == QEvent.FontChange:
+            self.show_node(*self._shown)
 
     def show_node(self, timeline: Timeline, i: int, grad_shown: bool) -> None:
         """Describe graph node ``i``; its gradient only once the animation has reached it."""
+        self._shown = (timeline, i, grad_shown)
         t = self.theme
+        fm, width = QFontMetricsF(self.font()), self.contentsRect().width() - 2 * self.margin()
         node = timeline.graph.nodes[i]
         name = html.escape(short_label(node))
         rows = [f"<b style='font-size:large'>{name}</b> = {formula_html(expression_text(node))}",
-                f"op: <code>{node.op}</code> &nbsp; shape: <code>{tuple(node.shape)}</code>",
-                f"<span style='color:{t.value}'>value:</span> {value_html(node.data, t.value)}"]
+                f"op: <code>{node.op}</code> &nbsp; shape: <code>{str(tuple(node.shape)).replace(' ', '&nbsp;')}</code>",
+                f"<span style='color:{t.value}'>value:</span> {value_html(node.data, t.value, fm, width)}"]
         grad = timeline.grads[i]
         if grad is not None and grad_shown:
             var = html.escape(node.name or "node")
             torch_name = f"{var}.grad" if node.prim is None else f"{var}.grad after {var}.retain_grad()"
             rows.append(f"<span style='color:{t.grad}'>{formula_html(timeline.grad_name(i))}:</span> "
-                        f"{value_html(grad, t.grad)}")
+                        f"{value_html(grad, t.grad, fm, width)}")
             rows.append(f"<span style='color:{t.muted}'>PyTorch: {torch_name.replace('.', '.&#8203;')}</span>")
         if node.prim is not None:
             rows.append("local derivatives:")
