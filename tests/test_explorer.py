@@ -195,7 +195,7 @@ def test_inspector_values_are_compact_and_never_scroll_sideways(page):
     page.set_position(len(page.timeline))
     page.select_node(page.graph.index[id(page.graph.find("p"))])
     text = page.inspector.text()
-    assert "<table" in text and "0.1542" in text and "0.154213" not in text  # rows, 4 significant digits
+    assert "0.1542" in text and "0.154213" not in text  # 4 significant digits (rows, or min/max/mean)
     assert "∂((exp)&nbsp;÷&nbsp;(Σ))/∂(exp)&nbsp;= 1/(Σ)" in text  # the arguments' names, wrapping after "="
     page.select_node(page.graph.index[id(page.graph.root)])
     scroll = page.inspector.parentWidget().parentWidget()
