@@ -87,14 +87,15 @@ class MainWindow(QMainWindow):
         quit_action = QAction("&Quit", self, shortcut="Ctrl+Q", triggered=self.close)
         file_menu.addAction(quit_action)
         ex_menu = bar.addMenu("&Examples")
-        for ex in examples.EXAMPLES.values():
-            action = QAction(ex.title, self, triggered=lambda _=False, i=ex.id: self.explorer.load_example(i))
+        for number, ex in enumerate(examples.EXAMPLES.values(), start=1):
+            action = QAction(ex.title, self, shortcut=f"Ctrl+{number}",
+                             triggered=lambda _=False, i=ex.id: self.explorer.load_example(i))
             action.setToolTip(ex.caption)
             ex_menu.addAction(action)
         view = bar.addMenu("&View")
         self.theme_actions = QActionGroup(self)
-        for name in ("system", *THEMES):
-            action = QAction(f"{name.title()} theme", self, checkable=True)
+        for number, name in enumerate(("system", *THEMES), start=1):
+            action = QAction(f"{name.title()} theme", self, checkable=True, shortcut=f"Ctrl+Shift+{number}")
             action.triggered.connect(lambda _=False, n=name: self._pick_theme(n))
             self.theme_actions.addAction(action)
             view.addAction(action)
@@ -102,8 +103,9 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addAction(QAction("&Fit graph", self, shortcut="F", triggered=self.explorer.canvas.fit))
         mode_menu = bar.addMenu("&Mode")
-        for m in MODES:
-            mode_menu.addAction(QAction(MODE_TITLES[m], self, triggered=lambda _=False, m=m: self.explorer.set_mode(m)))
+        for number, m in enumerate(MODES, start=1):
+            mode_menu.addAction(QAction(MODE_TITLES[m], self, shortcut=f"Alt+{number}",
+                                        triggered=lambda _=False, m=m: self.explorer.set_mode(m)))
         self._follow = True
 
     def _pick_theme(self, name: str) -> None:
@@ -200,5 +202,9 @@ def run_app(argv: Sequence[str]) -> int:
         return 0
     from engine.kernels.scalar_tape import warm_up
     threading.Thread(target=warm_up, name="numba-warm-up", daemon=True).start()
+    # lecture mode (menus, recent files, crash recovery) only in the interactive app,
+    # so tests and --screenshot never touch the user's settings or recovery folder
+    from app.lecture.menus import install_lecture_mode
+    install_lecture_mode(window)
     window.show()
     return app.exec()

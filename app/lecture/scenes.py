@@ -155,7 +155,8 @@ class ExplorerAdapter(ViewAdapter):
             return
         x, y = canvas.pos[int(canvas.view.owner[state.current])]
         spacing = float(np.diff(np.unique(canvas.pos[:, 0])).min()) if len(np.unique(canvas.pos[:, 0])) > 1 else 150.0
-        half = FOLLOW_SPAN * spacing
+        # a few columns around the node; on a small graph, closer than the whole graph
+        half = min(FOLLOW_SPAN * spacing, canvas.bounds().width() / 3)
         canvas.fitInView(QRectF(x - half, y - half * 0.6, 2 * half, 1.2 * half), Qt.KeepAspectRatio)
         canvas.centerOn(QPointF(x, y))
 
