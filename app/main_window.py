@@ -200,7 +200,7 @@ def run_app(argv: Sequence[str]) -> int:
         screenshot(window, args.screenshot)
         window.close()
         return 0
-    from engine.kernels.scalar_tape import warm_up
+    from engine.kernels import warm_up
     threading.Thread(target=warm_up, name="numba-warm-up", daemon=True).start()
     # lecture mode (menus, recent files, crash recovery) only in the interactive app,
     # so tests and --screenshot never touch the user's settings or recovery folder

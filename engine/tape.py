@@ -10,8 +10,10 @@ from typing import Sequence
 
 import numpy as np
 
-from .kernels import scalar_tape as K
+from .kernels import lazy
 from .node import Node
+
+K = lazy("scalar_tape")  # Numba is imported when a graph is first compiled
 
 
 class Tape:

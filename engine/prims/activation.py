@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import elementwise as K
+from ..kernels import lazy
 from ..registry import register
 from . import core as C
 from . import dispatch as D
 from .dispatch import call
 from .shape import where
+
+K = lazy("elementwise")  # Numba is imported on the first op that needs it
 
 SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805
@@ -23,9 +25,10 @@ def _is_node(x) -> bool:
     return hasattr(x, "prim")
 
 
-def _flat(fn):
-    """Run a flat-array kernel on an array of any shape (a float gives a float back)."""
+def _flat(kernel: str):
+    """Run the flat-array kernel ``K.<kernel>`` on an array of any shape (a float gives a float back)."""
     def run(x, *rest):
+        fn = getattr(K, kernel)
         a = np.ascontiguousarray(x, dtype=np.result_type(x, np.float32))
         args = [np.ascontiguousarray(np.broadcast_to(r, a.shape), dtype=a.dtype).reshape(-1)
                 if isinstance(r, np.ndarray) else r for r in rest]
@@ -34,10 +37,10 @@ def _flat(fn):
     return run
 
 
-_leaky_flat = _flat(K.leaky_relu)
-_leaky_grad = _flat(K.leaky_relu_grad)
-_elu_flat = _flat(K.elu)
-_elu_grad = _flat(K.elu_grad)
+_leaky_flat = _flat("leaky_relu")
+_leaky_grad = _flat("leaky_relu_grad")
+_elu_flat = _flat("elu")
+_elu_grad = _flat("elu_grad")
 
 
 def _leaky(x, negative_slope):

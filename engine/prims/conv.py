@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import conv as K
+from ..kernels import lazy
 from ..registry import register
 from . import core as C
 from .dispatch import call
+
+K = lazy("conv")  # Numba is imported on the first op that needs it
 
 
 def _pair(v) -> tuple[int, int]:

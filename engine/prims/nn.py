@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import loss as K
+from ..kernels import lazy
 from ..registry import register
 from . import core as C
 from .activation import softmax
 from .dispatch import call
+
+K = lazy("loss")  # Numba is imported on the first op that needs it
 
 
 def _linear_forward(x, w, b):

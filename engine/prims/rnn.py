@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import rnn as K
+from ..kernels import lazy
 from ..registry import register
 from .dispatch import call
+
+K = lazy("rnn")  # Numba is imported on the first op that needs it
 
 _HIGHER_ORDER = ("the fused {} cell's gradient runs on arrays only, so it cannot record a graph "
                  "for create_graph=True or forward mode; build the layer with fused=False "
@@ -23,7 +25,7 @@ _HIGHER_ORDER = ("the fused {} cell's gradient runs on arrays only, so it cannot
 class _OneSlot:
     """Remember the last step's kernel result: the per-argument VJPs of one node share it."""
 
-    def __init__(self, kernel, cell: str):
+    def __init__(self, kernel: str, cell: str):
         self.kernel, self.cell = kernel, cell
         self.key: tuple = (None, None)
         self.value = None
@@ -33,7 +35,7 @@ class _OneSlot:
         if hasattr(g, "prim") or hasattr(out, "prim"):
             raise NotImplementedError(_HIGHER_ORDER.format(self.cell, self.cell))
         if self.key[0] is not g or self.key[1] is not out:
-            self.value = self.kernel(g, out, prev)
+            self.value = getattr(K, self.kernel)(g, out, prev)
             self.key = (g, out)
         return self.value
 
@@ -54,7 +56,7 @@ def _lstm_forward(x, state, w, b):
     return K.lstm_forward(pre, state[:, h:2 * h])
 
 
-_lstm_back = _OneSlot(K.lstm_backward, "LSTM")
+_lstm_back = _OneSlot("lstm_backward", "LSTM")
 
 
 def _lstm_dpre(g, out, state, w):
@@ -102,7 +104,7 @@ def _gru_forward(x, state, w_ih, w_hh, b_ih, b_hh):
     return K.gru_forward(xi, hh, state[:, :h])
 
 
-_gru_back = _OneSlot(K.gru_backward, "GRU")
+_gru_back = _OneSlot("gru_backward", "GRU")
 
 
 def _gru_parts(g, out, state, w_hh):
