@@ -61,6 +61,19 @@ class Node:
     __slots__ = ("_data", "_grad", "prim", "parents", "params", "name",
                  "requires_grad", "_tape", "_idx")
 
+    def _fill(self, data, grad, prim, parents: tuple, params: dict, name: str | None,
+              requires_grad: bool) -> None:
+        """Set every slot: the one place a node's fields are initialised."""
+        self._data = data
+        self._grad = grad
+        self.prim = prim
+        self.parents = parents
+        self.params = params
+        self.name = name
+        self.requires_grad = requires_grad
+        self._tape = None
+        self._idx = -1
+
     # -- data and grad, possibly living in a compiled tape -------------------
     @property
     def data(self):

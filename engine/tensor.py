@@ -36,15 +36,7 @@ class Tensor(Node):
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None,
                  dtype=None):
-        self._data = _to_array(data, dtype)
-        self._grad = None
-        self.prim = None
-        self.parents = ()
-        self.params = _EMPTY
-        self.name = name
-        self.requires_grad = requires_grad
-        self._tape = None
-        self._idx = -1
+        self._fill(_to_array(data, dtype), None, None, (), _EMPTY, name, requires_grad)
 
     @classmethod
     def const(cls, x, dtype=None) -> "Tensor":
@@ -57,15 +49,8 @@ class Tensor(Node):
     @classmethod
     def _result(cls, data, prim, parents, params, requires_grad) -> "Tensor":
         t = object.__new__(cls)
-        t._data = data if isinstance(data, np.ndarray) else np.asarray(data)
-        t._grad = None
-        t.prim = prim
-        t.parents = parents
-        t.params = params
-        t.name = None
-        t.requires_grad = requires_grad
-        t._tape = None
-        t._idx = -1
+        t._fill(data if isinstance(data, np.ndarray) else np.asarray(data), None, prim, parents,
+                params, None, requires_grad)
         return t
 
     def _coerce(self, value) -> np.ndarray:

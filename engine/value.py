@@ -20,15 +20,7 @@ class Value(Node):
     __array_ufunc__ = None  # let NumPy scalars defer to our reflected operators
 
     def __init__(self, data: float, name: str | None = None, requires_grad: bool = True):
-        self._data = float(data)
-        self._grad = 0.0
-        self.prim = None
-        self.parents = ()
-        self.params = _EMPTY
-        self.name = name
-        self.requires_grad = requires_grad
-        self._tape = None
-        self._idx = -1
+        self._fill(float(data), 0.0, None, (), _EMPTY, name, requires_grad)
 
     @staticmethod
     def _coerce(value) -> float:
@@ -48,15 +40,7 @@ class Value(Node):
     @classmethod
     def _result(cls, data, prim, parents, params, requires_grad) -> "Value":
         v = object.__new__(cls)
-        v._data = data
-        v._grad = 0.0
-        v.prim = prim
-        v.parents = parents
-        v.params = params
-        v.name = None
-        v.requires_grad = requires_grad
-        v._tape = None
-        v._idx = -1
+        v._fill(data, 0.0, prim, parents, params, None, requires_grad)
         return v
 
     @property
