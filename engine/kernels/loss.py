@@ -8,15 +8,22 @@ from numba import njit
 
 
 @njit(cache=True)
+def _row_max(logits: np.ndarray, r: int) -> float:
+    """The largest logit of row ``r``, subtracted before exponentiating for stability."""
+    m = logits[r, 0]
+    for k in range(1, logits.shape[1]):
+        if logits[r, k] > m:
+            m = logits[r, k]
+    return m
+
+
+@njit(cache=True)
 def cross_entropy_rows(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Per-row -log softmax(logits)[target], stable (the row max is subtracted)."""
     n, c = logits.shape
     out = np.empty(n, dtype=logits.dtype)
     for r in range(n):
-        m = logits[r, 0]
-        for k in range(1, c):
-            if logits[r, k] > m:
-                m = logits[r, k]
+        m = _row_max(logits, r)
         s = 0.0
         for k in range(c):
             s += math.exp(logits[r, k] - m)
@@ -30,10 +37,7 @@ def cross_entropy_grad(logits: np.ndarray, target: np.ndarray, row_scale: np.nda
     n, c = logits.shape
     out = np.empty_like(logits)
     for r in range(n):
-        m = logits[r, 0]
-        for k in range(1, c):
-            if logits[r, k] > m:
-                m = logits[r, k]
+        m = _row_max(logits, r)
         s = 0.0
         for k in range(c):
             e = math.exp(logits[r, k] - m)
