@@ -6,9 +6,11 @@ display is recomputed from the step index, so stepping back is exact.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
-from PySide6.QtCore import Qt
+import numpy as np
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrollArea, QSplitter,
                                QVBoxLayout, QWidget)
@@ -26,10 +28,30 @@ from widgets.theme import LIGHT, Theme
 
 MODE_TITLES = {"reverse": "Reverse mode (backprop)", "forward": "Forward mode (tangents)",
                "grad-graph": "Gradient as a graph"}
+_STEP_NAME = re.compile(r"[A-Za-z]+([0-9]+)")
+"""The name of a per-step node of an unrolled network: ``x2``, ``h2``, ``f2`` (step 2)."""
+
+
+def unrolled_steps(graph: Graph) -> np.ndarray:
+    """Time step of each node of an unrolled network: from its name (``h2``: 2), or for an
+    unnamed node from the node it feeds; -1 for weights, biases and the loss."""
+    steps = np.full(len(graph), -1)
+    child = {p: c for p, c, _ in graph.edges}
+    for i in range(len(graph) - 1, -1, -1):  # children come after their parents
+        name = graph.nodes[i].name
+        match = _STEP_NAME.fullmatch(name or "")
+        if match:
+            steps[i] = int(match[1])
+        elif name is None and i in child:
+            steps[i] = steps[child[i]]
+    return steps
 
 
 class ExplorerPage(QWidget):
     """Type or pick an expression, then step through its forward and backward passes."""
+
+    time_step_changed = Signal(int)
+    """An unrolled network (see ``show_unrolled_steps``): the time step of the current node."""
 
     def __init__(self, theme: Theme = LIGHT, parent: QWidget | None = None):
         super().__init__(parent)
@@ -43,6 +65,7 @@ class ExplorerPage(QWidget):
         self.example_id: str | None = None
         self._values: dict[str, Any] = {}
         self._selected: int | None = None
+        self.time_steps: np.ndarray | None = None
         self._build_ui()
         self.set_theme(theme)
 
@@ -171,6 +194,7 @@ class ExplorerPage(QWidget):
 
     def _show_graph(self, graph: Graph, timeline: Timeline, groups: list[Group]) -> None:
         self.graph, self.groups = graph, groups
+        self.time_steps = None
         self.collapsed = {g.name for g in groups} if self.collapse_box.isChecked() else set()
         self.collapse_box.setEnabled(bool(groups))
         self.wrt = self._wrt_for(graph)
@@ -239,6 +263,30 @@ class ExplorerPage(QWidget):
             self._redraw()
 
     # -- time ---------------------------------------------------------------------------------------
+    def show_unrolled_steps(self) -> None:
+        """Treat the shown graph as an unrolled network: stepping emits ``time_step_changed``
+        and ``show_time_step`` finds a step's cell (until another graph is shown)."""
+        self.time_steps = unrolled_steps(self.graph)
+
+    def _current_step(self) -> int | None:
+        """Time step of the current node of an unrolled network (None if unknown)."""
+        state = self.canvas.state
+        if self.time_steps is None or self.timeline.graph is not self.graph or state.current is None:
+            return None
+        step = int(self.time_steps[state.current])
+        return step if step > 0 else None
+
+    def show_time_step(self, step: int) -> None:
+        """Select and centre the first computed node of time ``step`` of an unrolled network,
+        unless the current node is already in it; the animation step stays."""
+        if self.time_steps is None or self.timeline.graph is not self.graph or self._current_step() == step:
+            return
+        nodes = [i for i in np.flatnonzero(self.time_steps == step).tolist()
+                 if self.graph.nodes[i].prim is not None]
+        if nodes:
+            self.select_node(nodes[0])
+            self.canvas.centerOn(QPointF(*self.canvas.pos[self.view.owner[nodes[0]]]))
+
     def set_position(self, k: int) -> None:
         """Show the animation after ``k`` steps (clamped); everything is derived from ``k``."""
         if self.timeline is None:
@@ -250,6 +298,9 @@ class ExplorerPage(QWidget):
         self._refresh_inspector()
         if self.position == len(self.timeline):
             self.controls.set_playing(False)
+        step = self._current_step()
+        if step is not None:
+            self.time_step_changed.emit(step)
 
     def step(self, delta: int) -> None:
         """One step forward (+1) or back (−1)."""

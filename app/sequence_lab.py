@@ -11,6 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,6 +29,9 @@ from widgets.gradient_through_time import (MODEL_COLORS, MODEL_NAMES, GradientTh
                                            legend_label)
 from widgets.step_controls import StepControls
 from widgets.theme import LIGHT, Theme
+
+if TYPE_CHECKING:
+    from app.explorer import ExplorerPage
 
 POLL_MS = 50
 """How often the GUI drains the training thread's messages."""
@@ -126,6 +130,7 @@ class SequenceLab(QWidget):
         self.example = np.zeros((1, 1))
         self._example_seed = 0
         self._thread: TrainingThread | None = None
+        self._explorer: ExplorerPage | None = None
         self._poll_timer = QTimer(self)
         self._poll_timer.setInterval(POLL_MS)
         self._poll_timer.timeout.connect(self._poll)
@@ -383,8 +388,21 @@ class SequenceLab(QWidget):
             return False
         source, values = unrolled_program(self.trainers[cell], self.example)
         explorer.load_program(parse(source), values)
+        explorer.show_unrolled_steps()
+        if self._explorer is not explorer:  # one time cursor for both, connected once
+            self._explorer = explorer
+            explorer.time_step_changed.connect(self._follow_explorer)
+            self.time_changed.connect(self._lead_explorer)
         window.tabs.setCurrentWidget(explorer)
         return True
+
+    def _follow_explorer(self, step: int) -> None:
+        """The explorer's current node is in unrolled step ``step``: the example at t = step − 1."""
+        self.set_time(step - 1)
+
+    def _lead_explorer(self, t: int) -> None:
+        """Show the explorer the unrolled cell of time ``t`` (step ``t + 1``, if it was unrolled)."""
+        self._explorer.show_time_step(t + 1)
 
     # -- training ------------------------------------------------------------------------
     @property

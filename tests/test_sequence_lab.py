@@ -176,3 +176,37 @@ def test_unrolled_network_opens_in_the_main_windows_graph_explorer(qtbot, cell, 
 def test_unroll_outside_the_main_window_says_where_it_would_open(lab):
     assert not lab.show_unrolled("rnn")
     assert "graph explorer" in lab.status.text()
+
+
+def test_time_cursor_follows_the_unrolled_graph_and_leads_it(qtbot):
+    from app.main_window import MainWindow
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1200, 800)
+    window.show()
+    index = next(i for i in range(window.tabs.count()) if window.tabs.tabText(i) == "Sequence lab")
+    window.tabs.setCurrentIndex(index)
+    lab, explorer = window.tabs.widget(index), window.explorer
+    assert lab.show_unrolled("lstm") and lab.show_unrolled("lstm")  # twice: still connected once
+    names = [n.name for n in explorer.graph.nodes]
+    for name, t in (("c2", 1), ("h3", 2), ("f1", 0)):
+        calls = []
+        explorer.time_step_changed.connect(calls.append)
+        while explorer.canvas.state.current != names.index(name):
+            explorer.step(1)
+        explorer.time_step_changed.disconnect(calls.append)
+        assert lab.heatmaps.time == t and calls[-1] == t + 1
+        assert explorer._selected is None  # following the animation pins nothing
+    position = explorer.position
+    lab.set_time(2)
+    assert explorer.position == position and lab.heatmaps.time == 2
+    chosen = explorer._selected
+    assert explorer.time_steps[chosen] == 3 and explorer.graph.nodes[chosen].prim is not None
+    canvas = explorer.canvas
+    node = canvas.mapFromScene(QPointF(*canvas.pos[explorer.view.owner[chosen]]))
+    centre = canvas.viewport().rect().center()
+    assert abs(node.x() - centre.x()) <= 2 and abs(node.y() - centre.y()) <= 2
+    explorer.load_example("add-mul")
+    lab.set_time(1)  # another graph: the cursor no longer reaches into it
+    assert explorer._selected is None and explorer.time_steps is None
+    lab.cancel_training()
