@@ -188,8 +188,81 @@ class NextCharacter(SequenceTask):
         return [self.alphabet[i].replace(" ", "␣") for i in inputs.argmax(axis=1)]
 
 
+@dataclass(frozen=True)
+class _SymbolTask(SequenceTask):
+    """A task whose inputs are one-hot symbols of ``symbols`` and whose targets are class ids."""
+
+    symbols: ClassVar[str] = ""
+    readout = "all"
+    loss = "ce"
+
+    @property
+    def input_size(self) -> int:  # type: ignore[override]
+        """One-hot width: one column per symbol."""
+        return len(self.symbols)
+
+    def step_labels(self, inputs: np.ndarray) -> list[str]:
+        """Each step's symbol."""
+        return [self.symbols[i] for i in inputs.argmax(axis=1)]
+
+
+@dataclass(frozen=True)
+class CopyTask(_SymbolTask):
+    """Echo: at every step, repeat the symbol seen ``delay`` steps earlier."""
+
+    delay: ClassVar[int] = 3
+
+    name = "copy"
+    title = "Copy: repeat the symbol from 3 steps ago"
+    description = ("The input is a stream of random symbols A, B, C, D. At every step the network "
+                   "must write the symbol it read 3 steps EARLIER (and a blank '·' while there is "
+                   "none yet). It has to hold the last few symbols in its hidden state, in order, "
+                   "like a short queue: write the new one, read out the oldest.")
+    symbols = "ABCD"
+    output_size = len(symbols) + 1
+
+    def batch(self, batch_size: int, rng: np.random.Generator) -> Batch:
+        """One-hot symbols (T, B, 4) in; the symbol id from ``delay`` steps ago (T, B) out, 4 = blank."""
+        ids = rng.integers(0, len(self.symbols), size=(self.length, batch_size))
+        targets = np.full_like(ids, len(self.symbols))
+        targets[self.delay:] = ids[:len(ids) - self.delay]
+        return Batch(np.eye(len(self.symbols))[ids], targets, "ce")
+
+
+@dataclass(frozen=True)
+class Parentheses(_SymbolTask):
+    """Count the nesting depth of a string of parentheses, one character at a time."""
+
+    max_depth: ClassVar[int] = 4
+
+    name = "parentheses"
+    title = "Parentheses: how deep are we?"
+    description = ("The input is a string of '(' and ')' that never closes more than it opened, "
+                   "one character per step. At every step the network says how deeply nested "
+                   "it is now (0 = balanced so far, up to 4). It must COUNT: add one for '(', take "
+                   "one away for ')', and keep the count for as long as the string runs.")
+    symbols = "()"
+    output_size = max_depth + 1
+
+    def batch(self, batch_size: int, rng: np.random.Generator) -> Batch:
+        """One-hot '(' / ')' (T, B, 2) in; the depth after each character (T, B) out.
+
+        A fair coin picks open or close, except that depth 0 must open and
+        ``max_depth`` must close, so every prefix is valid and the depth stays in range.
+        """
+        coins = rng.random((self.length, batch_size)) < 0.5
+        depth = np.zeros(batch_size, dtype=np.int64)
+        opens = np.empty((self.length, batch_size), dtype=bool)
+        depths = np.empty((self.length, batch_size), dtype=np.int64)
+        for t in range(self.length):
+            opens[t] = (depth == 0) | (coins[t] & (depth < self.max_depth))
+            depth = depth + np.where(opens[t], 1, -1)
+            depths[t] = depth
+        return Batch(np.eye(2)[(~opens).astype(np.int64)], depths, "ce")
+
+
 TASKS: dict[str, Callable[..., SequenceTask]] = {
-    t.name: t for t in (RememberFirstBit, AddingProblem, SineWave, NextCharacter)}
+    t.name: t for t in (RememberFirstBit, AddingProblem, SineWave, NextCharacter, CopyTask, Parentheses)}
 """Task classes by name; ``TASKS[name](length=...)`` builds one."""
 
 

@@ -180,7 +180,7 @@ _LSTM_GATES = (("i", "sigmoid"), ("f", "sigmoid"), ("g", "tanh"), ("o", "sigmoid
 
 def unrolled_program(trainer: SequenceTrainer, inputs: np.ndarray,
                      steps: int = UNROLL_STEPS) -> tuple[str, dict[str, np.ndarray]]:
-    """The plain RNN or LSTM unrolled over the first ``steps`` inputs (T, F), as source for
+    """The plain RNN, LSTM or GRU unrolled over the first ``steps`` inputs (T, F), as source for
     :func:`engine.expr.parse` plus the trained weights as values (column vectors), so the
     graph explorer can show it.  L = sum(h_T) stands in for the loss."""
     rnn, h = trainer.model.rnn, trainer.config.hidden_size
@@ -195,16 +195,30 @@ def unrolled_program(trainer: SequenceTrainer, inputs: np.ndarray,
         lines = [f"h{t} = {act}(W_xh @ x{t} + W_hh @ h{t - 1} + b)" for t in range(1, steps + 1)]
     elif trainer.cell == "lstm":
         values["c0"] = np.zeros((h, 1))
-        for k, (gate, _) in enumerate(_LSTM_GATES):
-            rows = slice(k * h, (k + 1) * h)
-            values.update({f"W_x{gate}": w_ih[rows], f"W_h{gate}": w_hh[rows], f"b_{gate}": bias[rows]})
+        values.update(_gate_blocks("ifgo", w_ih, w_hh, bias))
         for t in range(1, steps + 1):
             lines += [f"{g}{t} = {act}(W_x{g} @ x{t} + W_h{g} @ h{t - 1} + b_{g})" for g, act in _LSTM_GATES]
             lines += [f"c{t} = f{t} * c{t - 1} + i{t} * g{t}", f"h{t} = o{t} * tanh(c{t})"]
-    else:
-        raise ValueError(f"only the plain RNN and the LSTM are unrolled, not {trainer.cell!r}")
+    else:  # GRU: n keeps its two biases apart, because r multiplies only the recurrent one
+        bias[2 * h:] = rnn.bias_ih.data[2 * h:, None]
+        values.update(_gate_blocks("rzn", w_ih, w_hh, bias), b_hn=rnn.bias_hh.data[2 * h:, None])
+        for t in range(1, steps + 1):
+            lines += [f"{g}{t} = sigmoid(W_x{g} @ x{t} + W_h{g} @ h{t - 1} + b_{g})" for g in "rz"]
+            lines += [f"n{t} = tanh(W_xn @ x{t} + b_n + r{t} * (W_hn @ h{t - 1} + b_hn))",
+                      f"h{t} = (1 - z{t}) * n{t} + z{t} * h{t - 1}"]
     lines.append(f"L = sum(h{steps})")
     return "\n".join(lines), values
+
+
+def _gate_blocks(gates: Sequence[str], w_ih: np.ndarray, w_hh: np.ndarray,
+                 bias: np.ndarray) -> dict[str, np.ndarray]:
+    """Each gate's rows of the stacked weights and of ``bias``, named W_x{g}, W_h{g} and b_{g}."""
+    h = len(w_hh) // len(gates)
+    blocks = {}
+    for k, gate in enumerate(gates):
+        rows = slice(k * h, (k + 1) * h)
+        blocks.update({f"W_x{gate}": w_ih[rows], f"W_h{gate}": w_hh[rows], f"b_{gate}": bias[rows]})
+    return blocks
 
 
 def _norms(grads: np.ndarray) -> np.ndarray:

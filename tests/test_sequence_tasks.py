@@ -58,6 +58,28 @@ def test_next_character_targets_are_the_following_characters_of_the_text():
     assert task.output_size == task.input_size == len(task.alphabet)
 
 
+def test_copy_target_is_the_symbol_three_steps_earlier_and_blank_before():
+    task = make_task("copy", 16)
+    inputs, targets, _ = task.batch(8, np.random.default_rng(7))
+    assert task.delay == 3 and task.output_size == len(task.symbols) + 1
+    ids = inputs.argmax(-1)
+    np.testing.assert_array_equal(inputs.sum(-1), 1.0)
+    np.testing.assert_array_equal(targets[3:], ids[:-3])
+    assert np.all(targets[:3] == len(task.symbols))
+    assert "".join(task.step_labels(inputs[:, 0])) == "".join(task.symbols[i] for i in ids[:, 0])
+
+
+def test_parentheses_target_is_the_nesting_depth_of_a_valid_prefix():
+    task = make_task("parentheses", 40)
+    inputs, targets, _ = task.batch(64, np.random.default_rng(8))
+    steps = np.where(inputs[..., 0] > 0.5, 1, -1)  # '(' is column 0
+    np.testing.assert_array_equal(targets, np.cumsum(steps, axis=0))
+    assert targets.min() == 0 and targets.max() == task.max_depth == task.output_size - 1
+    labels = task.step_labels(inputs[:, 0])
+    assert set(labels) <= {"(", ")"} and labels[0] == "("
+    assert [labels[:t + 1].count("(") - labels[:t + 1].count(")") for t in range(40)] == list(targets[:, 0])
+
+
 def test_unknown_task_names_the_choices():
     with pytest.raises(KeyError, match="first_bit"):
         make_task("parity")

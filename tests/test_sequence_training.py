@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from engine.sequence_tasks import Batch, make_task
+from engine.expr import parse
 from engine.sequence_training import (NonFiniteError, SequenceTrainer, TrainConfig, clip_grad_norm,
-                                      train_side_by_side)
+                                      train_side_by_side, unrolled_program)
 
 
 def test_lstm_beats_the_plain_rnn_at_remembering_the_first_bit():
@@ -27,7 +28,19 @@ def test_both_saw_the_same_batches():
     assert np.array_equal(task.batch(4, a.data_rng).inputs, task.batch(4, b.data_rng).inputs)
 
 
-@pytest.mark.parametrize("name", ["first_bit", "adding", "sine", "next_char"])
+@pytest.mark.parametrize("name", ["copy", "parentheses"])
+def test_rnn_and_lstm_learn_copy_and_parentheses_in_a_lecture_budget(name):
+    task = make_task(name, 20)
+    trainers = [SequenceTrainer(task, cell, TrainConfig(seed=0)) for cell in ("rnn", "lstm")]
+    log = []
+    start = time.perf_counter()
+    train_side_by_side(trainers, 100, log.append)
+    learned = [np.mean([r[k].accuracy for r in log[-20:]]) for k in (0, 1)]
+    assert min(learned) > 0.6 > max(r.accuracy for r in log[0]), learned
+    assert time.perf_counter() - start < 20
+
+
+@pytest.mark.parametrize("name", ["first_bit", "adding", "sine", "next_char", "copy", "parentheses"])
 def test_measure_reports_one_gradient_norm_per_step(name):
     task = make_task(name, 12)
     for cell in ("rnn", "lstm", "gru"):
@@ -134,3 +147,24 @@ def test_clip_grad_norm_scales_all_gradients_together():
 def test_unknown_cell_is_refused():
     with pytest.raises(ValueError, match="cell must be one of"):
         SequenceTrainer(make_task("first_bit", 5), "transformer")
+
+
+def test_unrolled_gru_is_torchs_gru_on_the_same_weights(torch):
+    task = make_task("adding", 6)
+    trainer = SequenceTrainer(task, "gru", TrainConfig(hidden_size=5, seed=4))
+    trainer.train_step()  # trained weights, not the symmetric start
+    example = task.batch(1, np.random.default_rng(9)).inputs[:, 0]
+    source, values = unrolled_program(trainer, example)
+    program = parse(source)
+    assert {"r2", "z2", "n2", "h2"} <= {name for name, _ in program.statements}
+    assert set(program.inputs) == set(values) >= {"W_hn", "b_n", "b_hn"}
+    h3 = parse(source + "\nh3").build(values).data[:, 0]
+    reference = torch.nn.GRU(2, 5).double()
+    with torch.no_grad():
+        for name, p in trainer.model.rnn.named_parameters():
+            getattr(reference, name + "_l0").copy_(torch.from_numpy(p.data))
+        out, _ = reference(torch.from_numpy(example[:3, None, :]))
+    np.testing.assert_allclose(h3, out[-1, 0].numpy(), atol=1e-12)
+    ours, _ = trainer.model.rnn(example[:3, None, :])
+    np.testing.assert_allclose(h3, ours.data[-1, 0], atol=1e-12)
+    assert program.build(values).data == pytest.approx(h3.sum())
