@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QScrollArea, QSplitter,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QSplitter,
                                QVBoxLayout, QWidget)
 
 from app import examples
@@ -66,6 +66,7 @@ class ExplorerPage(QWidget):
         self._values: dict[str, Any] = {}
         self._selected: int | None = None
         self.time_steps: np.ndarray | None = None
+        self.presenting = False
         self._build_ui()
         self.set_theme(theme)
 
@@ -137,6 +138,16 @@ class ExplorerPage(QWidget):
                           (Qt.Key_Space, self.controls.toggle_play), (Qt.Key_Home, lambda: self.jump("start")),
                           (Qt.Key_End, lambda: self.jump("end"))):
             QShortcut(QKeySequence(key), self, slot)
+
+    def set_presenting(self, presenting: bool) -> None:
+        """Presenter mode: hide the editing controls, inputs and inspector, leaving the canvas (False: back)."""
+        self.presenting = presenting
+        self.layout().setContentsMargins(*((0,) * 4 if presenting else (6,) * 4))
+        self.canvas.setFrameShape(QFrame.NoFrame if presenting else QFrame.StyledPanel)
+        for w in (self.editor, self.example_box, self.caption, self.controls, self.mode_box,
+                  self.collapse_box, self.inputs.parentWidget()):
+            w.setVisible(not presenting)
+        self.wrt_box.setVisible(not presenting and self.mode == "grad-graph")
 
     def set_theme(self, theme: Theme) -> None:
         """Recolour the canvas, editor and inspector."""
@@ -214,7 +225,7 @@ class ExplorerPage(QWidget):
         self.mode_box.blockSignals(True)
         self.mode_box.setCurrentIndex(MODES.index(self.mode))
         self.mode_box.blockSignals(False)
-        self.wrt_box.setVisible(self.mode == "grad-graph")
+        self.wrt_box.setVisible(not self.presenting and self.mode == "grad-graph")
         self._redraw()
 
     def _retime(self) -> None:

@@ -299,8 +299,9 @@ class SurfaceRace(QWidget):
         self.controls.step_requested.connect(self._advance)
         self.controls.jump_requested.connect(self._jump)
 
+        surface_label = QLabel("Surface")
         top = QHBoxLayout()
-        top.addWidget(QLabel("Surface"))
+        top.addWidget(surface_label)
         top.addWidget(self.surface_box)
         top.addWidget(self.formula, 1)
         top.addWidget(self.reset_button)
@@ -321,7 +322,14 @@ class SurfaceRace(QWidget):
         bottom.addWidget(self.controls, 1)
         bottom.addWidget(self.status)
         layout.addLayout(bottom)
+        self._editing = (surface_label, self.surface_box, self.reset_button, self._scroll, self.controls,
+                         self.status)
         self.set_surface(self.surface)
+
+    def set_presenting(self, presenting: bool) -> None:
+        """Presenter mode: hide the surface picker, racer settings and step controls (False: back)."""
+        for w in self._editing:
+            w.setVisible(not presenting)
 
     # -- configuration -----------------------------------------------------------
     def _surface_chosen(self, name: str) -> None:
@@ -475,12 +483,13 @@ class MlpTraining(QWidget):
         self.panel = RacerPanel(mlp_racers(), _per_line(theme))
 
         row = QHBoxLayout()
+        editing: list[QWidget] = []
         for label, widget in (("Data", self.dataset_box), ("Hidden units", self.hidden),
                               ("Steps", self.steps)):
-            row.addWidget(QLabel(label))
+            editing += [QLabel(label), widget]
+        editing += [self.train_button, self.cancel_button]
+        for widget in editing:
             row.addWidget(widget)
-        row.addWidget(self.train_button)
-        row.addWidget(self.cancel_button)
         row.addWidget(self.progress, 1)
         left = QVBoxLayout()
         left.addWidget(_heading("tanh(X W₁ + b₁) W₂ + b₂, full batch, cross-entropy", theme))
@@ -489,6 +498,7 @@ class MlpTraining(QWidget):
         scroll.setWidget(self.panel)
         scroll.setWidgetResizable(True)
         left.addWidget(scroll, 1)
+        self._editing = (*editing, self.progress, scroll)
         middle = QHBoxLayout()
         middle.addLayout(left, 1)
         middle.addWidget(self.curves, 1)
@@ -497,6 +507,11 @@ class MlpTraining(QWidget):
         layout.addLayout(row)
         layout.addLayout(middle, 1)
         self._show_data(self.dataset_box.currentText())
+
+    def set_presenting(self, presenting: bool) -> None:
+        """Presenter mode: hide the training settings, buttons and racer settings (False: back)."""
+        for w in self._editing:
+            w.setVisible(not presenting)
 
     def dataset(self) -> Dataset:
         """The chosen data set (seeded, 100 points)."""
@@ -571,16 +586,27 @@ class OptimizerLab(QWidget):
         self.preset_box = QComboBox()
         self.preset_box.addItems(self.presets())
         self.preset_box.textActivated.connect(self.load_preset)
+        heading, preset_label = _heading("Optimizer lab", theme, 1.3), QLabel("Preset")
+        self._header = (heading, preset_label, self.preset_box)
         header = QHBoxLayout()
-        header.addWidget(_heading("Optimizer lab", theme, 1.3))
+        header.addWidget(heading)
         header.addStretch(1)
-        header.addWidget(QLabel("Preset"))
+        header.addWidget(preset_label)
         header.addWidget(self.preset_box)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(header)
         layout.addWidget(self.tabs, 1)
         self.load_preset("all together: Beale")
+
+    def set_presenting(self, presenting: bool) -> None:
+        """Presenter mode: only the current tab's picture, no header, tab bar or controls (False: back)."""
+        for w in self._header:
+            w.setVisible(not presenting)
+        self.tabs.tabBar().setVisible(not presenting)
+        self.tabs.setDocumentMode(presenting)  # no pane frame around the picture
+        self.race.set_presenting(presenting)
+        self.mlp.set_presenting(presenting)
 
     @staticmethod
     def presets() -> list[str]:

@@ -219,7 +219,7 @@ class SequenceLab(QWidget):
         plot.showGrid(x=True, y=True, alpha=0.25)
         self.learning_curves = {cell: plot.plot(pen=pg.mkPen(MODEL_COLORS[cell], width=3))
                                 for cell in CELLS}
-        learning = QWidget()
+        learning = self._learning_pane = QWidget()
         learning_layout = QVBoxLayout(learning)
         learning_layout.setContentsMargins(0, 0, 0, 0)
         learning_layout.addWidget(self.learning, 1)
@@ -242,6 +242,15 @@ class SequenceLab(QWidget):
         layout.addWidget(self.description)
         layout.addWidget(main, 1)
         layout.addWidget(self.status)
+
+    def set_presenting(self, presenting: bool) -> None:
+        """Presenter mode: hide the toolbar, pickers, step controls and learning curves (False: back)."""
+        for w in (self.preset_box, self.task_box, self.length_box, self.steps_box, self.train_button,
+                  self.cancel_button, self.reset_button, self.progress, self.description, self.gate_cell_box,
+                  self.example_button, self.unroll_button, self.step_controls, self.heatmaps.readout,
+                  self._learning_pane):  # (nothing trains in presenter mode: no learning curves)
+            w.setVisible(not presenting)
+        self.gradients.set_presenting(presenting)
 
     def set_theme(self, theme: Theme) -> None:
         """Light, dark or presenter: fonts one point above the theme's, colours from it."""

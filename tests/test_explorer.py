@@ -234,3 +234,15 @@ def test_an_array_table_that_would_not_fit_the_panel_becomes_a_summary(qtbot):
     assert "<table" in value_html(m, "#000", fm, 1000)
     narrow = value_html(m, "#000", fm, 60)
     assert "<table" not in narrow and "shape&nbsp;(2,&nbsp;3)" in narrow and "max&nbsp;0.3701" in narrow
+
+
+def test_presenting_hides_the_editing_controls_and_brings_them_back(page):
+    page.load_example("add-mul")
+    editing = (page.editor, page.example_box, page.caption, page.controls, page.mode_box, page.collapse_box,
+               page.inputs)
+    page.set_presenting(True)
+    page.set_mode("grad-graph")  # a mode change must not bring the input picker back
+    assert not any(w.isVisibleTo(page) for w in (*editing, page.wrt_box))
+    assert page.canvas.isVisibleTo(page) and page.layout().contentsMargins().left() == 0
+    page.set_presenting(False)
+    assert all(w.isVisibleTo(page) for w in (*editing, page.wrt_box))

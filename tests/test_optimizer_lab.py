@@ -119,3 +119,17 @@ def test_mlp_training_finishes_with_curves(lab, qtbot):
     for label, losses in mlp.losses.items():
         assert losses.shape == (16,) and losses[-1] < losses[0], label
         assert mlp.curves.drawn_points(label) == 16
+
+
+def test_presenting_hides_the_editing_controls_and_brings_them_back(lab):
+    race, mlp = lab.race, lab.mlp
+    editing = (lab.preset_box, lab.tabs.tabBar(), race.surface_box, race.reset_button, race.panel,
+               race.controls, race.status)
+    mlp_editing = (mlp.dataset_box, mlp.train_button, mlp.progress, mlp.panel)  # (a tab not shown now)
+    lab.set_presenting(True)
+    assert not any(w.isVisibleTo(lab) for w in editing)
+    assert not any(w.isVisibleTo(mlp) for w in mlp_editing)
+    assert all(w.isVisibleTo(lab) for w in (race.map, race.curves, race.formula))
+    lab.set_presenting(False)
+    assert all(w.isVisibleTo(lab) for w in editing)
+    assert all(w.isVisibleTo(mlp) for w in mlp_editing)

@@ -169,3 +169,26 @@ def test_with_two_screens_the_lecturer_gets_a_window_of_their_own(tmp_path):
     assert lines[0] == "projector laptop False", "audience on the projector, notes on the laptop, no overlay"
     assert lines[1] == "Now: 1/8 Computational graphs — step 2/11"
     assert lines[2] == "Next: Forward pass"
+
+
+def test_presenter_mode_asks_each_page_to_present_instead_of_hiding_its_widgets():
+    import inspect
+
+    from app.lecture import scenes
+    source = inspect.getsource(scenes)
+    assert "setVisible" not in source and "hide()" not in source  # pages hide their own controls
+    assert inspect.getsource(scenes.ViewAdapter.set_presenting).count("self.page.set_presenting(on)") == 1
+
+
+def test_sequence_scene_at_1024_hides_the_lab_controls_and_the_gradient_plot_fits_its_pane(qtbot):
+    window = PresenterWindow(builtin_lesson("lstm-gates"), start_scene=5)  # "Gradient through time"
+    qtbot.addWidget(window)
+    window.resize(1024, 768)
+    window.show()
+    window.host.wait_ready()
+    lab = window.host.adapter.page
+    g = lab.gradients
+    assert not lab.preset_box.isVisible() and not g.controls.isVisible() and g.legend.isVisible()
+    needed = g.plot.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()
+    assert needed <= g.plot_widget.width(), "title and axis text must fit, or the plot is cut off on the right"
+    window.close()

@@ -210,3 +210,18 @@ def test_time_cursor_follows_the_unrolled_graph_and_leads_it(qtbot):
     lab.set_time(1)  # another graph: the cursor no longer reaches into it
     assert explorer._selected is None and explorer.time_steps is None
     lab.cancel_training()
+
+
+def test_presenting_hides_the_editing_controls_and_brings_them_back(lab):
+    g = lab.gradients
+    editing = (lab.preset_box, lab.task_box, lab.length_box, lab.steps_box, lab.train_button,
+               lab.cancel_button, lab.reset_button, lab.progress, lab.description, lab.gate_cell_box,
+               lab.example_button, lab.unroll_button, lab.step_controls, lab.learning, g.controls)
+    title = g.plot.titleLabel.text
+    lab.set_presenting(True)
+    assert not any(w.isVisibleTo(lab) for w in editing)
+    assert all(w.isVisibleTo(lab) for w in (lab.heatmaps, g.plot_widget, g.legend))
+    assert len(g.plot.titleLabel.text) < len(title)  # shorter, to fit a narrow pane at presenter fonts
+    lab.set_presenting(False)
+    assert all(w.isVisibleTo(lab) for w in editing)
+    assert g.plot.titleLabel.text == title

@@ -6,7 +6,8 @@ its value at the last step, log y scale, one colour per model, dashed for the
 LSTM's cell state.  The controls beside the plot set
 the plain RNN's recurrent weight scale and activation so a lecturer can make it
 vanish or explode on purpose; the widget only emits the choice, the lab rebuilds
-the model and the engine computes the norms.
+the model and the engine computes the norms.  In presenter mode the controls are
+hidden and the title and labels shortened, so the plot fits a narrow pane.
 """
 from __future__ import annotations
 
@@ -44,11 +45,17 @@ def surviving_fraction(norms: np.ndarray) -> np.ndarray:
     return np.clip(ratio, FLOOR, CEILING)
 
 
-def legend_label(entries: list[tuple[str, str, bool]]) -> QLabel:
-    """A one-line legend under a plot (never over the curves): (name, colour, dashed) each."""
+def legend_text(entries: list[tuple[str, str, bool]], per_line: int = 0) -> str:
+    """Rich text of a legend: (name, colour, dashed) each, ``per_line`` entries a line (0: one line)."""
     parts = [f'<span style="color:{color}; font-weight:bold;">{"╍╍" if dashed else "━━"}</span>'
              f'&nbsp;{name}' for name, color, dashed in entries]
-    return QLabel("&nbsp;&nbsp;&nbsp;".join(parts))
+    per_line = per_line or len(parts)
+    return "<br>".join("&nbsp;&nbsp;&nbsp;".join(parts[i:i + per_line]) for i in range(0, len(parts), per_line))
+
+
+def legend_label(entries: list[tuple[str, str, bool]]) -> QLabel:
+    """A one-line legend under a plot (never over the curves): (name, colour, dashed) each."""
+    return QLabel(legend_text(entries))
 
 
 class GradientThroughTime(QWidget):
@@ -65,14 +72,16 @@ class GradientThroughTime(QWidget):
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.getAxis("left").enableAutoSIPrefix(False)
-        self.legend = legend_label([(MODEL_NAMES["rnn"], MODEL_COLORS["rnn"], False),
-                                    (MODEL_NAMES["lstm"], MODEL_COLORS["lstm"], False),
-                                    ("LSTM cell c", MODEL_COLORS["lstm"], True),
-                                    (MODEL_NAMES["gru"], MODEL_COLORS["gru"], False)])
+        self._legend_entries = [(MODEL_NAMES["rnn"], MODEL_COLORS["rnn"], False),
+                                (MODEL_NAMES["lstm"], MODEL_COLORS["lstm"], False),
+                                ("LSTM cell c", MODEL_COLORS["lstm"], True),
+                                (MODEL_NAMES["gru"], MODEL_COLORS["gru"], False)]
+        self.legend = legend_label(self._legend_entries)
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
         self.cursor = pg.InfiniteLine(angle=90)
         plot.addItem(self.cursor)
         self._readout = "last"
+        self.presenting = False
         self.set_theme(theme)
 
         self.scale = QDoubleSpinBox()
@@ -87,7 +96,8 @@ class GradientThroughTime(QWidget):
                                    "relu does not (may explode)")
         self.scale.valueChanged.connect(self._emit_settings)
         self.activation.currentTextChanged.connect(self._emit_settings)
-        controls = QHBoxLayout()
+        self.controls = QWidget()
+        controls = QHBoxLayout(self.controls)
         controls.setContentsMargins(4, 0, 4, 0)
         controls.addWidget(QLabel("Plain RNN: W_hh × "))
         controls.addWidget(self.scale)
@@ -100,7 +110,15 @@ class GradientThroughTime(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.plot_widget, 1)
         layout.addWidget(self.legend)
-        layout.addLayout(controls)
+        layout.addWidget(self.controls)
+
+    def set_presenting(self, presenting: bool) -> None:
+        """Presenter mode: hide the RNN controls, shorten the title and labels to fit (False: back)."""
+        self.presenting = presenting
+        self.controls.setVisible(not presenting)
+        # the legend stays (it says which colour is which model), on two lines to fit the pane
+        self.legend.setText(legend_text(self._legend_entries, 2 if presenting else 0))
+        self.set_theme(self.theme)
 
     def set_norms(self, model: str, h: np.ndarray, c: np.ndarray | None = None) -> None:
         """Show one model's ||dL/dh_t|| (and ||dL/dc_t||) per time step, each shaped (T,)."""
@@ -113,8 +131,10 @@ class GradientThroughTime(QWidget):
         self.theme = theme
         font_pt = theme.base_font_pt + 1
         self.plot_widget.setBackground(theme.background)
+        self.legend.setStyleSheet(f"font-size: {theme.base_font_pt}pt;" if self.presenting else "")
         style_plot(self.plot, theme, font_pt - 1)
-        self.plot.setTitle("Gradient surviving back to step t", color=theme.text,
+        title = "Gradient left at t" if self.presenting else "Gradient surviving back to step t"
+        self.plot.setTitle(title, color=theme.text,
                            size=f"{font_pt + 1}pt")
         axis_label(self.plot, "left", "fraction left", theme, font_pt)
         self.plot.getAxis("left").setWidth(int(6.5 * font_pt))  # "0.001" and the label, never overlapping
@@ -124,8 +144,11 @@ class GradientThroughTime(QWidget):
     def set_readout(self, readout: str) -> None:
         """Say under the time axis where the loss is read: "last" step or "all" steps."""
         self._readout = readout
-        where = "loss read at the end" if readout == "last" else "a loss at every step"
-        axis_label(self.plot, "bottom", f"time step t ({where})", self.theme,
+        if self.presenting:
+            text = "t (loss at the end)" if readout == "last" else "t (loss at every step)"
+        else:
+            text = f"time step t ({'loss read at the end' if readout == 'last' else 'a loss at every step'})"
+        axis_label(self.plot, "bottom", text, self.theme,
                    self.theme.base_font_pt + 1)
 
     def _fit_y(self) -> None:

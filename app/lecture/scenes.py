@@ -14,8 +14,8 @@ import time
 from typing import ClassVar
 
 import numpy as np
-from PySide6.QtCore import QEvent, QEventLoop, QMargins, QObject, QPointF, QRectF, Qt, QThread
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QFrame, QLayout, QMainWindow, QStackedWidget, QTabWidget, QWidget
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QPointF, QRectF, Qt, QThread
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMainWindow, QStackedWidget, QTabWidget, QWidget
 
 from app.lecture.lessons import LessonError, Scene
 from widgets.theme import LIGHT, Theme
@@ -72,8 +72,8 @@ class ViewAdapter:
         raise NotImplementedError
 
     def set_presenting(self, on: bool) -> None:
-        """Hide (or show again) the page's editing controls, leaving the picture."""
-        raise NotImplementedError
+        """Hide (or show again) the page's editing controls: the page's own ``set_presenting``."""
+        self.page.set_presenting(on)
 
     def picture(self) -> QWidget:
         """The widget an export renders: the drawing, without the controls."""
@@ -129,17 +129,6 @@ class ExplorerAdapter(ViewAdapter):
             scene.values = {x.name: np.asarray(x.data).tolist() for x in page.graph.inputs if x.name}
         return scene
 
-    def set_presenting(self, on: bool) -> None:
-        page = self.page
-        if on:
-            self._margins = page.layout().contentsMargins()
-        page.layout().setContentsMargins(QMargins() if on else getattr(self, "_margins", QMargins()))
-        page.canvas.setFrameShape(QFrame.NoFrame if on else QFrame.StyledPanel)
-        for w in (page.editor, page.example_box, page.caption, page.controls, page.mode_box,
-                  page.collapse_box, page.inputs.parentWidget()):
-            w.setVisible(not on)
-        page.wrt_box.setVisible(not on and page.mode == "grad-graph")
-
     def picture(self) -> QWidget:
         return self.page.canvas
 
@@ -163,16 +152,6 @@ class ExplorerAdapter(ViewAdapter):
 
 def _unknown(what: str, name: str, known: list[str], field_name: str) -> LessonError:
     return LessonError(f"no {what} {name!r}; choose one of: {', '.join(known)}", field_name=field_name)
-
-
-def _show_layout(layout: QLayout, visible: bool, keep: tuple[QWidget, ...] = ()) -> None:
-    """Show or hide every widget in ``layout`` (nested layouts too) except those in ``keep``."""
-    for i in range(layout.count()):
-        item = layout.itemAt(i)
-        if item.widget() is not None and item.widget() not in keep:
-            item.widget().setVisible(visible)
-        elif item.layout() is not None:
-            _show_layout(item.layout(), visible, keep)
 
 
 class OptimizerAdapter(ViewAdapter):
@@ -238,15 +217,6 @@ class OptimizerAdapter(ViewAdapter):
             scene.surface, scene.optimizers = race.surface.name, list(racers)
         return scene
 
-    def set_presenting(self, on: bool) -> None:
-        lab, race = self.page, self.page.race
-        _show_layout(lab.layout(), not on, keep=(lab.tabs,))
-        lab.tabs.tabBar().setVisible(not on)
-        lab.tabs.setDocumentMode(on)  # no pane frame around the picture
-        _show_layout(race.layout().itemAt(0).layout(), not on, keep=(race.formula,))
-        for w in (race.controls, race.status, race.panel.parentWidget().parentWidget()):
-            w.setVisible(not on)
-
     def picture(self) -> QWidget:
         return self.page.tabs.currentWidget()
 
@@ -284,15 +254,6 @@ class SequenceAdapter(ViewAdapter):
     def capture(self) -> Scene:
         preset = self.page.preset_box.currentText()
         return Scene(view="sequence", title=preset, preset=preset, step=self.step())
-
-    def set_presenting(self, on: bool) -> None:
-        lab = self.page
-        for w in (lab.preset_box, lab.task_box, lab.length_box, lab.steps_box, lab.train_button,
-                  lab.cancel_button, lab.reset_button, lab.progress, lab.description, lab.gate_cell_box,
-                  lab.example_button, lab.unroll_button, lab.step_controls, lab.heatmaps.readout,
-                  lab.learning.parentWidget()):  # (nothing trains in presenter mode: no learning curves)
-            w.setVisible(not on)
-        _show_layout(lab.gradients.layout(), not on, keep=(lab.gradients.plot_widget,))
 
     def picture(self) -> QWidget:
         return self.page
