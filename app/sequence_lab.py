@@ -195,7 +195,7 @@ class SequenceLab(QWidget):
         self.unroll_button.setToolTip(f"The trained network over the example's first "
                                       f"{UNROLL_STEPS} steps, as a graph to step through")
         unroll_menu = QMenu(self.unroll_button)
-        for cell in ("rnn", "lstm"):
+        for cell in CELLS:
             unroll_menu.addAction(MODEL_NAMES[cell], lambda c=cell: self.show_unrolled(c))
         self.unroll_button.setMenu(unroll_menu)
         gate_bar = QHBoxLayout()
@@ -388,7 +388,7 @@ class SequenceLab(QWidget):
 
     # -- unrolled graph -------------------------------------------------------------------
     def show_unrolled(self, cell: str) -> bool:
-        """Show the plain RNN or LSTM unrolled over the example's first steps in the main
+        """Show the plain RNN, LSTM or GRU unrolled over the example's first steps in the main
         window's graph explorer; False (and a note) when the lab is not inside one."""
         window = self.window()
         explorer = getattr(window, "explorer", None)
