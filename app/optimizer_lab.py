@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSp
 
 from engine.optim.training import train_mlp
 from engine.surfaces import SURFACES, Surface, Trajectory, run
-from engine.toy_data import DATASETS, Dataset
+from engine.datasets import DATASETS, Dataset
 from widgets.curves import Curve, LossCurvesView, series_style
 from widgets.loss_surface import LossSurfaceView, Path
 from widgets.step_controls import StepControls

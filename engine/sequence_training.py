@@ -19,6 +19,7 @@ import numpy as np
 from . import functional as F
 from . import nn
 from .node import no_grad
+from .nonfinite import NonFiniteError
 from .optim import Adam
 from .sequence_tasks import Batch, SequenceTask
 
@@ -41,14 +42,6 @@ class TrainConfig:
     """Multiplies the plain RNN's recurrent weights W_hh at initialisation."""
     rnn_activation: str = "tanh"
     seed: int = 0
-
-
-class NonFiniteError(FloatingPointError):
-    """A NaN or infinity appeared: which training step, which model, which tensor."""
-
-    def __init__(self, step: int, cell: str, tensor: str):
-        self.step, self.cell, self.tensor = step, cell, tensor
-        super().__init__(f"training step {step}, {cell.upper()}: {tensor} is not finite")
 
 
 @dataclass(frozen=True)
@@ -154,16 +147,16 @@ class SequenceTrainer:
 
     def _check_finite(self, report: StepReport) -> None:
         """Raise NonFiniteError naming the first non-finite tensor of this step."""
-        step = self.steps_done
+        step, cell = self.steps_done, self.cell.upper()
         hidden = self.model.rnn.last_states
         for t, state in enumerate(hidden):
             if not np.all(np.isfinite(state.data)):
-                raise NonFiniteError(step, self.cell, f"hidden state h_t at t = {t} (forward pass)")
+                raise NonFiniteError(step, cell, f"hidden state h_t at t = {t} (forward pass)")
         if not np.isfinite(report.loss):
-            raise NonFiniteError(step, self.cell, "the loss")
+            raise NonFiniteError(step, cell, "the loss")
         for name, p in zip(self.names, self.parameters):
             if p.grad is not None and not np.all(np.isfinite(p.grad)):
-                raise NonFiniteError(step, self.cell, f"the gradient of {name}")
+                raise NonFiniteError(step, cell, f"the gradient of {name}")
 
     def gate_trace(self, inputs: np.ndarray) -> dict[str, np.ndarray]:
         """The recorded gates, cell and hidden state for one sequence (T, F), each (T, H)."""

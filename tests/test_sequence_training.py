@@ -81,7 +81,7 @@ def test_nan_in_the_forward_pass_names_step_model_and_tensor_and_skips_the_updat
     before = [p.data.copy() for p in trainer.parameters]
     with pytest.raises(NonFiniteError, match=r"step 1, GRU: hidden state h_t at t = 0") as info:
         trainer.train_step()
-    assert (info.value.step, info.value.cell) == (1, "gru")
+    assert (info.value.step, info.value.where) == (1, "GRU")
     for b, p in zip(before, trainer.parameters):
         np.testing.assert_array_equal(b, p.data)
     assert trainer.steps_done == 1

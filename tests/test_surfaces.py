@@ -4,7 +4,6 @@ import pytest
 
 from engine import Value, grad, hessian
 from engine.surfaces import BEALE, CANYON, NOISY_CANYON, SADDLE, SURFACES, run
-from engine.toy_data import DATASETS
 
 
 @pytest.mark.parametrize("surface", SURFACES.values(), ids=lambda s: s.name)
@@ -51,13 +50,3 @@ def test_noisy_surface_is_seeded_and_stochastic():
     np.testing.assert_array_equal(a.points, b.points)
     assert not np.allclose(a.points, c.points)
     np.testing.assert_allclose(a.losses, CANYON.f(a.points[:, 0], a.points[:, 1]))
-
-
-@pytest.mark.parametrize("name", DATASETS)
-def test_toy_data_seeded(name):
-    a, b = DATASETS[name](n=60, seed=1), DATASETS[name](n=60, seed=1)
-    assert a.X.shape == (60, 2) and a.y.shape == (60,)
-    np.testing.assert_array_equal(a.X, b.X)
-    assert not np.array_equal(a.X, DATASETS[name](n=60, seed=2).X)
-    if a.classification:
-        assert set(np.unique(a.y)) == {0.0, 1.0}

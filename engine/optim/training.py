@@ -13,7 +13,7 @@ import numpy as np
 from .. import functional as F
 from ..nn import MLP
 from ..tensor import Tensor
-from ..toy_data import Dataset
+from ..datasets import Dataset
 from . import OPTIMIZERS
 
 
