@@ -104,3 +104,44 @@ def default_uniform_(tensor: Tensor, fan_in: int, generator=None) -> Tensor:
     """PyTorch's default for Linear, Conv and RNN layers: U(-1/√fan_in, 1/√fan_in)."""
     bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
     return uniform_(tensor, -bound, bound, generator)
+
+
+SCHEMES = ("zeros", "constant", "normal", "uniform", "xavier_uniform", "xavier_normal",
+           "kaiming_uniform", "kaiming_normal", "pytorch")
+"""Initializations by name, as a training lab's menu lists them (see :func:`initialize_`)."""
+
+_SCALE_DEFAULTS = {"constant": 0.5, "normal": 0.01, "uniform": 0.1}
+
+
+def initialize_(tensor: Tensor, scheme: str, scale: float | None = None,
+                nonlinearity: str = "linear", generator=None) -> Tensor:
+    """Fill a weight by scheme name: the one entry point for UIs and experiment files.
+
+    "zeros"; "constant" (all ``scale``, default 0.5); "normal" N(0, scale²) (std default
+    0.01); "uniform" U(-scale, scale) (default 0.1); "xavier_uniform"/"xavier_normal"
+    with gain ``scale`` (default 1, Glorot's choice); "kaiming_uniform"/"kaiming_normal"
+    for ``nonlinearity`` (fan_in, gain × ``scale``); "pytorch" the default of Linear and
+    Conv layers, U(±1/√fan_in).
+    """
+    if scheme in ("zeros", "constant", "normal", "uniform"):
+        s = _SCALE_DEFAULTS.get(scheme, 0.0) if scale is None else scale
+        if scheme == "zeros":
+            return zeros_(tensor)
+        if scheme == "constant":
+            return constant_(tensor, s)
+        if scheme == "normal":
+            return normal_(tensor, 0.0, s, generator)
+        return uniform_(tensor, -s, s, generator)
+    factor = 1.0 if scale is None else scale
+    if scheme == "xavier_uniform":
+        return xavier_uniform_(tensor, factor, generator)
+    if scheme == "xavier_normal":
+        return xavier_normal_(tensor, factor, generator)
+    if scheme in ("kaiming_uniform", "kaiming_normal"):
+        fill = kaiming_uniform_ if scheme == "kaiming_uniform" else kaiming_normal_
+        fill(tensor, 0.01 if nonlinearity == "leaky_relu" else 0.0, "fan_in", nonlinearity, generator)
+        tensor.data *= factor
+        return tensor
+    if scheme == "pytorch":
+        return default_uniform_(tensor, fan_in_and_fan_out(tensor)[0], generator)
+    raise ValueError(f"unknown initialization {scheme!r}; choose one of {', '.join(SCHEMES)}")
