@@ -70,7 +70,7 @@ def test_initialize_scale_and_unknown_scheme():
 def test_builder_layers_activations_residual_batch_norm_dropout():
     t = trainer(DenseSpec(hidden=(2, 5, 5), activation=("relu", "selu", "softplus"), residual=True,
                           batch_norm=True, dropout=0.1))
-    blocks = t.blocks()
+    blocks = t.model.blocks
     assert [b.linear.weight.shape for b in blocks] == [(2, 2), (5, 2), (5, 5)]
     assert [b.act.name for b in blocks] == ["relu", "selu", "softplus"]
     assert [b.residual for b in blocks] == [True, False, True]       # only where widths agree
@@ -88,7 +88,7 @@ def test_builder_layers_activations_residual_batch_norm_dropout():
 def test_each_activation_computes_its_formula(name, reference):
     t = trainer(DenseSpec(hidden=(6,), activation=name))
     X = t.train_data.X
-    block = t.blocks()[0]
+    block = t.model.blocks[0]
     t.predict(X)
     z = X @ block.linear.weight.data.T + block.linear.bias.data
     np.testing.assert_allclose(block.a.data, reference(z), rtol=1e-12, atol=1e-14)
@@ -126,7 +126,7 @@ def test_forward_and_gradients_match_torch():
     t = trainer(DenseSpec(hidden=(2, 2), activation="tanh", residual=True, batch_norm=True),
                 training=TrainSpec("SGD", {"lr": 0.1}, batch_size=None, l2=0.01))
     X, y = t.train_data.X, t.train_data.y
-    ours = t.blocks()
+    ours = t.model.blocks
     lin = [torch.nn.Linear(2, 2).double() for _ in ours] + [torch.nn.Linear(2, 1).double()]
     bns = [torch.nn.BatchNorm1d(2).double() for _ in ours]
     with torch.no_grad():
@@ -184,6 +184,9 @@ def test_evaluate_records_train_and_test_metrics():
     steps, acc = t.history.curve("test_accuracy")
     assert steps.tolist() == [10, 20, 30] and np.all((0 <= acc) & (acc <= 1))
     assert t.history.gradient_norms().shape == (30, 2)
+    assert t.history.layer_names == ["hidden layer 1 (2→4, tanh)", "output layer (4→1)"]
+    t.reset()
+    assert t.history.gradient_norms().shape == (0, 2) and t.history.curve("test_loss")[0].size == 0
     assert trainer(data=DataSpec("ripple", n=40)).evaluate().test_accuracy is None
 
 
@@ -201,7 +204,7 @@ def test_every_optimizer_trains_the_network():
 def test_nan_in_a_layer_names_layer_and_step_and_keeps_the_weights():
     t = trainer(DenseSpec(hidden=(4, 4)))
     t.run(3)
-    t.blocks()[1].linear.weight.data[0, 0] = np.nan
+    t.model.blocks[1].linear.weight.data[0, 0] = np.nan
     before = [p.data.copy() for p in t.model.parameters()]
     with pytest.raises(NonFiniteError, match=r"training step 3, hidden layer 2 \(4→4, tanh\): its output "
                                              r"\(forward pass\) is not finite") as info:
@@ -216,7 +219,7 @@ def test_nan_in_a_layer_names_layer_and_step_and_keeps_the_weights():
 def test_a_failed_step_leaves_batch_norm_statistics_as_they_were():
     t = trainer(DenseSpec(hidden=(4, 4), batch_norm=True))
     t.run(2)
-    t.blocks()[0].linear.weight.data[1, 1] = np.inf
+    t.model.blocks[0].linear.weight.data[1, 1] = np.inf
     stats = [b.copy() for _, b in t.model.named_buffers()]
     with pytest.raises(NonFiniteError, match="training step 2, hidden layer 1"):
         t.step()
@@ -277,7 +280,7 @@ def test_grid_view_binary_with_neuron_thumbnails():
     i, j = 7, 21                            # row i is ys[i], column j is xs[j]
     point = np.array([[view.xs[j], view.ys[i]]])
     assert view.prediction[i, j] == pytest.approx(t.predict(point)[0], rel=1e-12)
-    first = t.blocks()[0].linear
+    first = t.model.blocks[0].linear
     np.testing.assert_allclose(view.hidden[0][:, i, j], np.tanh(point @ first.weight.data.T + first.bias.data)[0])
     (x0, x1), (y0, y1) = P.data_extent(t)
     assert view.xs[0] == x0 and view.ys[-1] == y1
@@ -309,12 +312,12 @@ def test_weights_are_copies_per_layer():
     w = P.weights(t)
     assert [(x.weight.shape, x.bias.shape) for x in w] == [((3, 2), (3,)), ((1, 3), (1,))]
     w[0].weight[:] = 99
-    assert not np.any(t.blocks()[0].linear.weight.data == 99)
+    assert not np.any(t.model.blocks[0].linear.weight.data == 99)
 
 
 def test_neuron_formula_with_its_actual_numbers():
     t = trainer(DenseSpec(hidden=(2,)))
-    first = t.blocks()[0].linear
+    first = t.model.blocks[0].linear
     first.weight.data = np.array([[0.31, -1.2], [0.5, 0.5]])
     first.bias.data = np.array([0.05, 0.0])
     f = P.neuron_formula(t, 1, 0, (1.0, 0.25))
@@ -398,6 +401,16 @@ def test_explain_pooling_activation_and_batch_norm_cells(cnn):
     deep = P.explain_cell(cnn, 4, 3, 1, 2, image)
     assert deep.products.shape == (3, 3, 3)
     assert deep.products.sum() + deep.bias == pytest.approx(deep.value)
+
+
+def test_cnn_histograms_cover_its_activation_stages_and_dense_views_refuse_it(cnn):
+    hists = P.activation_histograms(cnn, bins=5)
+    assert [h.layer for h in hists] == ["relu 1", "relu 2"]
+    assert hists[0].counts.sum() == len(cnn.train_data) * 3 * 8 * 8
+    with pytest.raises(ValueError, match="a decision-boundary grid needs a fully connected network"):
+        P.grid_view(cnn)
+    with pytest.raises(ValueError, match="a neuron formula needs a fully connected network"):
+        P.neuron_formula(cnn, 1, 0, np.zeros(64))
 
 
 def test_explain_cell_refuses_stages_without_maps_and_cells_outside(cnn):

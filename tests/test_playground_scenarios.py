@@ -52,7 +52,7 @@ def test_two_linear_layers_are_their_product_matrix():
 def test_zero_initialization_leaves_every_unit_of_a_layer_identical():
     r = result("zero-init")
     zeros = r.trainers["zero initialization"]
-    for block in zeros.blocks():
+    for block in zeros.model.blocks:
         rows = np.c_[block.linear.weight.data, block.linear.bias.data]
         np.testing.assert_array_equal(rows, np.broadcast_to(rows[0], rows.shape))
     assert r.numbers["zeros: largest weight after training"] > 0.1      # they moved, together

@@ -14,10 +14,11 @@ Qt-free; the lab's window only draws what these return.
 """
 from ..nonfinite import NonFiniteError
 from .convolution import CellExplanation, FeatureMap, explain_cell, feature_maps, kernels
-from .network import ACTIVATIONS, ConvNet, DenseBlock, DenseNet
+from ..nn.init import SCHEMES as INIT_SCHEMES
+from .network import ACTIVATION_NAMES, ACTIVATIONS, ConvNet, DenseBlock, DenseNet
 from .scenarios import SCENARIOS, Scenario, ScenarioResult, Variant, run_scenario, train_scenario
-from .spec import (ACTIVATION_NAMES, INIT_SCHEMES, ConvSpec, DataSpec, DenseSpec, Experiment,
-                   TrainSpec, experiment_from_dict, experiment_to_dict)
+from .spec import (ConvSpec, DataSpec, DenseSpec, Experiment, TrainSpec, experiment_from_dict,
+                   experiment_to_dict)
 from .trainer import History, Metrics, StepReport, Task, Trainer, prepare_data
 from .views import (GridView, Histogram, LayerWeights, NeuronFormula, activation_histograms,
                     collapse_linear, data_extent, grid_view, neuron_formula, weights)

@@ -14,7 +14,7 @@ import numpy as np
 from .. import functional as F
 from .. import nn
 from ..nn import init
-from .spec import ACTIVATION_NAMES, ConvSpec, DenseSpec
+from .spec import ConvSpec, DenseSpec
 
 LEAKY_SLOPE = 0.01
 
@@ -22,7 +22,9 @@ ACTIVATIONS: dict[str, Callable] = {
     "sigmoid": F.sigmoid, "tanh": F.tanh, "relu": F.relu,
     "leaky_relu": lambda z: F.leaky_relu(z, LEAKY_SLOPE), "softplus": F.softplus,
     "selu": F.selu, "linear": lambda z: z}
-"""Each activation name's function (Tensors are recorded, arrays computed)."""
+"""Each activation name's function (Tensors are recorded, arrays computed); "linear" is none."""
+
+ACTIVATION_NAMES = tuple(ACTIVATIONS)
 
 NOTATION = {"sigmoid": "σ", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "LeakyReLU",
             "softplus": "softplus", "selu": "SELU", "linear": ""}
@@ -116,6 +118,16 @@ class StagedNet(nn.Module):
             self.outputs.append(x)
         return x
 
+    @property
+    def blocks(self) -> list[DenseBlock]:
+        """The hidden dense layers, input to output."""
+        return [s for s in self.stages if isinstance(s, DenseBlock)]
+
+    @property
+    def head(self) -> nn.Linear:
+        """The output layer (logits, or the prediction for regression)."""
+        return self.stages[-1]
+
     def weighted(self) -> list[tuple[str, nn.Module]]:
         """(stage name, layer) of every stage with a weight matrix or kernel, input to output."""
         return [(name, _weighted(stage)) for name, stage in zip(self.stage_names, self.stages)
@@ -139,28 +151,11 @@ class DenseNet(StagedNet):
         if any(w < 1 for w in spec.hidden):
             raise ValueError(f"every hidden layer needs at least one unit, got widths {spec.hidden}")
         rng = np.random.default_rng(seed)
-        stages: list[tuple[str, nn.Module]] = []
-        fan_in = inputs
-        for k, (width, act) in enumerate(zip(spec.hidden, activations), start=1):
-            block = DenseBlock(fan_in, width, check_activation(act), batch_norm=spec.batch_norm,
-                               dropout=spec.dropout, residual=spec.residual, rng=rng)
-            initialize(block.linear, spec.init, spec.init_scale, act, rng)
-            stages.append((f"hidden layer {k} ({fan_in}→{width}, {act})", block))
-            fan_in = width
-        head = nn.Linear(fan_in, outputs, seed=rng)
-        initialize(head, spec.init, spec.init_scale, "linear", rng)
-        stages.append((f"output layer ({fan_in}→{outputs})", head))
-        super().__init__(stages)
+        for act in activations:
+            check_activation(act)
+        super().__init__(dense_stages(spec, inputs, activations, outputs, "hidden layer",
+                                      spec.residual, rng))
         self.spec = spec
-
-    @property
-    def blocks(self) -> list[DenseBlock]:
-        """The hidden layers, input to output."""
-        return [s for s in self.stages if isinstance(s, DenseBlock)]
-
-    @property
-    def head(self) -> nn.Linear:
-        return self.stages[-1]
 
 
 class ConvNet(StagedNet):
@@ -190,15 +185,23 @@ class ConvNet(StagedNet):
                 h, w = h // spec.pool, w // spec.pool
             channels = out_channels
         stages.append(("flatten", nn.Flatten()))
-        fan_in = channels * h * w
-        for k, width in enumerate(spec.hidden, start=1):
-            block = DenseBlock(fan_in, width, spec.activation, batch_norm=spec.batch_norm,
-                               dropout=spec.dropout, residual=False, rng=rng)
-            initialize(block.linear, spec.init, spec.init_scale, spec.activation, rng)
-            stages.append((f"dense layer {k} ({fan_in}→{width}, {spec.activation})", block))
-            fan_in = width
-        head = nn.Linear(fan_in, outputs, seed=rng)
-        initialize(head, spec.init, spec.init_scale, "linear", rng)
-        stages.append((f"output layer ({fan_in}→{outputs})", head))
+        stages += dense_stages(spec, channels * h * w, (spec.activation,) * len(spec.hidden),
+                               outputs, "dense layer", False, rng)
         super().__init__(stages)
         self.spec = spec
+
+
+def dense_stages(spec: DenseSpec | ConvSpec, fan_in: int, activations: Sequence[str], outputs: int,
+                 label: str, residual: bool, rng: np.random.Generator) -> list[tuple[str, nn.Module]]:
+    """Named :class:`DenseBlock`s of ``spec.hidden`` widths, then the linear output layer."""
+    stages: list[tuple[str, nn.Module]] = []
+    for k, (width, act) in enumerate(zip(spec.hidden, activations), start=1):
+        block = DenseBlock(fan_in, width, act, batch_norm=spec.batch_norm, dropout=spec.dropout,
+                           residual=residual, rng=rng)
+        initialize(block.linear, spec.init, spec.init_scale, act, rng)
+        stages.append((f"{label} {k} ({fan_in}→{width}, {act})", block))
+        fan_in = width
+    head = nn.Linear(fan_in, outputs, seed=rng)
+    initialize(head, spec.init, spec.init_scale, "linear", rng)
+    stages.append((f"output layer ({fan_in}→{outputs})", head))
+    return stages

@@ -157,7 +157,7 @@ def _linear_collapse(trainers, failures) -> Measured:
 def _unit_spread(trainer: Trainer) -> list[float]:
     """Per hidden layer: the largest difference between two units' incoming weights and bias."""
     spreads = []
-    for block in trainer.blocks():
+    for block in trainer.model.blocks:
         rows = np.c_[block.linear.weight.data, block.linear.bias.data]
         spreads.append(float(np.max(np.abs(rows - rows[0]))))
     return spreads
@@ -165,7 +165,7 @@ def _unit_spread(trainer: Trainer) -> list[float]:
 
 def _symmetry(trainers, failures) -> Measured:
     zeros, random = trainers["zero initialization"], trainers["Xavier initialization"]
-    moved = max(float(np.max(np.abs(b.linear.weight.data))) for b in zeros.blocks())
+    moved = max(float(np.max(np.abs(b.linear.weight.data))) for b in zeros.model.blocks)
     numbers = {"zeros: largest difference between units of a layer": max(_unit_spread(zeros)),
                "zeros: largest weight after training": moved,
                "Xavier: smallest difference between units of a layer": min(_unit_spread(random)),

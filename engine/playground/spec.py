@@ -9,13 +9,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Mapping
 
-ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus", "selu", "linear")
-"""Activations a layer can have; "linear" means none (z passes through)."""
-
-INIT_SCHEMES = ("zeros", "constant", "normal", "uniform", "xavier_uniform", "xavier_normal",
-                "kaiming_uniform", "kaiming_normal", "pytorch")
-"""Weight initializations (see :func:`engine.nn.init.initialize_`)."""
-
 
 @dataclass(frozen=True)
 class DataSpec:
@@ -39,7 +32,8 @@ class DataSpec:
 class DenseSpec:
     """A fully connected network: hidden layer widths and, per layer, its activation.
 
-    ``activation`` is one name for every hidden layer or one per layer.  The output
+    ``activation`` is one name of :data:`~engine.playground.network.ACTIVATIONS` for every
+    hidden layer or one per layer; ``init`` one of :data:`engine.nn.init.SCHEMES`.  The output
     layer is linear (logits, or the prediction for regression).  ``init_scale`` is
     the constant for "constant", the standard deviation for "normal" and the bound a
     of U(-a, a) for "uniform"; it multiplies the gain of Xavier and Kaiming.

@@ -7,8 +7,9 @@ returns to exactly the same initial weights and batch order, and
 layer's gradient norm; :meth:`Trainer.evaluate` adds train/test loss and accuracy.
 A NaN or infinity raises :class:`~engine.nonfinite.NonFiniteError` naming the
 layer and the step *before* the update (an update that would make a weight
-non-finite is undone), so the weights stay usable.  Every public method takes
-:attr:`Trainer.lock`, so a background job may train while another thread reads.
+non-finite is undone), so the weights and batch-norm statistics stay usable.
+Every public method takes :attr:`Trainer.lock`, so a background job may train
+while another thread reads the views, between batches.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from ..nonfinite import NonFiniteError
 from ..optim import OPTIMIZERS
 from ..optim.flat import FlatOptimizer
 from ..tensor import Tensor
-from .network import ConvNet, DenseBlock, DenseNet, StagedNet
+from .network import ConvNet, DenseNet, StagedNet
 from .spec import ConvSpec, DataSpec, Experiment, TrainSpec
 
 
@@ -95,22 +96,26 @@ class Metrics:
 
 @dataclass
 class History:
-    """Everything recorded since the last reset; the lab's curves read it as arrays."""
+    """Everything recorded since the last reset; the lab's curves read it as arrays (safe
+    while a job appends: each reader copies the lists first)."""
 
+    layer_names: list[str]
     steps: list[int] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
     grad_norms: list[np.ndarray] = field(default_factory=list)
     metrics: list[Metrics] = field(default_factory=list)
 
     def gradient_norms(self) -> np.ndarray:
-        """(steps, layers) gradient norms, for the log-scale plot."""
-        return np.array(self.grad_norms).reshape(len(self.steps), -1)
+        """(steps, layers) gradient norms ‖∂L/∂W‖, columns as ``layer_names``, for the log plot."""
+        norms = list(self.grad_norms)
+        return np.array(norms, dtype=np.float64).reshape(len(norms), len(self.layer_names))
 
     def curve(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(steps, values) of one Metrics field, e.g. "test_loss" or "train_accuracy"."""
-        values = [getattr(m, name) for m in self.metrics]
-        return (np.array([m.step for m in self.metrics]),
-                np.array([np.nan if v is None else v for v in values], dtype=np.float64))
+        metrics = list(self.metrics)
+        return (np.array([m.step for m in metrics], dtype=np.int64),
+                np.array([np.nan if getattr(m, name) is None else getattr(m, name) for m in metrics],
+                         dtype=np.float64))
 
 
 _PARAM_NAMES = {"linear.weight": "its weights W", "linear.bias": "its bias b",
@@ -156,7 +161,7 @@ class Trainer:
             self._batch_rng = np.random.default_rng([self.seed, 1])
             self._order, self._cursor = np.zeros(0, dtype=np.int64), 0
             self.steps_done = 0
-            self.history = History()
+            self.history = History([name for name, _ in self.layers])
 
     def redraw(self) -> None:
         """New initial weights (the next seed), then as :meth:`reset`."""
@@ -323,15 +328,14 @@ class Trainer:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Outputs in evaluation mode: P(class 1) (N,), class probabilities (N, K), or ŷ (N,)."""
         with self.evaluating():
-            raw = self.model(Tensor(np.asarray(X, dtype=np.float64))).data
+            return self.readout(self.model(Tensor(np.asarray(X, dtype=np.float64))).data)
+
+    def readout(self, raw: np.ndarray) -> np.ndarray:
+        """The network's raw outputs (logits or ŷ) as :meth:`predict` gives them."""
         if self.task.kind == "multiclass":
             return np.asarray(F.softmax(raw, 1))
         raw = raw.reshape(-1)
         return np.asarray(F.sigmoid(raw)) if self.task.kind == "binary" else raw.copy()
-
-    def blocks(self) -> list[DenseBlock]:
-        """The hidden dense layers, input to output."""
-        return [s for s in self.model.stages if isinstance(s, DenseBlock)]
 
 
 def accuracy(task: Task, outputs: np.ndarray, y: np.ndarray) -> float | None:
