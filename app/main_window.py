@@ -131,29 +131,10 @@ class MainWindow(QMainWindow):
                 page.set_theme(theme)
 
 
-def _size(text: str) -> tuple[int, int]:
-    w, sep, h = text.lower().partition("x")
-    if not sep or not w.isdigit() or not h.isdigit() or int(w) < 200 or int(h) < 150:
-        raise argparse.ArgumentTypeError(f"--size takes WIDTHxHEIGHT, at least 200x150, got {text!r}")
-    return int(w), int(h)
-
-
-def _step(text: str) -> int | str:
-    if text == "end" or text.isdigit():
-        return text if text == "end" else int(text)
-    raise argparse.ArgumentTypeError(f"--step takes a step number (0, 1, ...) or 'end', got {text!r}")
-
-
 def gui_parser() -> argparse.ArgumentParser:
-    """Options of ``chainrule`` without a subcommand."""
-    p = argparse.ArgumentParser(prog="chainrule", description="Chainrule: see the chain rule at work.")
-    p.add_argument("--example", default=None, help=f"open an example: {', '.join(examples.EXAMPLES)}")
-    p.add_argument("--mode", choices=MODES, default="reverse", help="differentiation mode to show")
-    p.add_argument("--theme", choices=("system", *THEMES), default="system", help="colour theme")
-    p.add_argument("--screenshot", metavar="FILE.png", help="render the window offscreen to a PNG and exit")
-    p.add_argument("--step", type=_step, default=0, help="with --screenshot: step number or 'end'")
-    p.add_argument("--size", type=_size, default=(1280, 800), help="window size, e.g. 1024x768")
-    return p
+    """The ``chainrule`` parser (app.cli), the one place the app's options are declared."""
+    from app.cli import build_parser
+    return build_parser()
 
 
 def build_window(args: argparse.Namespace) -> MainWindow:

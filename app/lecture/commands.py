@@ -43,6 +43,11 @@ def cmd_lessons(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Render one scene of a lesson or saved file to PNG/SVG/GIF/MP4, headless."""
+    from app import platform_check
+    from app.output_path import unwritable
+    if problem := unwritable(args.out) or platform_check.problem(headless=True):
+        print(f"chainrule: {problem}", file=sys.stderr)
+        return 2
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
@@ -87,9 +92,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def add_lecture_commands(sub: argparse._SubParsersAction) -> None:
     """Register ``lessons`` and ``export`` on the ``chainrule`` command's subparsers."""
-    lessons = sub.add_parser("lessons", help="list the built-in lessons (id, number of scenes, title)")
+    lessons = sub.add_parser("lessons", help="list the built-in lessons: id, scenes, title (chainrule lessons)",
+                             description="List the built-in lessons: id, number of scenes, title.",
+                             epilog="example:\n  chainrule lessons", formatter_class=argparse.RawDescriptionHelpFormatter)
     lessons.set_defaults(func=cmd_lessons)
-    export = sub.add_parser("export", help="render a lesson scene to PNG/SVG or animate it to GIF/MP4 (headless)")
+    export = sub.add_parser(
+        "export", formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="render a lesson scene to PNG/SVG or animate it to GIF/MP4, headless "
+             "(chainrule export chain-rule --scene 3 --out s3.png)",
+        description="Render one scene of a lesson or saved file; no display needed.",
+        epilog="examples:\n  chainrule export chain-rule --scene 3 --out scene3.png --size 1920x1080\n"
+               "  chainrule export vanishing-gradients --scene 2 --out scene2.mp4 --fps 4\n"
+               "  chainrule export my-work.chainrule --out slide.svg --theme presenter")
     export.add_argument("source", metavar="LESSON_OR_FILE",
                         help="a built-in lesson id (see `chainrule lessons`), a lesson .json or a .chainrule file")
     export.add_argument("--scene", type=int, default=None,
