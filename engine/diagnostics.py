@@ -145,9 +145,9 @@ def _reason(node: Node, value: Any, args: list[Any]) -> str:
         if args[0] == 0:
             return "is -inf"
         if args[0] < 0:
-            return "is undefined (log of a negative number)"
+            return "is undefined"
     if op == "sqrt" and args and args[0] is not None and args[0] < 0:
-        return "is undefined (square root of a negative number)"
+        return "is undefined"
     if np.iscomplexobj(value) or np.isnan(value):
         return "is undefined (nan)"
     return f"overflows to {_number(value)} (beyond ±1.8e308)"
