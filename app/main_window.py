@@ -155,11 +155,16 @@ def build_window(args: argparse.Namespace) -> MainWindow:
     return window
 
 
-def screenshot(window: MainWindow, path: str) -> None:
-    """Lay out, fit the graph to the final size and save the window as a PNG."""
+def show_fitted(window: MainWindow) -> None:
+    """Show and lay out the window, then fit the graph to the canvas's real size (not the size before showing)."""
     window.show()
     QApplication.processEvents()
     window.explorer.canvas.fit()
+
+
+def screenshot(window: MainWindow, path: str) -> None:
+    """Lay out, fit the graph to the final size and save the window as a PNG."""
+    show_fitted(window)
     QApplication.processEvents()
     if not window.grab().save(path):
         raise OSError(f"could not write {path}")
@@ -187,5 +192,5 @@ def run_app(argv: Sequence[str]) -> int:
     # so tests and --screenshot never touch the user's settings or recovery folder
     from app.lecture.menus import install_lecture_mode
     install_lecture_mode(window)
-    window.show()
+    show_fitted(window)
     return app.exec()

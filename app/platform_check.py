@@ -159,5 +159,10 @@ def problem(headless: bool = False, environ: Mapping[str, str] | None = None,
                 reasons.append(f"the display {environ[variable]!r} ({variable}) does not answer")
             else:
                 return None
-    hint = f" {_install_hint(missing)}" if missing else " Set QT_QPA_PLATFORM to a platform this machine has."
+    if missing:
+        hint = f" {_install_hint(missing)}"
+    elif any("does not answer" in r for r in reasons):
+        hint = " Check that the display server runs and DISPLAY or WAYLAND_DISPLAY names it (over ssh: `ssh -X`)."
+    else:
+        hint = " Set QT_QPA_PLATFORM to a platform this machine has (xcb, wayland or offscreen)."
     return f"Qt cannot open a window here: {'; '.join(reasons)}.{hint} Meanwhile you can {_HEADLESS}."
