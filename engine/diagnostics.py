@@ -47,8 +47,8 @@ class Note:
 def finite(x: Any) -> bool:
     """True if ``x`` (a number or an array) holds only finite numbers."""
     try:
-        return bool(np.all(np.isfinite(x)))
-    except TypeError:  # a complex or object value is not a finite real
+        return not np.iscomplexobj(x) and bool(np.all(np.isfinite(x)))
+    except TypeError:  # an object array is not a finite real either
         return False
 
 
@@ -232,7 +232,7 @@ def tangent_notes(graph: Graph, steps: Sequence[Step], wrt: str) -> list[Note]:
     notes = []
     for step in steps:
         node = graph.nodes[step.index]
-        if finite(step.tangent) or node.prim is None or not finite(node.data):
+        if finite(step.tangent) or node.prim is None:
             continue
         if not all(finite(tangents.get(graph.index[id(p)], 0.0)) for p in node.parents):
             continue
