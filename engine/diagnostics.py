@@ -97,8 +97,7 @@ def _spell(graph: Graph, root: int) -> tuple[str, bool, list[int]]:
             if graph.nodes[p].name and p not in mentioned:
                 mentioned.append(p)
             text, atom = _word(graph.nodes[p]) if _is_word(graph.nodes[p]) else spelled.get(p, ("…", True))
-            args.append(text)
-            args[-1] = text if atom or node.prim.name not in _TEMPLATES else f"({text})"
+            args.append(text if atom or node.prim.name not in _TEMPLATES else f"({text})")
         template = _TEMPLATES.get(node.prim.name)
         spelled[i] = (template.format(*args), False) if template else (f"{node.prim.name}({', '.join(args)})", True)
     return (*spelled[root], mentioned)
