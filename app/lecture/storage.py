@@ -268,13 +268,17 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         while view:
             view = view[os.write(fd, view):]
         os.fsync(fd)
+        if fcntl is None:  # Windows renames no open file (and nothing is locked there)
+            os.close(fd)
+            fd = -1
         os.replace(tmp, path)  # while still locked, so no cleaner takes it for abandoned
     except BaseException:
         with suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
     finally:
-        os.close(fd)
+        if fd >= 0:
+            os.close(fd)
     with suppress(OSError):  # make the rename itself durable; not every platform allows it
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
