@@ -2,6 +2,7 @@
 recovery offers only unsaved work and never deletes or crashes, autosave never raises."""
 import copy
 import json
+import os
 import random
 
 import numpy as np
@@ -48,12 +49,10 @@ def make_window(qtbot, tmp_path):
         return window, mode
 
     yield make
+    from app.lecture.scenes import adapter_for
     for mode in made:
-        for page in mode._pages().values():
-            if hasattr(page, "shutdown"):
-                page.shutdown()
-            elif hasattr(page, "cancel_training"):
-                page.cancel_training()
+        for kind, page in mode._pages().items():
+            adapter_for(kind, page).shutdown()  # background work ends before the pages go
         mode.scenes.stack.setClean()
         mode.window.close()
         mode.window.deleteLater()
@@ -188,13 +187,18 @@ def test_no_recovery_dialog_after_a_kill_with_nothing_edited(make_window, dialog
     assert dialogs.questions == []
 
 
-def test_recovery_says_what_and_when_and_declining_keeps_the_file(make_window, dialogs, tmp_path):
+def _saved_then_edited(make_window, tmp_path, row: int, text: str):
+    """A window whose work was saved to talk.chainrule, then an input edited and autosaved."""
     window, mode = make_window()
     path = tmp_path / "talk.chainrule"
     assert mode._write(path)
-    window.explorer.inputs.item(0, 1).setText("7")
-    mode.add_current_view()
+    window.explorer.inputs.item(row, 1).setText(text)
     assert mode.autosaver.save_now()
+    return window, mode, path
+
+
+def test_recovery_says_what_and_when_and_declining_keeps_the_file(make_window, dialogs, tmp_path):
+    window, mode, path = _saved_then_edited(make_window, tmp_path, 0, "7")
     recovery = mode.autosaver.path
     saved = recovery.read_bytes()
     dialogs.answer = QMessageBox.No
@@ -211,11 +215,7 @@ def test_recovery_says_what_and_when_and_declining_keeps_the_file(make_window, d
 
 
 def test_recovering_restores_the_work_and_its_file(make_window, dialogs, tmp_path):
-    window, mode = make_window()
-    path = tmp_path / "talk.chainrule"
-    assert mode._write(path)
-    window.explorer.inputs.item(2, 1).setText("-inf")
-    assert mode.autosaver.save_now()
+    window, mode, path = _saved_then_edited(make_window, tmp_path, 2, "-inf")
     expected = _state(mode)
     other, second = make_window(None, recovery=mode.autosaver.folder)
     assert len(dialogs.questions) == 1
@@ -225,12 +225,7 @@ def test_recovering_restores_the_work_and_its_file(make_window, dialogs, tmp_pat
 
 
 def test_an_autosave_older_than_the_last_save_is_not_offered(make_window, dialogs, tmp_path):
-    import os
-    window, mode = make_window()
-    path = tmp_path / "talk.chainrule"
-    assert mode._write(path)
-    window.explorer.inputs.item(0, 1).setText("7")
-    assert mode.autosaver.save_now()
+    window, mode, path = _saved_then_edited(make_window, tmp_path, 0, "7")
     stamp = load_document(mode.autosaver.path).autosave.saved_at.timestamp()
     os.utime(path, (stamp + 5, stamp + 5))  # saved after the autosave (killed before it was removed)
     _, second = make_window(recovery=mode.autosaver.folder)

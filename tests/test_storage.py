@@ -376,9 +376,10 @@ def test_brackets_inside_text_do_not_count_towards_the_nesting_limit(tmp_path):
     assert load_document(path).lesson.scenes[0].caption == lesson.scenes[0].caption
 
 
-def test_export_refuses_a_fifo_at_once(tmp_path, capsys):
+@pytest.mark.parametrize("name", ["x.chainrule", "x.json", "x"])
+def test_export_refuses_a_fifo_at_once(tmp_path, capsys, name):
     from app.cli import main
-    fifo = tmp_path / "x.chainrule"
+    fifo = tmp_path / name
     os.mkfifo(fifo)
     code = _load_in_thread(lambda p: main(["export", p, "--out", str(tmp_path / "x.png")]), str(fifo))
     assert code == 2 and "a named pipe (FIFO), not a file" in capsys.readouterr().err

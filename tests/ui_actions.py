@@ -87,27 +87,27 @@ class UIActions:
         table.item(row, 1).setText(text)
         return f"input {table.item(row, 0).text()} = {text!r}"
 
+    def _choose(self, box, first: int = 0, activate: bool = True) -> int:
+        """Pick a random row of a combo box as a click would (``activated`` is what a user's pick emits)."""
+        row = self.rng.randrange(first, box.count())
+        box.setCurrentIndex(row)
+        if activate:
+            box.activated.emit(row)
+        return row
+
     def choose_example(self) -> str:
         box = self.explorer.example_box
-        row = self.rng.randrange(1, box.count())
-        box.setCurrentIndex(row)
-        box.activated.emit(row)
-        return f"example {box.itemData(row)}"
+        return f"example {box.itemData(self._choose(box, first=1))}"
 
     def choose_mode(self) -> str:
         box = self.explorer.mode_box
-        row = self.rng.randrange(box.count())
-        box.setCurrentIndex(row)
-        return f"mode {box.itemData(row)}"
+        return f"mode {box.itemData(self._choose(box, activate=False))}"
 
     def choose_wrt(self) -> str:
         box = self.explorer.wrt_box
         if box.count() == 0:
             return "wrt: no inputs"
-        row = self.rng.randrange(box.count())
-        box.setCurrentIndex(row)
-        box.activated.emit(row)
-        return f"wrt {box.itemText(row)}"
+        return f"wrt {box.itemText(self._choose(box))}"
 
     def step(self) -> str:
         controls = self.explorer.controls
