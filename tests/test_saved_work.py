@@ -58,6 +58,13 @@ def make_window(qtbot, tmp_path):
         mode.window.deleteLater()
 
 
+def _show_tab(window, title: str):
+    """Bring a tab to front by its title (creating its lab, as a user's click does); returns the page."""
+    tabs = window.tabs
+    tabs.setCurrentIndex(next(i for i in range(tabs.count()) if tabs.tabText(i) == title))
+    return tabs.currentWidget()
+
+
 def _state(mode) -> str:
     """Everything a saved session keeps, as the text it is saved as."""
     return document_text(mode.snapshot())
@@ -112,8 +119,7 @@ def test_edited_inputs_of_an_example_are_kept(make_window, dialogs, tmp_path):
 
 def test_an_unrolled_network_saves_and_reopens_as_the_same_graph(make_window, dialogs, tmp_path):
     window, mode = make_window()
-    window.tabs.setCurrentIndex(2)
-    lab = window.tabs.widget(2)
+    lab = _show_tab(window, "Sequence lab")
     lab.load_preset("Sine wave: next value (T = 30)")
     other, other_mode = make_window()
     for step, cell in enumerate(("rnn", "lstm", "gru")):
@@ -155,9 +161,8 @@ def test_save_then_open_gives_back_the_same_state_after_random_actions(make_wind
     what it opened (open, edit, save: what a lecturer does)."""
     windows = [make_window(), make_window()]
     for window, _ in windows:  # every page exists, so every view is saved and compared
-        for i in (1, 2):
-            window.tabs.setCurrentIndex(i)
-        window.tabs.setCurrentIndex(0)
+        for title in ("Optimizer lab", "Sequence lab", "Graph explorer"):
+            _show_tab(window, title)
     rng = random.Random(SEED)
     for trial in range(TRIALS):
         (window, mode), (_, other) = windows[trial % 2], windows[(trial + 1) % 2]
@@ -180,7 +185,7 @@ def test_no_recovery_dialog_after_a_kill_with_nothing_edited(make_window, dialog
     window, mode = make_window()
     window.explorer.set_position(5)  # looking around is not editing
     window.explorer.set_mode("forward")
-    window.tabs.setCurrentIndex(2)  # nor is opening a lab
+    _show_tab(window, "Sequence lab")  # nor is opening a lab
     assert not mode.has_unsaved_changes()
     assert not mode.autosaver.save_now() and not mode.autosaver.path.exists()
     make_window(recovery=mode.autosaver.folder)  # the next start, after a kill
@@ -343,8 +348,8 @@ def test_every_invalid_views_variant_is_refused_by_the_loader(tmp_path):
 
 def test_a_failed_open_leaves_the_window_exactly_as_it_was(make_window, dialogs, tmp_path):
     window, mode = make_window()
-    window.tabs.setCurrentIndex(2)
-    window.tabs.setCurrentIndex(0)
+    _show_tab(window, "Sequence lab")
+    _show_tab(window, "Graph explorer")
     good = tmp_path / "good.chainrule"
     window.explorer.set_position(4)
     mode.add_current_view()
