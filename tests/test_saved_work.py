@@ -365,3 +365,14 @@ def test_a_failed_open_leaves_the_window_exactly_as_it_was(make_window, dialogs,
         assert str(bad) in dialogs.warnings[-1] and "field '" in dialogs.warnings[-1], variant
         assert _window_state(mode) == before, variant
     assert len(dialogs.warnings) == len(BAD_VIEWS) and dialogs.questions == [], "not even asked to save first"
+
+
+def test_an_input_set_to_minus_zero_stays_minus_zero(make_window, dialogs, tmp_path):
+    window, mode = make_window("mlp-logloss")
+    leaf = next(n for n in window.explorer.graph.nodes if n.prim is None and n.name and n.data == 0.0)
+    window.explorer.set_input(leaf.name, -0.0)
+    assert mode._write(tmp_path / "z.chainrule")
+    other, other_mode = make_window()
+    assert other_mode.open(tmp_path / "z.chainrule")
+    again = other.explorer.graph.find(leaf.name).data
+    assert again == 0.0 and np.copysign(1.0, again) == -1.0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 import time
 from typing import ClassVar
 
@@ -178,7 +179,7 @@ class ExplorerAdapter(ViewAdapter):
             scene.example = page.example_id
             defaults = _example_inputs(page.example_id)
             scene.values = {name: value for name, value in _leaf_values(page.graph).items()
-                            if encode_numbers(value) != defaults.get(name)}
+                            if _saved_text(value) != defaults.get(name)}
         else:
             scene.expression = page.program_source
             scene.values = {x.name: np.asarray(x.data).tolist() for x in page.graph.inputs if x.name}
@@ -226,11 +227,16 @@ def _leaf_values(graph) -> dict[str, object]:
     return {n.name: np.asarray(n.data).tolist() for n in graph.nodes if n.prim is None and n.name}
 
 
+def _saved_text(value: object) -> str:
+    """A value as a file spells it, so NaN equals NaN and −0 differs from 0."""
+    return json.dumps(encode_numbers(value))
+
+
 @functools.lru_cache(maxsize=None)
-def _example_inputs(example_id: str) -> dict[str, object]:
-    """A built-in example's own input values, encoded as saved (examples are built deterministically)."""
+def _example_inputs(example_id: str) -> dict[str, str]:
+    """A built-in example's own input values, as saved (examples are built deterministically)."""
     from engine import Graph
-    return {name: encode_numbers(v) for name, v in _leaf_values(Graph(_example(example_id).build().output)).items()}
+    return {name: _saved_text(v) for name, v in _leaf_values(Graph(_example(example_id).build().output)).items()}
 
 
 def _overrides(graph, example_id: str, values: dict[str, object]) -> dict[str, object]:
