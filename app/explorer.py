@@ -63,6 +63,9 @@ class ExplorerPage(QWidget):
         self.timeline: Timeline | None = None
         self.position = 0
         self.example_id: str | None = None
+        self.program_source: str | None = None
+        """The source of what is shown (an example's, or the last program that built), which the
+        editor's text may differ from while the lecturer types: saved sessions keep both."""
         self._values: dict[str, Any] = {}
         self._selected: int | None = None
         self.time_steps: np.ndarray | None = None
@@ -164,6 +167,7 @@ class ExplorerPage(QWidget):
         ex = examples.get(example_id)
         built = ex.build()
         self.example_id = ex.id
+        self.program_source = ex.source or ""
         self.caption.setText(f"<b>{ex.title}</b> — {ex.caption}")
         self.editor.set_text(ex.source or "")
         self._values = dict(ex.values or {})
@@ -188,6 +192,7 @@ class ExplorerPage(QWidget):
             return
         self._values = values
         self.example_id = None
+        self.program_source = program.source
         self.example_box.setCurrentIndex(0)
         self.caption.setText("Your expression — edit the inputs on the right, then step through.")
         self._show_graph(graph, timeline, [])

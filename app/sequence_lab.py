@@ -396,6 +396,7 @@ class SequenceLab(QWidget):
             self.status.setText("The unrolled graph opens in the graph explorer of the main window.")
             return False
         source, values = unrolled_program(self.trainers[cell], self.example)
+        explorer.editor.set_text(source)  # the editor shows (and a saved session keeps) what is drawn
         explorer.load_program(parse(source), values)
         explorer.show_unrolled_steps()
         if self._explorer is not explorer:  # one time cursor for both, connected once

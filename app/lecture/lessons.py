@@ -10,15 +10,26 @@ A lesson file looks like::
 Every mistake is reported with the scene number (1-based, as a lecturer counts
 slides) and the field, so a hand-edited lesson can be fixed without guessing.
 No Qt here: the ``chainrule lessons`` command and tests use it without a display.
+
+Files are strict JSON.  Not-a-number and the infinities, which JSON has no numbers
+for, are written as the strings ``"nan"``, ``"inf"`` and ``"-inf"`` wherever a
+number is saved (:data:`NON_FINITE`); any other spelling (``NaN``, ``Infinity``,
+``1e999``, ``"NaN"``) is refused with the file, scene and field.  Only regular
+files of at most :data:`MAX_FILE_BYTES` are read, nested at most :data:`MAX_DEPTH` deep.
 """
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
+
+import numpy as np
 
 from app.explorer_model import MODES
 
@@ -28,10 +39,20 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 _COMMON = {"view", "title", "caption", "notes", "step"}
 _VIEW_FIELDS = {
-    "explorer": _COMMON | {"example", "expression", "values", "mode"},
+    "explorer": _COMMON | {"example", "expression", "values", "mode", "wrt"},
     "optimizer": _COMMON | {"preset", "surface", "optimizers"},
     "sequence": _COMMON | {"preset"},
 }
+_VIEW_STATE_FIELDS = {"explorer": {"draft"}}
+"""Fields only a saved view state has (not a lesson's scene): the explorer's editor draft."""
+
+NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+"""How a saved number that JSON cannot write is spelled: the strings "nan", "inf", "-inf"."""
+_NON_FINITE_HINT = 'write not-a-number and infinity as the strings "nan", "inf" and "-inf"'
+MAX_FILE_BYTES = 16 * 1024 * 1024
+"""The largest lesson or .chainrule file read (a big one is a few hundred kB)."""
+MAX_DEPTH = 64
+"""The deepest nesting of JSON arrays and objects read (a saved file needs about ten)."""
 
 
 class LessonError(ValueError):
@@ -64,9 +85,14 @@ class Scene:
     expression: str | None = None
     values: dict[str, Any] = field(default_factory=dict)
     mode: str = "reverse"
+    wrt: str | None = None
+    """The gradient graph's input (mode "grad-graph"); None: the first input."""
     preset: str | None = None
     surface: str | None = None
     optimizers: list[str] = field(default_factory=list)
+    draft: str | None = None
+    """A saved view state only: editor text that is not the program shown (it did not parse
+    or build); restored into the editor, never used as the program."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form, leaving out fields at their defaults so files stay short."""
@@ -75,7 +101,7 @@ class Scene:
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name != "view" and value != getattr(defaults, f.name):
-                out[f.name] = value
+                out[f.name] = encode_numbers(value) if f.name == "values" else value
         return out
 
 
@@ -108,28 +134,65 @@ def _expect(value: Any, kinds: type | tuple[type, ...], what: str, *, source: st
     return value
 
 
-def _is_numeric(value: Any) -> bool:
+def encode_numbers(value: Any) -> Any:
+    """``value`` (a number or nested lists of numbers) with NaN and ±inf as "nan", "inf", "-inf"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, (list, tuple)):
+        return [encode_numbers(v) for v in value]
+    if isinstance(value, dict):
+        return {k: encode_numbers(v) for k, v in value.items()}
+    return value
+
+
+def _decode_numbers(value: Any) -> Any:
+    """A saved number or non-empty rectangular nested list of numbers, "nan"/"inf"/"-inf" decoded;
+    None when ``value`` is anything else (text, booleans, ragged or empty lists, ints past float range)."""
+    decoded = _decode_elements(value)
+    if isinstance(decoded, list):
+        try:
+            np.asarray(decoded, dtype=float)  # rectangular: rows of equal length at every depth
+        except (ValueError, TypeError):
+            return None
+    return decoded
+
+
+def _decode_elements(value: Any) -> Any:
+    if isinstance(value, float):  # (a file's 1e999 arrives as inf: refused; "inf" is the spelling)
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return NON_FINITE.get(value)
     if isinstance(value, bool):
-        return False
-    if isinstance(value, (int, float)):
-        return True
-    return isinstance(value, list) and bool(value) and all(_is_numeric(v) for v in value)
+        return None
+    if isinstance(value, int):
+        return value if abs(value) <= 1.7976931348623157e308 else None
+    if not isinstance(value, list) or not value:
+        return None
+    if all(type(v) is float for v in value) and all(map(math.isfinite, value)):  # the usual row, at C speed
+        return value
+    decoded = [_decode_elements(v) for v in value]
+    return None if any(d is None for d in decoded) else decoded
 
 
-def scene_from_dict(data: Any, index: int, source: str = "") -> Scene:
-    """Validate one scene's JSON object and build it; ``index`` is 0-based."""
+def scene_from_dict(data: Any, index: int | None, source: str = "", *, view_state: bool = False) -> Scene:
+    """Validate one scene's JSON object and build it; ``index`` is 0-based (None: not a lesson's scene).
+
+    ``view_state``: a view's saved settings (a .chainrule file's ``views``), which may also hold an
+    explorer ``draft``.
+    """
     where = {"source": source, "scene": index}
     if not isinstance(data, dict):
         raise LessonError(f"a scene must be an object {{...}}, got {type(data).__name__}", **where)
     view = data.get("view")
     if view not in VIEWS:
-        raise LessonError(f"{json.dumps(view)} is not a view; use one of {', '.join(VIEWS)}",
+        raise LessonError(f"{json.dumps(view)[:40]} is not a view; use one of {', '.join(VIEWS)}",
                           field_name="view", **where)
-    unknown = sorted(set(data) - _VIEW_FIELDS[view])
+    allowed = _VIEW_FIELDS[view] | (_VIEW_STATE_FIELDS.get(view, set()) if view_state else set())
+    unknown = sorted(set(data) - allowed)
     if unknown:
-        raise LessonError(f"not a field of an {view} scene (allowed: {', '.join(sorted(_VIEW_FIELDS[view]))})",
-                          field_name=unknown[0], **where)
-    for name in ("title", "caption", "notes", "example", "expression", "preset", "surface"):
+        raise LessonError(f"not a field of an {view} {'view' if view_state else 'scene'} "
+                          f"(allowed: {', '.join(sorted(allowed))})", field_name=unknown[0], **where)
+    for name in ("title", "caption", "notes", "example", "expression", "preset", "surface", "wrt", "draft"):
         if name in data:
             _expect(data[name], str, "text", name=name, **where)
     step = _expect(data.get("step", 0), int, "a whole number (-1 for the last step)", name="step", **where)
@@ -142,20 +205,25 @@ def scene_from_dict(data: Any, index: int, source: str = "") -> Scene:
             raise LessonError("give exactly one of 'example' (a built-in id) or 'expression'",
                               field_name="example" if "example" in data else "expression", **where)
         values = _expect(data.get("values", {}), dict, "an object of name: number", name="values", **where)
-        if values and "expression" not in data:
-            raise LessonError("values go with an 'expression', not an 'example'", field_name="values", **where)
+        decoded = {}
         for key, v in values.items():
-            if not _is_numeric(v):
-                raise LessonError(f"{key} must be a number or a (nested) list of numbers, got {json.dumps(v)}",
-                                  field_name="values", **where)
-        if "expression" in data:
-            _check_expression(data["expression"], values, where)
+            decoded[key] = _decode_numbers(v)
+            if decoded[key] is None:
+                too_big = " or a number past float range such as 1e999" if "Infinity" in json.dumps(v) else ""
+                raise LessonError(f"{key} must be a number or a (nested) list of numbers, got "
+                                  f"{json.dumps(v)[:40]}{too_big} ({_NON_FINITE_HINT})", field_name="values", **where)
         mode = data.get("mode", "reverse")
         if mode not in MODES:
-            raise LessonError(f"{json.dumps(mode)} is not a mode; use {' or '.join(MODES)}",
+            raise LessonError(f"{json.dumps(mode)[:40]} is not a mode; use {' or '.join(MODES)}",
                               field_name="mode", **where)
+        if "wrt" in data and mode != "grad-graph":
+            raise LessonError("'wrt' (the input to differentiate by) goes with mode \"grad-graph\"",
+                              field_name="wrt", **where)
+        if "expression" in data:
+            _check_expression(data["expression"], decoded, data.get("wrt"), where)
         scene.example, scene.expression, scene.values, scene.mode = (
-            data.get("example"), data.get("expression"), dict(values), mode)
+            data.get("example"), data.get("expression"), decoded, mode)
+        scene.wrt, scene.draft = data.get("wrt"), data.get("draft")
     elif view == "optimizer":
         if "preset" not in data and "surface" not in data:
             raise LessonError("an optimizer scene needs a 'preset' or a 'surface'", field_name="preset", **where)
@@ -171,7 +239,7 @@ def scene_from_dict(data: Any, index: int, source: str = "") -> Scene:
     return scene
 
 
-def _check_expression(source_text: str, values: dict[str, Any], where: dict[str, Any]) -> None:
+def _check_expression(source_text: str, values: dict[str, Any], wrt: str | None, where: dict[str, Any]) -> None:
     from engine.expr import ExpressionError, parse
     try:
         program = parse(source_text)
@@ -183,6 +251,9 @@ def _check_expression(source_text: str, values: dict[str, Any], where: dict[str,
         raise LessonError(f"no value for {', '.join(missing)}", field_name="values", **where)
     if extra:
         raise LessonError(f"{', '.join(extra)} not used by the expression", field_name="values", **where)
+    if wrt is not None and wrt not in program.inputs:
+        raise LessonError(f"{wrt!r} is not an input of the expression (its inputs: {', '.join(program.inputs)})",
+                          field_name="wrt", **where)
 
 
 def lesson_from_dict(data: Any, source: str = "") -> Lesson:
@@ -218,29 +289,141 @@ def lesson_from_dict(data: Any, source: str = "") -> Lesson:
                   scenes=[scene_from_dict(s, i, source) for i, s in enumerate(scenes)])
 
 
+class _Refused(str):
+    """A number a file may not hold (``NaN``, ``Infinity``, ``1e999``, 5,000 digits), kept as its
+    spelling with the reason while decoding, so the error can say in which scene and field it stands."""
+
+    reason = f"is not a JSON number; {_NON_FINITE_HINT}"
+
+
+class _TooLong(_Refused):
+    reason = "has more digits than any number Chainrule reads"
+
+
+_BRACKETS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+"""JSON strings (skipped whole, so brackets inside text do not count) and brackets."""
+
+
+def _check_depth(text: str, source: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before decoding, so no decoder ever recurses too far."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, match.start()) + 1
+                raise LessonError(f"nested more than {MAX_DEPTH} levels deep (at line {line}); "
+                                  "a Chainrule file needs about ten", source=source)
+        elif token in "]}":
+            depth -= 1
+
+
+def _where_in_file(path: list[Any]) -> tuple[int | None, str]:
+    """The scene (0-based, or None) and field a JSON path points at: lesson.scenes[2].values.x is
+    scene 2, field 'lesson.values.x' (a lesson file's scenes[2]... the same without 'lesson.')."""
+    scene = None
+    for k in range(len(path) - 1):
+        if path[k] == "scenes" and isinstance(path[k + 1], int):
+            scene, path = path[k + 1], path[:k] + path[k + 2:]
+            break
+    return scene, ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path).replace(".[", "[")
+
+
+def _find_refused(data: Any, path: list[Any]) -> tuple[list[Any], _Refused] | None:
+    if isinstance(data, _Refused):
+        return path, data
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        found = _find_refused(value, path + [key])
+        if found:
+            return found
+    return None
+
+
 def parse_json(text: str, source: str) -> Any:
-    """Decode JSON text, turning a syntax error into a message that says where and why."""
+    """Decode strict JSON text, turning every problem into a message that says where and why
+    (syntax, truncation, nesting past MAX_DEPTH, and numbers JSON does not have).
+
+    A number past float range (``1e999``) decodes to inf here, which no field accepts (a scene's
+    values refuse it with their own message).
+    """
     if not text.strip():
         raise LessonError("the file is empty", source=source)
+    _check_depth(text, source)
+    refused: list[_Refused] = []
+
+    def refuse(spelling: str, kind: type[_Refused] = _Refused) -> _Refused:
+        refused.append(kind(spelling))
+        return refused[-1]
+
+    def long_int(digits: str) -> int | _Refused:
+        try:
+            return int(digits)
+        except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+            return refuse(digits[:12] + "…", _TooLong)
+
     try:
-        return json.loads(text)
+        try:
+            data = json.loads(text, parse_constant=refuse)
+        except json.JSONDecodeError:
+            raise
+        except ValueError:  # an integer too long to convert: find it, one number at a time
+            data = json.loads(text, parse_constant=refuse, parse_int=long_int)
     except json.JSONDecodeError as exc:
         cut = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
         hint = " (the file looks truncated)" if cut else ""
         raise LessonError(f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{hint}",
                           source=source) from None
+    found = _find_refused(data, []) if refused else None
+    if found:
+        path, spelling = found
+        scene, name = _where_in_file(path)
+        raise LessonError(f"{spelling} {spelling.reason}", source=source, scene=scene, field_name=name or None)
+    return data
+
+
+_NOT_REGULAR = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+
+
+def _refuse_unless_regular(mode: int, source: str) -> None:
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _NOT_REGULAR if test(mode)), "not a regular file")
+        raise LessonError(f"{kind}, not a file: only regular files are opened", source=source)
 
 
 def read_text(path: Path) -> str:
-    """A file's UTF-8 text, or a LessonError naming the file (missing, unreadable, binary)."""
+    """A regular file's UTF-8 text, or a LessonError naming the file: missing, unreadable, binary,
+    a folder, pipe or device (refused at once, never read or waited on), or over MAX_FILE_BYTES."""
+    source = str(path)
+    limit = f"the limit is {MAX_FILE_BYTES // 2**20} MB"
     try:
-        return path.read_text(encoding="utf-8")
+        _refuse_unless_regular(os.stat(path).st_mode, source)
+        # O_NONBLOCK: should the path turn into a FIFO after the check, opening it cannot hang
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        try:
+            info = os.fstat(fd)
+            _refuse_unless_regular(info.st_mode, source)
+            if info.st_size > MAX_FILE_BYTES:
+                raise LessonError(f"too big to be a Chainrule file ({info.st_size / 2**20:.0f} MB; {limit})",
+                                  source=source)
+            with os.fdopen(os.dup(fd), "rb") as f:
+                data = f.read(MAX_FILE_BYTES + 1)
+        finally:
+            os.close(fd)
     except FileNotFoundError:
-        raise LessonError("no such file", source=str(path)) from None
-    except UnicodeDecodeError:
-        raise LessonError("not a text file (garbled or binary content)", source=str(path)) from None
+        raise LessonError("no such file", source=source) from None
     except OSError as exc:
-        raise LessonError(f"cannot read: {exc.strerror}", source=str(path)) from None
+        raise LessonError(f"cannot read: {exc.strerror or exc}", source=source) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise LessonError(f"too big to be a Chainrule file ({limit})", source=source)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LessonError("not a text file (garbled or binary content)", source=source) from None
 
 
 def load_lesson(path: str | Path) -> Lesson:

@@ -7,6 +7,10 @@ Every action has a keyboard shortcut; settings live in QSettings("Chainrule", "C
 """
 from __future__ import annotations
 
+import json
+import logging
+from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
@@ -15,7 +19,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMenu, QMe
 
 from app.lecture.browser import LessonBrowser, ScenePanel
 from app.lecture.export import AnimationJob, ExportError, export_still
-from app.lecture.lessons import Lesson, LessonError, scene_from_dict
+from app.lecture.lessons import Lesson, LessonError, Scene
 from app.lecture.presenter import PresenterWindow
 from app.lecture.scenes import ADAPTERS, ViewAdapter, adapter_for, find_page, main_tabs
 from app.lecture.storage import (FILE_SUFFIX, Autosaver, Document, RecentFiles, load_document,
@@ -24,6 +28,11 @@ from app.lecture.undo import SceneList
 
 FILE_FILTER = f"Chainrule files (*{FILE_SUFFIX});;Lessons (*.json);;All files (*)"
 UNTITLED = "Untitled lesson"
+NAVIGATION = ("step", "mode", "wrt", "title")
+"""A view's fields that say where the lecturer is looking, not what they made: changing only
+these is not an unsaved change (no recovery dialog after a crash for having stepped through)."""
+
+log = logging.getLogger(__name__)
 
 
 def install_lecture_mode(main_window: QMainWindow, store: QSettings | None = None,
@@ -74,9 +83,17 @@ class LectureMode(QObject):
         self.scenes.changed.connect(self._update_title)
         self.scenes.stack.cleanChanged.connect(lambda _: self._update_title())
         self._build_menus()
-        self.autosaver = Autosaver(self.snapshot, recovery_folder, parent=self)
+        self._clean_views: dict[str, str] = {}
+        """Each page's content (see NAVIGATION) as last saved or opened, to tell unsaved changes."""
+        self.autosaver = Autosaver(self.snapshot, recovery_folder, parent=self, unsaved=self.has_unsaved_changes,
+                                   document_file=lambda: self.path)
+        self.autosaver.failed.connect(lambda message: self._status(message))
+        tabs = main_tabs(window)
+        if tabs is not None:  # a lab created on first view starts out as it was "saved"
+            tabs.currentChanged.connect(lambda _: self._adopt_new_pages())
         window.installEventFilter(self)
         self._update_title()
+        self._mark_clean()
         self._offer_recovery()
 
     # -- menus -------------------------------------------------------------------------------
@@ -165,15 +182,40 @@ class LectureMode(QObject):
 
     # -- the lesson ------------------------------------------------------------------------------
     def snapshot(self) -> Document | None:
-        """What would be saved now: the lesson (or just the view on screen), the scene, every page's content."""
+        """What would be saved now: the lesson (or just the view on screen), the scene, every page's
+        settings and which page is on screen; None while there is nothing to save."""
+        views = self._view_states()
+        current = self.current_adapter()
         lesson = self.scenes.lesson
         if not lesson.scenes:
-            adapter = self.current_adapter()
-            if adapter is None:
+            if current is None or current.is_empty():
                 return None
-            lesson = Lesson(id=lesson.id, title=lesson.title, scenes=[adapter.capture()])
-        views = {kind: adapter_for(kind, page).capture().to_dict() for kind, page in self._pages().items()}
-        return Document(lesson=lesson, scene=max(0, self.panel.current()), views=views)
+            lesson = Lesson(id=lesson.id, title=lesson.title, scenes=[current.capture()])
+        view = current.kind if current is not None and current.kind in views else None
+        return Document(lesson=lesson, scene=max(0, self.panel.current()), views=views, view=view)
+
+    def _view_states(self) -> dict[str, Scene]:
+        """Every page that shows something, as a saved session keeps it."""
+        adapters = (adapter_for(kind, page) for kind, page in self._pages().items())
+        return {a.kind: a.capture_view_state() for a in adapters if not a.is_empty()}
+
+    def _view_contents(self) -> dict[str, str]:
+        """Each page's content without where it is looking (NAVIGATION), comparable as text."""
+        return {kind: json.dumps({k: v for k, v in scene.to_dict().items() if k not in NAVIGATION}, sort_keys=True)
+                for kind, scene in self._view_states().items()}
+
+    def _mark_clean(self) -> None:
+        """What the pages show now is what was saved or opened."""
+        self._clean_views = self._view_contents()
+
+    def _adopt_new_pages(self) -> None:
+        """A lab created since (its tab shown for the first time) counts as saved as it starts."""
+        for kind, content in self._view_contents().items():
+            self._clean_views.setdefault(kind, content)
+
+    def has_unsaved_changes(self) -> bool:
+        """True if the lesson was edited, or a page's content differs from what was last saved or opened."""
+        return not self.scenes.stack.isClean() or self._view_contents() != self._clean_views
 
     def _pages(self) -> dict[str, QWidget]:
         """The window's pages that exist already, by kind (lazily created labs are not forced)."""
@@ -196,16 +238,24 @@ class LectureMode(QObject):
         return None
 
     def set_document(self, document: Document, path: Path | None) -> None:
-        """Make ``document`` the lesson being built; restore the pages and show its scene."""
+        """Make a checked ``document`` (see ``storage.check_document``) the lesson being built.
+
+        A saved session's pages get back the settings they were saved with and the page that was
+        on screen comes to front; a lesson without them shows its scene.
+        """
         self.path = path
         self.scenes.replace_lesson(document.lesson)
-        for kind, state in document.views.items():
-            if kind in ADAPTERS:
-                self._apply(scene_from_dict(state, 0, "views"))
         self.dock.show()
-        self.panel.select(document.scene)
-        self.show_scene(document.scene)
+        self.panel.select(document.scene, emit=False)
+        if document.views:
+            for scene in document.views.values():
+                self._apply(scene)
+            if document.view is not None:
+                find_page(self.window, document.view)
+        else:
+            self.show_scene(document.scene)
         self._update_title()
+        self._mark_clean()
 
     def show_scene(self, index: int) -> None:
         """Show scene ``index`` of the lesson in the window's own pages."""
@@ -226,7 +276,7 @@ class LectureMode(QObject):
     def add_current_view(self) -> None:
         """Append the page on screen, as it is now, to the lesson (undoable)."""
         adapter = self.current_adapter()
-        if adapter is None:
+        if adapter is None or adapter.is_empty():
             return
         index = self.panel.current() + 1 if self.scenes.scenes else 0
         self.scenes.insert(index, adapter.capture())
@@ -263,14 +313,15 @@ class LectureMode(QObject):
             self.open(name)
 
     def open(self, name: str | Path) -> bool:
-        """Open a .chainrule file or a lesson .json; a bad file gives a message, never a crash."""
+        """Open a .chainrule file or a lesson .json: checked whole before anything changes, so a bad
+        file gives a message naming file, scene and field and leaves the window exactly as it was."""
         path = Path(name)
-        if not self._may_discard():
-            return False
         try:
             document = load_document(path) if path.suffix == FILE_SUFFIX else open_lesson_or_file(str(path))
         except LessonError as exc:
-            QMessageBox.warning(self.window, "Cannot open this file", str(exc))
+            QMessageBox.warning(self.window, "Cannot open this file", f"{exc}\n\nNothing was changed.")
+            return False
+        if not self._may_discard():
             return False
         self.set_document(document, path if path.suffix == FILE_SUFFIX else None)
         self.recent.add(path)
@@ -298,11 +349,14 @@ class LectureMode(QObject):
             return False
         try:
             save_document(path, document)
-        except (OSError, ValueError) as exc:
-            QMessageBox.warning(self.window, "Could not save", f"{path}: {exc}\nThe previous file is unchanged.")
+        except (OSError, LessonError) as exc:
+            QMessageBox.warning(self.window, "Could not save",
+                                f"{exc if isinstance(exc, LessonError) else f'{path}: {exc}'}\n"
+                                "The previous file is unchanged.")
             return False
         self.path = path
         self.scenes.stack.setClean()
+        self._mark_clean()
         self.autosaver.discard()
         self.recent.add(path)
         self._remember_dir(path)
@@ -317,19 +371,42 @@ class LectureMode(QObject):
                                       QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel)
         return answer == QMessageBox.Discard or (answer == QMessageBox.Save and self.save())
 
+    def _status(self, message: str, ms: int = 15_000) -> None:
+        self.window.statusBar().showMessage(message, ms)
+
     def _offer_recovery(self) -> None:
-        document = self.autosaver.pending()
-        if document is None:
-            return
-        answer = QMessageBox.question(
-            self.window, "Recover unsaved work?",
-            f"Chainrule did not close cleanly. Recover “{document.lesson.title}” "
-            f"({len(document.lesson.scenes)} scenes) from the last autosave?")
-        if answer == QMessageBox.Yes:
-            self.set_document(document, None)
-            self.scenes.stack.resetClean()  # recovered work is unsaved work
-        else:
-            self.autosaver.discard()
+        """After a crash with unsaved changes, offer the autosave back; never fails start-up."""
+        saver = self.autosaver
+        try:
+            document = saver.pending()
+            if saver.notice:
+                self._status(saver.notice, 30_000)
+            if saver.unreadable:
+                QMessageBox.warning(self.window, "Autosave could not be recovered", saver.notice)
+            if document is None:
+                return
+            stamp, scenes = document.autosave, len(document.lesson.scenes)
+            changes = f"unsaved changes to {Path(stamp.file).name}" if stamp and stamp.file else "an untitled lesson"
+            answer = QMessageBox.question(
+                self.window, "Recover unsaved work?",
+                f"Chainrule did not close cleanly. Recover “{document.lesson.title}” "
+                f"({scenes} scene{'s' * (scenes != 1)}, {changes}) from the autosave of "
+                f"{saver.saved_at(document):%H:%M:%S on %d %B %Y}?\n\nIf not, the autosave is kept in "
+                f"{saver.folder} to open later with File > Open.")
+            if answer == QMessageBox.Yes:
+                self.set_document(replace(document, autosave=None),
+                                  Path(stamp.file) if stamp and stamp.file else None)
+                self.scenes.stack.resetClean()  # recovered work is unsaved work
+                self._clean_views = {}
+                self._update_title()
+            else:
+                self._status(f"The autosave was kept as {saver.set_aside()}.", 30_000)
+        except Exception as exc:  # noqa: BLE001 — whatever is wrong with a leftover, start-up goes on
+            log.exception("recovery failed")
+            kept = f"left in {saver.folder}"
+            with suppress(OSError):
+                kept = f"kept as {saver.set_aside(broken=True)}"
+            QMessageBox.warning(self.window, "Autosave could not be recovered", f"{exc}\n\nThe autosave was {kept}.")
 
     def _update_title(self) -> None:
         name = self.path.name if self.path else self.scenes.lesson.title

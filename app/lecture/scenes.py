@@ -3,13 +3,17 @@
 An adapter wraps a live page (the main window's, or one a :class:`SceneHost`
 made for presenting and exporting) and gives the lecture layer one vocabulary:
 ``load(scene)``, ``step_count()``, ``step()``, ``set_step(k)``, ``capture()``
-(the page's current content as a scene, for saving and for "add scene"),
+(the page's current content as a scene, for "add scene"), ``capture_view_state()``
+(the same plus what only a saved session keeps, e.g. the explorer's editor draft),
 ``set_presenting(on)`` (hide the editing chrome) and ``picture()`` (the widget
-to export).  Views never learn about lessons.
+to export).  ``check(scene)``, without a page, refuses what ``load`` would refuse, so
+a file is validated before any window changes.  Views never learn about lessons.
 """
 from __future__ import annotations
 
+import functools
 import importlib
+import json
 import time
 from typing import ClassVar
 
@@ -17,7 +21,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QEventLoop, QObject, QPointF, QRectF, Qt, QThread
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMainWindow, QStackedWidget, QTabWidget, QWidget
 
-from app.lecture.lessons import LessonError, Scene
+from app.lecture.lessons import LessonError, Scene, encode_numbers
 from widgets.theme import LIGHT, Theme
 
 FOLLOW_SPAN = 2.5
@@ -51,6 +55,10 @@ class ViewAdapter:
     def shutdown(self) -> None:
         """Stop the page's background work before it is destroyed (default: none)."""
 
+    @classmethod
+    def check(cls, scene: Scene) -> None:
+        """Raise the LessonError ``load`` would raise for this scene, without a page (default: none)."""
+
     def load(self, scene: Scene) -> None:
         """Show the scene's content (not its step)."""
         raise NotImplementedError
@@ -70,6 +78,14 @@ class ViewAdapter:
     def capture(self) -> Scene:
         """The page's current content and step as a scene."""
         raise NotImplementedError
+
+    def capture_view_state(self) -> Scene:
+        """What a saved session keeps of the page: ``capture()`` (default) plus any view-only state."""
+        return self.capture()
+
+    def is_empty(self) -> bool:
+        """True while the page shows nothing that could be captured (default: never)."""
+        return False
 
     def set_presenting(self, on: bool) -> None:
         """Hide (or show again) the page's editing controls: the page's own ``set_presenting``."""
@@ -93,20 +109,51 @@ class ExplorerAdapter(ViewAdapter):
     module = "app.explorer"
     class_name = "ExplorerPage"
 
+    @classmethod
+    def check(cls, scene: Scene) -> None:
+        """Build the scene's graph and its timeline as the explorer does (Qt-free engine calls)."""
+        from app.explorer_model import make_timeline
+        from engine import Graph
+        if scene.example is not None:
+            graph = Graph(_example(scene.example).build().output)
+            _set_inputs(graph, _overrides(graph, scene.example, scene.values))
+        else:
+            from engine.expr import parse
+            try:  # (an ExpressionError is a ValueError)
+                graph = Graph(parse(scene.expression).build(scene.values))
+            except (ValueError, TypeError, ArithmeticError) as exc:
+                raise LessonError(f"the engine cannot build it: {exc}", field_name="expression") from None
+        names = [x.name for x in graph.inputs if x.name]
+        if scene.wrt is not None and scene.wrt not in names:
+            raise LessonError(f"{scene.wrt!r} is not an input to differentiate by (inputs: {', '.join(names)})",
+                              field_name="wrt")
+        mode = scene.mode if names or scene.mode != "grad-graph" else "reverse"
+        try:
+            make_timeline(graph, mode, scene.wrt or (names[0] if names else None))
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise LessonError(f"the engine cannot step through it: {exc}",
+                              field_name="expression" if scene.expression is not None else "values") from None
+
     def load(self, scene: Scene) -> None:
         page = self.page
         if scene.example is not None:
-            try:
-                page.load_example(scene.example)
-            except KeyError as exc:
-                raise LessonError(exc.args[0], field_name="example") from None
+            page.load_example(_example(scene.example).id)
+            for name, value in _overrides(page.graph, scene.example, scene.values).items():
+                page.set_input(name, value)
         else:
             from engine.expr import parse
             page.editor.set_text(scene.expression)
             page.load_program(parse(scene.expression), scene.values)
             if page.editor.last_error is not None:  # the engine refused it (e.g. 1/0): shown inline
                 raise LessonError(str(page.editor.last_error), field_name="expression")
-        page.set_mode(scene.mode)
+        page.set_mode(scene.mode, scene.wrt)
+        if scene.draft is not None:  # back into the editor as it was, never used as the program
+            from engine.expr import ExpressionError, parse
+            page.editor.set_text(scene.draft)
+            try:
+                parse(scene.draft)
+            except ExpressionError as exc:
+                page.editor.show_error(exc)
 
     def step_count(self) -> int:
         return len(self.page.timeline) + 1 if self.page.timeline is not None else 1
@@ -117,16 +164,32 @@ class ExplorerAdapter(ViewAdapter):
     def set_step(self, step: int) -> None:
         self.page.set_position(step)
 
+    def is_empty(self) -> bool:
+        return self.page.graph is None
+
     def capture(self) -> Scene:
+        """The graph on screen: the example (with any edited inputs) or the last program that was
+        shown, with its values — never editor text that did not become the graph."""
         page = self.page
         from app.examples import EXAMPLES
         title = EXAMPLES[page.example_id].title if page.example_id in EXAMPLES else "My expression"
-        scene = Scene(view="explorer", step=page.position, mode=page.mode, title=title)
+        scene = Scene(view="explorer", step=page.position, mode=page.mode, title=title,
+                      wrt=page.wrt if page.mode == "grad-graph" else None)
         if page.example_id is not None:
             scene.example = page.example_id
+            defaults = _example_inputs(page.example_id)
+            scene.values = {name: value for name, value in _leaf_values(page.graph).items()
+                            if _saved_text(value) != defaults.get(name)}
         else:
-            scene.expression = page.editor.text()
+            scene.expression = page.program_source
             scene.values = {x.name: np.asarray(x.data).tolist() for x in page.graph.inputs if x.name}
+        return scene
+
+    def capture_view_state(self) -> Scene:
+        """``capture()`` plus the editor's text as ``draft`` when it is not the program shown."""
+        scene = self.capture()
+        if self.page.editor.text() != self.page.program_source:
+            scene.draft = self.page.editor.text()
         return scene
 
     def picture(self) -> QWidget:
@@ -150,6 +213,56 @@ class ExplorerAdapter(ViewAdapter):
         canvas.centerOn(QPointF(x, y))
 
 
+def _example(example_id: str):
+    """The built-in example, or a LessonError on the scene's 'example' field."""
+    from app import examples
+    try:
+        return examples.get(example_id)
+    except KeyError as exc:
+        raise LessonError(exc.args[0], field_name="example") from None
+
+
+def _leaf_values(graph) -> dict[str, object]:
+    """Every named leaf's value (what the inputs panel lists), as plain numbers and lists."""
+    return {n.name: np.asarray(n.data).tolist() for n in graph.nodes if n.prim is None and n.name}
+
+
+def _saved_text(value: object) -> str:
+    """A value as a file spells it, so NaN equals NaN and −0 differs from 0."""
+    return json.dumps(encode_numbers(value))
+
+
+@functools.lru_cache(maxsize=None)
+def _example_inputs(example_id: str) -> dict[str, str]:
+    """A built-in example's own input values, as saved (examples are built deterministically)."""
+    from engine import Graph
+    return {name: _saved_text(v) for name, v in _leaf_values(Graph(_example(example_id).build().output)).items()}
+
+
+def _overrides(graph, example_id: str, values: dict[str, object]) -> dict[str, object]:
+    """A scene's edited input values for an example's graph, as leaf data (LessonError on 'values'
+    for a name the example does not have or a value of another shape)."""
+    leaves = {n.name: n for n in graph.nodes if n.prim is None and n.name}
+    out = {}
+    for name, value in values.items():
+        leaf = leaves.get(name)
+        if leaf is None:
+            raise LessonError(f"{name} is not an input of example {example_id!r} (its inputs: "
+                              f"{', '.join(leaves)})", field_name="values")
+        if np.shape(value) != np.shape(leaf.data):
+            raise LessonError(f"{name} has shape {np.shape(value)}, the example's {np.shape(leaf.data)}",
+                              field_name="values")
+        out[name] = np.asarray(value, dtype=float) if isinstance(leaf.data, np.ndarray) else float(value)
+    return out
+
+
+def _set_inputs(graph, values: dict[str, object]) -> None:
+    try:
+        graph.forward(values)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise LessonError(f"the engine cannot run it with these values: {exc}", field_name="values") from None
+
+
 def _unknown(what: str, name: str, known: list[str], field_name: str) -> LessonError:
     return LessonError(f"no {what} {name!r}; choose one of: {', '.join(known)}", field_name=field_name)
 
@@ -161,16 +274,11 @@ class OptimizerAdapter(ViewAdapter):
     module = "app.optimizer_lab"
     class_name = "OptimizerLab"
 
-    def load(self, scene: Scene) -> None:
-        lab = self.page
-        module = importlib.import_module(self.module)
-        shown = self.capture()
-        if (shown.preset, shown.surface, shown.optimizers) == (scene.preset, scene.surface, scene.optimizers):
-            return  # already on screen: keep the computed race (and any training) instead of redoing it
-        if scene.preset is not None:
-            if scene.preset not in lab.presets():
-                raise _unknown("optimizer preset", scene.preset, lab.presets(), "preset")
-            lab.load_preset(scene.preset)
+    @classmethod
+    def check(cls, scene: Scene) -> None:
+        module = importlib.import_module(cls.module)
+        if scene.preset is not None and scene.preset not in module.PRESETS:
+            raise _unknown("optimizer preset", scene.preset, list(module.PRESETS), "preset")
         if scene.surface is not None:
             from engine.surfaces import SURFACES
             if scene.surface not in SURFACES:
@@ -179,6 +287,17 @@ class OptimizerAdapter(ViewAdapter):
             for name in scene.optimizers:
                 if name not in labels:
                     raise _unknown("optimizer", name, labels, "optimizers")
+
+    def load(self, scene: Scene) -> None:
+        lab = self.page
+        module = importlib.import_module(self.module)
+        self.check(scene)
+        shown = self.capture()
+        if (shown.preset, shown.surface, shown.optimizers) == (scene.preset, scene.surface, scene.optimizers):
+            return  # already on screen: keep the computed race (and any training) instead of redoing it
+        if scene.preset is not None:
+            lab.load_preset(scene.preset)
+        if scene.surface is not None:
             racers = tuple(scene.optimizers) or tuple(r.label for r in module.surface_racers() if r.enabled)
             lab.tabs.setCurrentWidget(lab.race)
             lab.race.apply(module.Preset(scene.surface, racers))
@@ -228,10 +347,15 @@ class SequenceAdapter(ViewAdapter):
     module = "app.sequence_lab"
     class_name = "SequenceLab"
 
+    @classmethod
+    def check(cls, scene: Scene) -> None:
+        presets = importlib.import_module(cls.module).PRESETS
+        if scene.preset not in presets:
+            raise _unknown("sequence preset", scene.preset, list(presets), "preset")
+
     def load(self, scene: Scene) -> None:
         lab = self.page
-        if scene.preset not in lab.presets():
-            raise _unknown("sequence preset", scene.preset, lab.presets(), "preset")
+        self.check(scene)
         preset = importlib.import_module(self.module).PRESETS[scene.preset]
         if (lab.preset_box.currentText(), lab.task.name, lab.task.length) != (scene.preset, preset.task, preset.length):
             lab.load_preset(scene.preset)  # (the same preset on screen keeps what was trained)
@@ -266,6 +390,14 @@ ADAPTERS: dict[str, type[ViewAdapter]] = {a.kind: a for a in (ExplorerAdapter, O
 def adapter_for(kind: str, page: QWidget) -> ViewAdapter:
     """Wrap a live page of the given kind."""
     return ADAPTERS[kind](page)
+
+
+def check_scene(scene: Scene) -> None:
+    """Refuse (LessonError naming the field) a scene its view would not show: see ``ViewAdapter.check``."""
+    cls = ADAPTERS.get(scene.view)
+    if cls is None:
+        raise LessonError(f"this version of Chainrule has no {scene.view!r} view", field_name="view")
+    cls.check(scene)
 
 
 def main_tabs(root: QWidget) -> QTabWidget | None:
