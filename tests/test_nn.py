@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
 
 import engine
 import engine.functional as F
@@ -342,3 +344,62 @@ def test_parameters_are_named_for_graph_drawings():
     loss = m(Tensor(rand(0, 4, 2))).sum()
     names = {n.name for n in loss.graph().nodes if n.name}
     assert {"weight", "bias"} <= names
+
+
+# -- Embedding ------------------------------------------------------------------------------
+@settings(max_examples=25, deadline=None)
+@given(ids_shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3),
+       seed=st.integers(0, 2 ** 16), padding=st.sampled_from([None, 0, -1]))
+def test_embedding_gradient_matches_finite_differences(ids_shape, seed, padding):
+    """Shapes S → S + (dim,) for 0-d, size-1 and zero-size ids; repeated ids add up their rows'
+    gradients and the padding row gets none."""
+    rng = np.random.default_rng(seed)
+    emb = nn.Embedding(4, 3, padding_idx=padding, seed=seed)
+    ids = rng.integers(0, 4, size=ids_shape)
+    coeff = rng.normal(size=ids_shape + (3,))
+    out = emb(ids)
+    assert out.shape == ids_shape + (3,)
+    (out * coeff).sum().backward()
+    w0 = emb.weight.data.copy()
+
+    def loss(w):
+        emb.weight.data = w
+        return float(np.sum(emb(ids).data * coeff))
+    numeric = np.zeros_like(w0)
+    for idx in np.ndindex(w0.shape):
+        step = np.zeros_like(w0)
+        step[idx] = 1e-6
+        numeric[idx] = (loss(w0 + step) - loss(w0 - step)) / 2e-6
+    if padding is not None:
+        numeric[padding % 4] = 0.0  # PyTorch's rule: the padding row is not trained
+    np.testing.assert_allclose(emb.weight.grad, numeric, atol=1e-8)
+
+
+def test_embedding_matches_torch(torch):
+    ours = nn.Embedding(6, 4, padding_idx=2, seed=0)
+    theirs = torch.nn.Embedding(6, 4, padding_idx=2).double()
+    with torch.no_grad():
+        theirs.weight.copy_(torch.from_numpy(ours.weight.data))
+    assert np.all(ours.weight.data[2] == 0.0)
+    ids = np.array([[0, 2, 5], [5, 5, 1]])
+    coeff = rand(1, 2, 3, 4)
+    out, tout = ours(ids), theirs(torch.tensor(ids))
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), atol=0)
+    (out * coeff).sum().backward()
+    (tout * torch.tensor(coeff)).sum().backward()
+    np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), atol=1e-12)
+    assert repr(ours) == "Embedding(6, 4, padding_idx=2)"
+    assert ours.weight.data.std() == pytest.approx(1.0, abs=0.5)  # N(0, 1) as PyTorch
+
+
+def test_embedding_refuses_bad_ids_with_a_message():
+    emb = nn.Embedding(3, 2, seed=0)
+    with pytest.raises(IndexError, match="token id 3 is out of range for an Embedding of 3 rows"):
+        emb(np.array([0, 3]))
+    with pytest.raises(IndexError, match="token id -1"):
+        emb(np.array([-1]))
+    with pytest.raises(TypeError, match="integer token ids"):
+        emb(np.array([0.5]))
+    with pytest.raises(ValueError, match="padding_idx must be within num_embeddings"):
+        nn.Embedding(3, 2, padding_idx=3)
+    np.testing.assert_array_equal(emb(Tensor([1.0, 0.0])).data, emb.weight.data[[1, 0]])

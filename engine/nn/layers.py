@@ -1,4 +1,4 @@
-"""Feed-forward layers: Linear, Conv2d, pooling, normalization, dropout, activations."""
+"""Feed-forward layers: Linear, Embedding, Conv2d, pooling, normalization, dropout, activations."""
 from __future__ import annotations
 
 from typing import Callable, Iterator, Sequence
@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import functional as F
 from ..prims.conv import _pair
+from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter, as_generator
 
@@ -30,6 +31,51 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Embedding(Module):
+    """A lookup table: token ids of any shape S give rows of ``weight`` (num_embeddings,
+    embedding_dim), shaped S + (embedding_dim,); PyTorch's N(0, 1) init.
+
+    The row ``padding_idx`` starts at zero and receives no gradient, as in PyTorch, so a
+    padding token stays a zero vector.  The gradient of a lookup is a scatter-add into the
+    looked-up rows (repeated ids add up).
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 *, seed=None):
+        super().__init__()
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"padding_idx must be within num_embeddings ({num_embeddings}), "
+                                 f"got {padding_idx}")
+            padding_idx %= num_embeddings
+        self.num_embeddings, self.embedding_dim, self.padding_idx = (
+            num_embeddings, embedding_dim, padding_idx)
+        self.weight = Parameter(np.empty((num_embeddings, embedding_dim)))
+        init.normal_(self.weight, generator=as_generator(seed))
+        if padding_idx is not None:
+            self.weight.data[padding_idx] = 0.0
+
+    def forward(self, ids):
+        ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
+        integral = ids.dtype.kind in "iu" or (ids.dtype.kind == "f" and np.all(ids == np.round(ids)))
+        if not integral:
+            raise TypeError(f"Embedding takes integer token ids, got {ids.dtype} values")
+        ids = ids.astype(np.int64)
+        if ids.size and (ids.min() < 0 or ids.max() >= self.num_embeddings):
+            bad = ids.min() if ids.min() < 0 else ids.max()
+            raise IndexError(f"token id {bad} is out of range for an Embedding of "
+                             f"{self.num_embeddings} rows")
+        rows = self.weight[ids]
+        if self.padding_idx is None:
+            return rows
+        keep = (ids != self.padding_idx)[..., None]
+        return F.where(keep, rows, rows.detach())  # same values; no gradient into the padding row
+
+    def extra_repr(self) -> str:
+        pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
 
 
 class Sequential(Module):
