@@ -99,10 +99,6 @@ class GANFrame:
     grid_lines: np.ndarray
 
 
-def _mlp(sizes: list[int], activation: str, rng: np.random.Generator) -> nn.MLP:
-    return nn.MLP(sizes, activation=activation, seed=rng)
-
-
 class GANTrainer:
     """A generator and a discriminator, each with its own Adam, on one 2-D target."""
 
@@ -111,8 +107,8 @@ class GANTrainer:
         self.config = config
         self.target = config.make_target()
         rng = np.random.default_rng(config.seed)
-        self.generator = _mlp([config.noise_dim, *config.generator_hidden, 2], config.activation, rng)
-        self.discriminator = _mlp([2, *config.discriminator_hidden, 1], config.activation, rng)
+        self.generator = nn.MLP([config.noise_dim, *config.generator_hidden, 2], config.activation, seed=rng)
+        self.discriminator = nn.MLP([2, *config.discriminator_hidden, 1], config.activation, seed=rng)
         betas = (config.beta1, 0.999)
         self.opt_g = Adam(self.generator.parameters(), lr=config.lr_g, betas=betas)
         self.opt_d = Adam(self.discriminator.parameters(), lr=config.lr_d, betas=betas)
@@ -126,6 +122,7 @@ class GANTrainer:
 
     # -- the two players -----------------------------------------------------------------
     def noise(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
+        """n draws of z ~ N(0, I), (n, noise_dim), from ``rng`` or the training stream."""
         return (rng or self.data_rng).standard_normal((n, self.config.noise_dim))
 
     def generate(self, z: np.ndarray) -> np.ndarray:

@@ -125,7 +125,7 @@ def log_likelihood(W, b, c, v: np.ndarray):
     else:  # F_h(h) = −cᵀh − Σ_i softplus(b_i + W_i h): the same sum over the hidden layer
         neg = -free_energy(W.T if isinstance(W, Tensor) else _raw(W).T, c, b, all_states(n_h))
     shift = float(np.max(_raw(neg)))
-    log_z = ((neg - shift).exp().sum()).log() + shift
+    log_z = F.log(F.exp(neg - shift).sum()) + shift
     return -free_energy(W, b, c, v).mean() - log_z
 
 

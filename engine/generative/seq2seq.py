@@ -81,13 +81,12 @@ class Attention(nn.Module):
 
     def forward(self, query, keys, states, mask_bias: np.ndarray):
         """Weights (T_in, B) and context (B, H) for a query (B, H); states/keys (T_in, B, ·)."""
+        t_in, batch = mask_bias.shape
         if self.kind == "dot":
             scores = (keys * query).sum(axis=2)
         else:
-            t_in, batch, _ = keys.shape
             scores = self.v(F.tanh(keys + self.W(query))).reshape(t_in, batch)
         weights = F.softmax(scores + mask_bias, axis=0)
-        t_in, batch = mask_bias.shape
         context = (weights.reshape(t_in, batch, 1) * states).sum(axis=0)
         return weights, context
 
@@ -142,10 +141,15 @@ class Seq2Seq(nn.Module):
     def has_attention(self) -> bool:
         return self.config.attention != "none"
 
-    def _cell(self, cell, x, state):
-        """One step of ``cell`` on x (B, F): the new state, h or (h, c), each (1, B, H)."""
-        _, new = cell(x.reshape(1, *x.shape), state)
-        return new
+    def _cell(self, cell, x, state: tuple) -> tuple:
+        """One step of ``cell`` on x (B, F) from ``state`` (h,) or (h, c), each (1, B, H)."""
+        _, new = cell(x.reshape(1, *x.shape), state if self.lstm else state[0])
+        return new if self.lstm else (new,)
+
+    def _record_state(self, states: list, cells: list, state: tuple) -> None:
+        states.append(state[0])
+        if self.lstm:
+            cells.append(state[1])
 
     def forward(self, source: np.ndarray, source_mask: np.ndarray, target: np.ndarray | None = None,
                 *, steps: int | None = None, teacher_forcing: float = 1.0,
@@ -155,47 +159,50 @@ class Seq2Seq(nn.Module):
         Each decoder step is fed the true previous target token with probability
         ``teacher_forcing`` (drawn from ``rng`` per token), else its own greedy choice.
         """
-        record = Seq2SeqPass()
-        t_in, batch = source.shape
-        h = self.config.hidden_size
-        state = (np.zeros((1, batch, h)),) * (2 if self.lstm else 1)
-        for t in range(t_in):
-            x = self.source_embedding(source[t])
-            new = self._cell(self.encoder, x, state if self.lstm else state[0])
-            new = new if self.lstm else (new,)
-            valid = source_mask[t].reshape(1, batch, 1)  # padding keeps the state: s = h at the end
-            state = tuple(F.where(valid, n, s) for n, s in zip(new, state))
-            record.source_embeddings.append(x)
-            record.encoder_states.append(state[0])
-            if self.lstm:
-                record.encoder_cells.append(state[1])
-        mask_bias = np.where(source_mask, 0.0, _MASKED)
-        if self.has_attention:
-            record.encoder_matrix = F.concat(record.encoder_states, axis=0)
-            record.attention_keys = self.attention.keys(record.encoder_matrix)
         t_out = target.shape[0] if target is not None else steps
         if t_out is None:
             raise ValueError("give a target or a number of steps to decode")
-        fed = np.empty((t_out, batch), dtype=np.int64)
+        record = Seq2SeqPass()
+        summary = self._encode(source, source_mask, record)
+        self._decode(summary, np.where(source_mask, 0.0, _MASKED), t_out, target,
+                     teacher_forcing, rng, record)
+        return record
+
+    def _encode(self, source: np.ndarray, source_mask: np.ndarray, record: Seq2SeqPass) -> tuple:
+        """Run the encoder over the source; padding keeps the state, so the last is the summary s."""
+        t_in, batch = source.shape
+        state = (np.zeros((1, batch, self.config.hidden_size)),) * (2 if self.lstm else 1)
+        for t in range(t_in):
+            x = self.source_embedding(source[t])
+            new = self._cell(self.encoder, x, state)
+            valid = source_mask[t].reshape(1, batch, 1)
+            state = tuple(F.where(valid, n, old) for n, old in zip(new, state))
+            record.source_embeddings.append(x)
+            self._record_state(record.encoder_states, record.encoder_cells, state)
+        if self.has_attention:
+            record.encoder_matrix = F.concat(record.encoder_states, axis=0)
+            record.attention_keys = self.attention.keys(record.encoder_matrix)
+        return state
+
+    def _decode(self, state: tuple, mask_bias: np.ndarray, t_out: int, target: np.ndarray | None,
+                teacher_forcing: float, rng: np.random.Generator | None, record: Seq2SeqPass) -> None:
+        """Decoder steps from the summary: attend (query h_{t-1}), step the cell, read out."""
+        batch, h = mask_bias.shape[1], self.config.hidden_size
+        record.fed = np.empty((t_out, batch), dtype=np.int64)
         previous = np.full(batch, SOS, dtype=np.int64)
         for t in range(t_out):
-            fed[t] = previous
-            query = state[0].reshape(batch, h)
+            record.fed[t] = previous
             x = self.target_embedding(previous)
             record.decoder_embeddings.append(x)
             inputs = [x]
             if self.has_attention:
-                weights, context = self.attention(query, record.attention_keys,
+                weights, context = self.attention(state[0].reshape(batch, h), record.attention_keys,
                                                   record.encoder_matrix, mask_bias)
                 record.attention.append(weights)
                 record.contexts.append(context)
                 inputs.append(context)
-            step_in = F.concat(inputs, axis=1) if len(inputs) > 1 else x
-            state = self._cell(self.decoder, step_in, state if self.lstm else state[0])
-            state = state if self.lstm else (state,)
-            record.decoder_states.append(state[0])
-            if self.lstm:
-                record.decoder_cells.append(state[1])
+            state = self._cell(self.decoder, F.concat(inputs, axis=1) if len(inputs) > 1 else x, state)
+            self._record_state(record.decoder_states, record.decoder_cells, state)
             features = [state[0].reshape(batch, h)] + inputs[1:]
             logits = self.readout(F.concat(features, axis=1) if len(features) > 1 else features[0])
             record.logits.append(logits)
@@ -204,8 +211,6 @@ class Seq2Seq(nn.Module):
                 forced = (np.ones(batch, dtype=bool) if teacher_forcing >= 1.0
                           else rng.random(batch) < teacher_forcing)
                 previous = np.where(forced, target[t], previous)
-        record.fed = fed
-        return record
 
 
 def sequence_loss(logits: Sequence, target: np.ndarray, target_mask: np.ndarray):
@@ -239,7 +244,7 @@ class Seq2SeqScore:
     token_accuracy: float
     sequence_accuracy: float
     """Fraction of examples right in every token, EOS included."""
-    length: int
+    longest_input: int
     examples: int
 
 
@@ -340,7 +345,7 @@ class Seq2SeqTrainer:
         predicted = np.stack([np.argmax(z.data, axis=1) for z in run.logits])
         right = (predicted == batch.target) | ~batch.target_mask
         return Seq2SeqScore(token_accuracy(predicted, batch.target, batch.target_mask),
-                            float(np.mean(right.all(axis=0))), task.length, examples)
+                            float(np.mean(right.all(axis=0))), batch.source.shape[0], examples)
 
     def decode(self, source: str, k: int = 3, max_steps: int | None = None) -> Decoding:
         """Greedy decoding of one source string, with every step's top-``k`` tokens."""
