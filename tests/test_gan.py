@@ -10,7 +10,7 @@ from engine import Tensor
 from engine.generative import gan_targets as targets
 from engine.generative.gan import GANConfig, GANTrainer
 from engine.generative.scenarios import SCENARIOS
-from engine.sequence_training import NonFiniteError
+from engine.nonfinite import NonFiniteError
 
 FAIR = 1000 / 8
 
@@ -136,11 +136,11 @@ def test_nan_in_training_names_the_step_and_the_model():
     trainer = GANTrainer(GANConfig(seed=0))
     trainer.train(2)
     trainer.generator[0].weight.data[0, 0] = np.nan
-    with pytest.raises(NonFiniteError, match="training step 2, DISCRIMINATOR: the loss is not finite"):
+    with pytest.raises(NonFiniteError, match="training step 2, the discriminator: the loss is not finite"):
         trainer.train_step()
     trainer = GANTrainer(GANConfig(seed=0, d_steps=0))
     trainer.generator[0].weight.data[0, 0] = np.nan
-    with pytest.raises(NonFiniteError, match="step 0, GENERATOR"):
+    with pytest.raises(NonFiniteError, match="step 0, the generator"):
         trainer.train_step()
 
 

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from engine import Tensor, gradcheck
-from engine.generative.rbm import (RBM, RBMConfig, RBMTrainer, all_states, cd_loss, free_energy,
-                                   log_likelihood)
-from engine.generative.rbm_data import bars_and_stripes
+from engine.generative.rbm import (RBM, DBNConfig, DBNTrainer, RBMConfig, RBMTrainer, all_states,
+                                   cd_loss, free_energy, log_likelihood)
+from engine.datasets import load_digits
+from engine.generative.rbm_data import bars_and_stripes, binarized_digits
 from engine.generative.scenarios import SCENARIOS
-from engine.sequence_training import NonFiniteError
+from engine.nonfinite import NonFiniteError
 
 N_VISIBLE, N_HIDDEN = 6, 4  # 10 units: 2^10 joint states, enumerable
 
@@ -167,16 +168,16 @@ def test_bars_and_stripes_are_every_pattern_once():
 
 
 def test_binarised_digits_come_from_the_shared_loader():
-    datasets = pytest.importorskip("engine.datasets", reason="engine.datasets (the 8×8 digits) "
-                                   "is added by a parallel branch and not merged here yet")
-    if not hasattr(datasets, "load_digits"):
-        pytest.skip("engine.datasets.load_digits is added by a parallel branch, not here yet")
-    from engine.generative.rbm_data import binarized_digits
     images = binarized_digits()
-    assert images.shape[1:] == (8, 8) and len(images) > 100
-    assert set(np.unique(images)) == {0.0, 1.0}
-    trainer = RBMTrainer(RBMConfig(data="digits", n_hidden=16, seed=0))
-    assert trainer.filters().shape == (16, 8, 8)
+    grey, _ = load_digits()
+    assert images.shape == (len(grey), 8, 8) and set(np.unique(images)) == {0.0, 1.0}
+    np.testing.assert_array_equal(images, grey[:, 0] > 0.5)
+    scenario = SCENARIOS["rbm-digits"]
+    trainer = scenario.trainers()[0]
+    before = trainer.reconstruction_error()
+    trainer.train(scenario.steps)
+    assert trainer.reconstruction_error() < before / 3
+    assert trainer.filters().shape == (32, 8, 8)
 
 
 def test_dbn_trains_greedily_layer_by_layer():
@@ -208,6 +209,11 @@ def test_nan_in_training_names_the_step_and_the_model():
     with pytest.raises(NonFiniteError, match="training step 3, RBM: the free energy is not finite"):
         trainer.train_step()
     np.testing.assert_array_equal(trainer.rbm.c.data, before)
+    dbn = DBNTrainer(DBNConfig(layers=(4, 3), steps_per_layer=2))
+    dbn.train(3)
+    dbn.rbms[1].W.data[0, 0] = np.inf
+    with pytest.raises(NonFiniteError, match="training step 1, DBN layer 2"):
+        dbn.train_step()
 
 
 def test_training_stops_when_asked_between_steps():

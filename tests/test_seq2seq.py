@@ -11,7 +11,7 @@ from engine.generative import seq2seq_tasks as tasks
 from engine.generative.scenarios import SCENARIOS
 from engine.generative.seq2seq import (Seq2SeqConfig, Seq2SeqTrainer, sequence_loss,
                                        token_accuracy)
-from engine.sequence_training import NonFiniteError
+from engine.nonfinite import NonFiniteError
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +182,7 @@ def test_nan_in_training_names_the_step_and_the_model():
     trainer.train_step()
     trainer.model.readout.weight.data[0, 0] = np.nan
     before = trainer.model.encoder.weight_hh.data.copy()
-    with pytest.raises(NonFiniteError, match="training step 1, SEQ2SEQ: the loss is not finite"):
+    with pytest.raises(NonFiniteError, match="training step 1, seq2seq: the loss is not finite"):
         trainer.train_step()
     np.testing.assert_array_equal(trainer.model.encoder.weight_hh.data, before)  # no update
 

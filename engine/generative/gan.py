@@ -21,10 +21,12 @@ from typing import Callable
 import numpy as np
 
 from .. import functional as F
+from .. import grad as autograd
 from .. import nn
 from ..node import no_grad
+from ..nonfinite import NonFiniteError
 from ..optim import Adam
-from ..sequence_training import NonFiniteError, train_side_by_side
+from ..sequence_training import train_side_by_side
 from ..tensor import Tensor
 from .gan_targets import TARGETS, ModeCoverage, Target, mode_coverage, point_set
 
@@ -185,19 +187,18 @@ class GANTrainer:
 
     def _check_finite(self, model: str, loss: float, module: nn.Module) -> None:
         if not np.isfinite(loss):
-            raise NonFiniteError(self.steps_done, model, "the loss")
+            raise NonFiniteError(self.steps_done, f"the {model}", "the loss")
         for name, p in module.named_parameters():
             if p.grad is not None and not np.all(np.isfinite(p.grad)):
-                raise NonFiniteError(self.steps_done, model, f"the gradient of {name}")
+                raise NonFiniteError(self.steps_done, f"the {model}", f"the gradient of {name}")
 
     # -- what the lab draws --------------------------------------------------------------
     def point_gradients(self, points: np.ndarray) -> np.ndarray:
         """∂(generator loss)/∂x at each point x (n, 2): each point's own loss term, so an
         arrow does not shrink with the batch size.  G moves its points along −gradient."""
         x = Tensor(points, requires_grad=True)
-        self._generator_loss(self.discriminator(x), reduction="sum").backward()
-        self.discriminator.zero_grad()
-        return x.grad
+        (gradient,) = autograd(self._generator_loss(self.discriminator(x), reduction="sum"), [x])
+        return gradient  # engine.grad stores nothing: safe to call while training runs
 
     def discriminator_map(self, resolution: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """D(x) on a resolution × resolution grid over [−extent, extent]²: (xs, ys, heat (ny, nx))."""

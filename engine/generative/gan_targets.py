@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..toy_data import moons
+from ..datasets import moons
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def ring(modes: int = 8, radius: float = 2.0, sigma: float = 0.1) -> Target:
 
 
 def two_moons(noise: float = 0.05) -> Target:
-    """Two interleaving half circles (:func:`engine.toy_data.moons`), centred on the origin."""
+    """Two interleaving half circles (:func:`engine.datasets.moons`), centred on the origin."""
     def sample(n: int, rng: np.random.Generator) -> np.ndarray:
         points = moons(n, noise, seed=int(rng.integers(2 ** 31))).X
         return (points - [0.5, 0.25]) * 1.5

@@ -27,8 +27,9 @@ from .. import functional as F
 from .. import nn
 from ..nn.module import as_generator
 from ..node import no_grad
+from ..nonfinite import NonFiniteError
 from ..optim import SGD
-from ..sequence_training import NonFiniteError, train_side_by_side
+from ..sequence_training import train_side_by_side
 from ..tensor import Tensor
 from .rbm_data import DATASETS
 
@@ -188,11 +189,9 @@ class RBMReport:
 class RBMTrainer:
     """CD-k or persistent CD with SGD (momentum, weight decay) on rows of binary data."""
 
-    label = "rbm"
-
     def __init__(self, config: RBMConfig = RBMConfig(), data: np.ndarray | None = None,
-                 image_shape: tuple[int, ...] | None = None):
-        self.config = config
+                 image_shape: tuple[int, ...] | None = None, *, label: str = "RBM"):
+        self.config, self.label = config, label
         if data is None:
             images = config.images()
             image_shape, data = images.shape[1:], images.reshape(len(images), -1)
@@ -310,8 +309,6 @@ class DBNReport:
 class DBNTrainer:
     """Greedy layer-wise training: layer 0 on the data, layer l on P(h | v) of layer l − 1."""
 
-    label = "dbn"
-
     def __init__(self, config: DBNConfig = DBNConfig()):
         if not config.layers:
             raise ValueError("a DBN needs at least one hidden layer")
@@ -338,7 +335,7 @@ class DBNTrainer:
         shape = self.image_shape if layer == 0 else None
         cfg = dataclasses.replace(self.config.rbm, n_hidden=self.config.layers[layer],
                                   seed=self.config.rbm.seed + layer)
-        self.trainers.append(RBMTrainer(cfg, data, shape))
+        self.trainers.append(RBMTrainer(cfg, data, shape, label=f"DBN layer {layer + 1}"))
         self.layer = layer
 
     def train_step(self) -> DBNReport:

@@ -8,6 +8,8 @@ import itertools
 
 import numpy as np
 
+from ..datasets import load_digits
+
 
 def bars_and_stripes(size: int = 4) -> np.ndarray:
     """Every distinct size×size bars-and-stripes image: each row all on or all off
@@ -25,11 +27,8 @@ def bars_and_stripes(size: int = 4) -> np.ndarray:
 def binarized_digits(threshold: float = 0.5) -> np.ndarray:
     """The 8×8 digits of :func:`engine.datasets.load_digits` as 0/1 images (N, 8, 8):
     a pixel is on where its ink is above ``threshold`` of the brightest value."""
-    from .. import datasets  # the digits live in one place; imported when asked for
-    loaded = datasets.load_digits()
-    images = np.asarray(loaded[0] if isinstance(loaded, tuple) else loaded, dtype=float)
-    images = images.reshape(len(images), 8, 8)
-    return (images > threshold * images.max()).astype(np.float64)
+    images, _ = load_digits()  # (N, 1, 8, 8) in [0, 1]
+    return (images[:, 0] > threshold * images.max()).astype(np.float64)
 
 
 DATASETS = {"bars_and_stripes": bars_and_stripes, "digits": binarized_digits}

@@ -24,8 +24,9 @@ import numpy as np
 from .. import functional as F
 from .. import nn
 from ..node import no_grad
+from ..nonfinite import NonFiniteError
 from ..optim import Adam
-from ..sequence_training import NonFiniteError, clip_grad_norm, train_side_by_side
+from ..sequence_training import clip_grad_norm, train_side_by_side
 from ..tensor import Tensor
 from .seq2seq_tasks import (EOS, PAD, SOS, Seq2SeqBatch, Seq2SeqTask, decode_ids, encode,
                             encode_batch, make_task)
