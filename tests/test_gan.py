@@ -24,11 +24,11 @@ def trained(scenario_id: str) -> GANTrainer:
 
 def test_default_ring_covers_all_eight_modes():
     """Covered: each of the 8 modes gets at least 5% of 1,000 samples (40% of its fair share)
-    within 3σ of its centre, and no 3 modes hold more than half of all samples."""
+    within 3σ of its centre, and no 3 modes are nearest to more than 60% of all samples."""
     cover = trained("gan-ring").coverage(1000)
     assert cover.counts.min() >= 0.4 * FAIR, cover.counts
     assert cover.modes_covered == 8
-    assert cover.quality >= 0.6 and cover.concentration(3) <= 0.5, cover
+    assert cover.quality >= 0.6 and cover.concentration(3) <= 0.6, cover
 
 
 def test_collapse_scenario_collapses_onto_at_most_three_modes():

@@ -16,19 +16,15 @@ image of a regular grid of z under G.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
+from .. import Tensor, nn, no_grad
 from .. import functional as F
 from .. import grad as autograd
-from .. import nn
-from ..node import no_grad
-from ..nonfinite import NonFiniteError
 from ..optim import Adam
-from ..sequence_training import train_side_by_side
-from ..tensor import Tensor
 from .gan_targets import TARGETS, ModeCoverage, Target, mode_coverage, point_set
+from .training import SteppedTrainer
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
 
@@ -41,16 +37,18 @@ class GANConfig:
     points: tuple[tuple[float, float], ...] | None = None
     """The user's points when ``target == "points"``."""
     noise_dim: int = 2
-    generator_hidden: tuple[int, ...] = (64, 64)
-    discriminator_hidden: tuple[int, ...] = (64, 64)
+    generator_hidden: tuple[int, ...] = (32, 32)
+    discriminator_hidden: tuple[int, ...] = (32, 32)
+    """32 units cover the ring; with a batch of 128 every matrix product stays under OpenBLAS's
+    threading threshold, which on a busy 2-core machine makes a step 10× faster."""
     activation: str = "tanh"
     """tanh: smooth maps that spread over all modes of the ring (ReLU often hops between two)."""
     generator_loss: str = "non_saturating"
     d_steps: int = 1
     """k: discriminator updates per generator update."""
     g_steps: int = 1
-    lr_d: float = 1e-3
-    lr_g: float = 1e-3
+    lr_d: float = 2e-3
+    lr_g: float = 2e-3
     beta1: float = 0.5
     batch_size: int = 128
     seed: int = 0
@@ -101,11 +99,12 @@ class GANFrame:
     grid_lines: np.ndarray
 
 
-class GANTrainer:
+class GANTrainer(SteppedTrainer):
     """A generator and a discriminator, each with its own Adam, on one 2-D target."""
 
     def __init__(self, config: GANConfig = GANConfig(), *, view_points: int = 256,
                  extent: float = 3.0):
+        super().__init__()
         self.config = config
         self.target = config.make_target()
         rng = np.random.default_rng(config.seed)
@@ -119,8 +118,6 @@ class GANTrainer:
         self.view_z = view_rng.standard_normal((view_points, config.noise_dim))
         self.view_real = self.target.sample(view_points, view_rng)
         self.extent = extent
-        self.steps_done = 0
-        self.history: list[GANReport] = []
 
     # -- the two players -----------------------------------------------------------------
     def noise(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -152,7 +149,7 @@ class GANTrainer:
         loss = (F.binary_cross_entropy_with_logits(l_real, np.ones((n, 1)))
                 + F.binary_cross_entropy_with_logits(l_fake, np.zeros((n, 1))))
         loss.backward()
-        self._check_finite("discriminator", loss.item(), self.discriminator)
+        self._check_finite("the discriminator", {"the loss": loss.item()}, self.discriminator)
         self.opt_d.step()
         return loss.item(), float(np.mean(F.sigmoid(l_real.data))), float(np.mean(F.sigmoid(l_fake.data)))
 
@@ -161,7 +158,7 @@ class GANTrainer:
         self.opt_g.zero_grad()
         loss = self._generator_loss(self.discriminator(self.generator(self.noise(self.config.batch_size))))
         loss.backward()
-        self._check_finite("generator", loss.item(), self.generator)
+        self._check_finite("the generator", {"the loss": loss.item()}, self.generator)
         self.opt_g.step()
         self.discriminator.zero_grad()  # G's backward passed through D; D's own step starts clean
         return loss.item()
@@ -174,23 +171,8 @@ class GANTrainer:
             d = self.step_discriminator()
         for _ in range(self.config.g_steps):
             g = self.step_generator()
-        report = GANReport(self.steps_done, d[0], g, d[1], d[2])
-        self.steps_done += 1
-        self.history.append(report)
-        return report
+        return self._finish(GANReport(self.steps_done, d[0], g, d[1], d[2]))
 
-    def train(self, steps: int, on_step: Callable[[GANReport], None] | None = None,
-              should_stop: Callable[[], bool] = lambda: False) -> int:
-        """``steps`` rounds, checking ``should_stop()`` before each; returns how many ran."""
-        return train_side_by_side([self], steps, lambda reports: on_step and on_step(reports[0]),
-                                  should_stop)
-
-    def _check_finite(self, model: str, loss: float, module: nn.Module) -> None:
-        if not np.isfinite(loss):
-            raise NonFiniteError(self.steps_done, f"the {model}", "the loss")
-        for name, p in module.named_parameters():
-            if p.grad is not None and not np.all(np.isfinite(p.grad)):
-                raise NonFiniteError(self.steps_done, f"the {model}", f"the gradient of {name}")
 
     # -- what the lab draws --------------------------------------------------------------
     def point_gradients(self, points: np.ndarray) -> np.ndarray:

@@ -19,19 +19,15 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 
+from .. import Tensor, nn, no_grad
 from .. import functional as F
-from .. import nn
 from ..nn.module import as_generator
-from ..node import no_grad
-from ..nonfinite import NonFiniteError
 from ..optim import SGD
-from ..sequence_training import train_side_by_side
-from ..tensor import Tensor
 from .rbm_data import DATASETS
+from .training import SteppedTrainer
 
 ENUMERABLE = 20
 """Largest layer :func:`log_likelihood` enumerates (2^20 states)."""
@@ -186,11 +182,12 @@ class RBMReport:
     """Mean F of the negative samples; the gap to ``free_energy`` is what CD closes."""
 
 
-class RBMTrainer:
+class RBMTrainer(SteppedTrainer):
     """CD-k or persistent CD with SGD (momentum, weight decay) on rows of binary data."""
 
     def __init__(self, config: RBMConfig = RBMConfig(), data: np.ndarray | None = None,
                  image_shape: tuple[int, ...] | None = None, *, label: str = "RBM"):
+        super().__init__()
         self.config, self.label = config, label
         if data is None:
             images = config.images()
@@ -204,8 +201,6 @@ class RBMTrainer:
                              weight_decay=config.weight_decay)
         self.rng = np.random.default_rng(config.seed + 1)
         self.chains: np.ndarray | None = None
-        self.steps_done = 0
-        self.history: list[RBMReport] = []
 
     def train_step(self) -> RBMReport:
         """One CD update on a random mini-batch; NonFiniteError instead of a bad update."""
@@ -224,24 +219,11 @@ class RBMTrainer:
             report = RBMReport(self.steps_done, self.rbm.reconstruction_error(positive),
                                self.rbm.free_energy(positive).mean().item(),
                                self.rbm.free_energy(negative).mean().item())
-        self._check_finite(report)
+        self._check_finite(self.label, {"the free energy": report.free_energy,
+                                        "the samples' free energy": report.sample_free_energy}, self.rbm)
         self.optimizer.step()
-        self.steps_done += 1
-        self.history.append(report)
-        return report
+        return self._finish(report)
 
-    def train(self, steps: int, on_step: Callable[[RBMReport], None] | None = None,
-              should_stop: Callable[[], bool] = lambda: False) -> int:
-        """``steps`` updates, checking ``should_stop()`` before each; returns how many ran."""
-        return train_side_by_side([self], steps, lambda reports: on_step and on_step(reports[0]),
-                                  should_stop)
-
-    def _check_finite(self, report: RBMReport) -> None:
-        if not (np.isfinite(report.free_energy) and np.isfinite(report.sample_free_energy)):
-            raise NonFiniteError(self.steps_done, self.label, "the free energy")
-        for name, p in self.rbm.named_parameters():
-            if p.grad is not None and not np.all(np.isfinite(p.grad)):
-                raise NonFiniteError(self.steps_done, self.label, f"the gradient of {name}")
 
     # -- what the lab draws --------------------------------------------------------------
     def reconstruction_error(self) -> float:
@@ -306,12 +288,13 @@ class DBNReport:
     report: RBMReport
 
 
-class DBNTrainer:
+class DBNTrainer(SteppedTrainer):
     """Greedy layer-wise training: layer 0 on the data, layer l on P(h | v) of layer l − 1."""
 
     def __init__(self, config: DBNConfig = DBNConfig()):
         if not config.layers:
             raise ValueError("a DBN needs at least one hidden layer")
+        super().__init__()
         self.config = config
         images = config.rbm.images()
         self.image_shape = images.shape[1:]
@@ -345,13 +328,7 @@ class DBNTrainer:
         if current.steps_done >= self.config.steps_per_layer and self.layer + 1 < len(self.config.layers):
             self._start_layer(self.layer + 1)
             current = self.trainers[-1]
-        return DBNReport(self.layer, current.train_step())
-
-    def train(self, steps: int, on_step: Callable[[DBNReport], None] | None = None,
-              should_stop: Callable[[], bool] = lambda: False) -> int:
-        """``steps`` updates, checking ``should_stop()`` before each; returns how many ran."""
-        return train_side_by_side([self], steps, lambda reports: on_step and on_step(reports[0]),
-                                  should_stop)
+        return self._finish(DBNReport(self.layer, current.train_step()))
 
     def up(self, v: np.ndarray, layers: int | None = None) -> list[np.ndarray]:
         """Mean-field activities going up: [v, P(h¹|v), P(h²|h¹), ...]."""

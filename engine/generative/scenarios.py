@@ -61,9 +61,9 @@ SCENARIOS: dict[str, Scenario] = {s.id: s for s in [
     Scenario("seq2seq-attention-long", "Attention on long inputs",
              (Seq2SeqConfig(task="reverse", attention="dot", length=_LONG),
               Seq2SeqConfig(task="reverse", attention="none", length=_LONG)),
-             ("attention", "no attention"), 200,
+             ("attention", "no attention"), 150,
              "The same reversal with inputs up to 12 digits, twice as long. Without attention "
-             "the whole input must pass through the encoder's last state s, and after 200 steps "
+             "the whole input must pass through the encoder's last state s, and after 150 steps "
              "fewer than half of the long inputs' digits come out right; with attention each "
              "step reads the input position it needs and about three quarters do."),
     Scenario("seq2seq-date", "Translating a date",
@@ -71,10 +71,10 @@ SCENARIOS: dict[str, Scenario] = {s.id: s for s in [
              "3 March 2021 → 2021-03-03: the decoder writes the year first, so its attention "
              "jumps to the end of the source, then to the month's name, then to the day."),
     Scenario("gan-ring", "GAN learns a ring of 8 Gaussians",
-             (GANConfig(target="ring"),), ("GAN",), 1500,
+             (GANConfig(target="ring"),), ("GAN",), 1200,
              "Generator against discriminator on 8 modes. The heatmap is D(x); the arrows show "
-             "where the generator pushes its points. With one D step per G step and "
-             "tanh networks every mode is covered."),
+             "where the generator pushes its points. With one D step per G step and small "
+             "tanh networks every mode is covered within about 800 rounds."),
     Scenario("gan-collapse", "Mode collapse",
              (GANConfig(target="ring", g_steps=5, lr_g=5e-3),), ("G 5 steps per D step",), 600,
              "The generator takes 5 fast steps for every discriminator step: it chases the "

@@ -17,19 +17,17 @@ probabilities, attention maps, encoder and decoder states) and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
+from .. import Tensor, nn, no_grad
 from .. import functional as F
-from .. import nn
-from ..node import no_grad
-from ..nonfinite import NonFiniteError
 from ..optim import Adam
-from ..sequence_training import clip_grad_norm, train_side_by_side
-from ..tensor import Tensor
+from ..sequence_training import clip_grad_norm
 from .seq2seq_tasks import (EOS, PAD, SOS, Seq2SeqBatch, Seq2SeqTask, decode_ids, encode,
                             encode_batch, make_task)
+from .training import SteppedTrainer
 
 CELLS = ("gru", "lstm")
 ATTENTIONS = ("none", "dot", "additive")
@@ -176,8 +174,11 @@ class Seq2Seq(nn.Module):
         for t in range(t_in):
             x = self.source_embedding(source[t])
             new = self._cell(self.encoder, x, state)
-            valid = source_mask[t].reshape(1, batch, 1)
-            state = tuple(F.where(valid, n, old) for n, old in zip(new, state))
+            if source_mask[t].all():
+                state = new
+            else:  # where a sequence has ended, its state stays as it was
+                valid = source_mask[t].reshape(1, batch, 1)
+                state = tuple(F.where(valid, n, old) for n, old in zip(new, state))
             record.source_embeddings.append(x)
             self._record_state(record.encoder_states, record.encoder_cells, state)
         if self.has_attention:
@@ -281,23 +282,21 @@ class UnrolledGraph:
     groups: list[tuple[str, Tensor, list]]
 
 
-class Seq2SeqTrainer:
+class Seq2SeqTrainer(SteppedTrainer):
     """Trains one :class:`Seq2Seq` on its task with Adam; seeded data and teacher forcing."""
 
     label = "seq2seq"
 
     def __init__(self, config: Seq2SeqConfig = Seq2SeqConfig()):
+        super().__init__()
         self.config = config
         self.task: Seq2SeqTask = make_task(config.task, config.length)
         self.vocabulary = self.task.vocabulary
         self.model = Seq2Seq(len(self.vocabulary), config)
-        self.names = [name for name, _ in self.model.named_parameters()]
         self.parameters = list(self.model.parameters())
         self.optimizer = Adam(self.parameters, lr=config.lr)
         self.data_rng = np.random.default_rng(config.seed + 1)
         self.forcing_rng = np.random.default_rng(config.seed + 2)
-        self.steps_done = 0
-        self.history: list[Seq2SeqReport] = []
 
     # -- training ------------------------------------------------------------------------
     def batch(self, n: int, rng: np.random.Generator, task: Seq2SeqTask | None = None) -> Seq2SeqBatch:
@@ -312,29 +311,13 @@ class Seq2SeqTrainer:
                          teacher_forcing=self.config.teacher_forcing, rng=self.forcing_rng)
         loss = sequence_loss(run.logits, batch.target, batch.target_mask)
         loss.backward()
-        self._check_finite(loss.item())
+        self._check_finite(self.label, {"the loss": loss.item()}, self.model)
         if self.config.clip_norm is not None:
             clip_grad_norm(self.parameters, self.config.clip_norm)
         self.optimizer.step()
         predicted = np.stack([np.argmax(z.data, axis=1) for z in run.logits])
-        report = Seq2SeqReport(self.steps_done, loss.item(),
-                               token_accuracy(predicted, batch.target, batch.target_mask))
-        self.steps_done += 1
-        self.history.append(report)
-        return report
-
-    def train(self, steps: int, on_step: Callable[[Seq2SeqReport], None] | None = None,
-              should_stop: Callable[[], bool] = lambda: False) -> int:
-        """``steps`` updates, checking ``should_stop()`` before each; returns how many ran."""
-        return train_side_by_side([self], steps, lambda reports: on_step and on_step(reports[0]),
-                                  should_stop)
-
-    def _check_finite(self, loss: float) -> None:
-        if not np.isfinite(loss):
-            raise NonFiniteError(self.steps_done, self.label, "the loss")
-        for name, p in zip(self.names, self.parameters):
-            if p.grad is not None and not np.all(np.isfinite(p.grad)):
-                raise NonFiniteError(self.steps_done, self.label, f"the gradient of {name}")
+        return self._finish(Seq2SeqReport(self.steps_done, loss.item(),
+                                          token_accuracy(predicted, batch.target, batch.target_mask)))
 
     # -- what the lab shows --------------------------------------------------------------
     def evaluate(self, examples: int = 200, length: int | None = None, seed: int = 12345) -> Seq2SeqScore:
