@@ -19,6 +19,19 @@ from . import matmul as M
 from . import reduce as R
 
 
+@cuda.jit(device=True)
+def _unravel(t, c, h, w):
+    """(image, channel, row, column) of flat index ``t`` in a C-ordered (N, c, h, w) array."""
+    return t // (w * h * c), (t // (w * h)) % c, (t // w) % h, t % w
+
+
+@cuda.jit(device=True)
+def _windows(pos, pad, k, s, count):
+    """The window indices [first, stop) whose span [o*s - pad, o*s - pad + k) covers ``pos``."""
+    num = pos + pad - k + 1
+    return (0 if num <= 0 else (num + s - 1) // s), min(count, (pos + pad) // s + 1)
+
+
 @cuda.jit(cache=True)
 def _im2col_kernel(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, ow, pad_value):
     h, w = x.shape[2], x.shape[3]
@@ -43,10 +56,7 @@ def _col2im_kernel(cols, x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     c, h, w = x.shape[1], x.shape[2], x.shape[3]
     zero = x.dtype.type(0)
     for t in range(cuda.grid(1), x.size, cuda.gridsize(1)):
-        xx = t % w
-        yy = (t // w) % h
-        ch = (t // (w * h)) % c
-        b = t // (w * h * c)
+        b, ch, yy, xx = _unravel(t, c, h, w)
         acc = zero
         for i in range(kh):
             ty = yy + ph - i * dh
@@ -78,21 +88,11 @@ def _window_argmax(x, b, ch, y0, x0, kh, kw):
     return bi, bj
 
 
-@cuda.jit(device=True)
-def _first_window(pos, pad, k, s):
-    """The first window index whose span [o*s - pad, o*s - pad + k) contains ``pos``."""
-    num = pos + pad - k + 1
-    return 0 if num <= 0 else (num + s - 1) // s
-
-
 @cuda.jit(cache=True)
 def _max_pool_kernel(x, out, kh, kw, sh, sw, ph, pw):
     c, oh, ow = out.shape[1], out.shape[2], out.shape[3]
     for t in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        xo = t % ow
-        y = (t // ow) % oh
-        ch = (t // (ow * oh)) % c
-        b = t // (ow * oh * c)
+        b, ch, y, xo = _unravel(t, c, oh, ow)
         i, j = _window_argmax(x, b, ch, y * sh - ph, xo * sw - pw, kh, kw)
         out[b, ch, y, xo] = x[b, ch, i, j]
 
@@ -103,13 +103,12 @@ def _max_pool_grad_kernel(g, x, dx, kh, kw, sh, sw, ph, pw):
     oh, ow = g.shape[2], g.shape[3]
     zero = dx.dtype.type(0)
     for t in range(cuda.grid(1), x.size, cuda.gridsize(1)):
-        xx = t % w
-        yy = (t // w) % h
-        ch = (t // (w * h)) % c
-        b = t // (w * h * c)
+        b, ch, yy, xx = _unravel(t, c, h, w)
+        y0, y1 = _windows(yy, ph, kh, sh, oh)
+        x0, x1 = _windows(xx, pw, kw, sw, ow)
         acc = zero
-        for y in range(_first_window(yy, ph, kh, sh), min(oh, (yy + ph) // sh + 1)):
-            for xo in range(_first_window(xx, pw, kw, sw), min(ow, (xx + pw) // sw + 1)):
+        for y in range(y0, y1):
+            for xo in range(x0, x1):
                 i, j = _window_argmax(x, b, ch, y * sh - ph, xo * sw - pw, kh, kw)
                 if i == yy and j == xx:
                     acc += g[b, ch, y, xo]
@@ -123,10 +122,7 @@ def _avg_pool_kernel(x, out, kh, kw, sh, sw, ph, pw):
     zero = out.dtype.type(0)
     count = out.dtype.type(kh * kw)
     for t in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        xo = t % ow
-        y = (t // ow) % oh
-        ch = (t // (ow * oh)) % c
-        b = t // (ow * oh * c)
+        b, ch, y, xo = _unravel(t, c, oh, ow)
         acc = zero
         for i in range(kh):
             yy = y * sh - ph + i
@@ -144,13 +140,12 @@ def _avg_pool_grad_kernel(g, dx, kh, kw, sh, sw, ph, pw):
     zero = dx.dtype.type(0)
     count = dx.dtype.type(kh * kw)
     for t in range(cuda.grid(1), dx.size, cuda.gridsize(1)):
-        xx = t % w
-        yy = (t // w) % h
-        ch = (t // (w * h)) % c
-        b = t // (w * h * c)
+        b, ch, yy, xx = _unravel(t, c, h, w)
+        y0, y1 = _windows(yy, ph, kh, sh, oh)
+        x0, x1 = _windows(xx, pw, kw, sw, ow)
         acc = zero
-        for y in range(_first_window(yy, ph, kh, sh), min(oh, (yy + ph) // sh + 1)):
-            for xo in range(_first_window(xx, pw, kw, sw), min(ow, (xx + pw) // sw + 1)):
+        for y in range(y0, y1):
+            for xo in range(x0, x1):
                 acc += g[b, ch, y, xo] / count
         dx[b, ch, yy, xx] = acc
 
@@ -241,22 +236,23 @@ def conv2d_grad_bias(g):
     return R.reduce("sum", g, (0, 2, 3))
 
 
-def _pool_out(x, kernel, stride, padding, what: str) -> tuple[int, int]:
+def _pool(window_kernel, what: str, x, kernel, stride, padding):
+    """One output per window of ``x``, computed by ``window_kernel``."""
+    x = _image(x, what)
     (kh, kw), (ph, pw) = kernel, padding
     if ph > kh // 2 or pw > kw // 2:
         raise ValueError(f"{what}: padding {tuple(padding)} must be at most half the kernel "
                          f"{tuple(kernel)}")
-    return _geometry(x.shape, kernel, stride, padding, (1, 1))
+    oh, ow = _geometry(x.shape, kernel, stride, padding, (1, 1))
+    out = D.empty((x.shape[0], x.shape[1], oh, ow), x.dtype)
+    if out.size:
+        window_kernel[D.launch(out.size)](x, out, *kernel, *stride, *padding)
+    return out
 
 
 def max_pool2d(x, kernel, stride, padding=(0, 0)):
     """Largest value of every window (padding counts as -inf), as the ``max_pool2d`` primitive."""
-    x = _image(x, "max_pool2d")
-    oh, ow = _pool_out(x, kernel, stride, padding, "max_pool2d")
-    out = D.empty((x.shape[0], x.shape[1], oh, ow), x.dtype)
-    if out.size:
-        _max_pool_kernel[D.launch(out.size)](x, out, *kernel, *stride, *padding)
-    return out
+    return _pool(_max_pool_kernel, "max_pool2d", x, kernel, stride, padding)
 
 
 def max_pool2d_grad(g, x, kernel, stride, padding=(0, 0)):
@@ -271,12 +267,7 @@ def max_pool2d_grad(g, x, kernel, stride, padding=(0, 0)):
 
 def avg_pool2d(x, kernel, stride, padding=(0, 0)):
     """Mean of every window, zero padding counted (PyTorch's ``count_include_pad=True``)."""
-    x = _image(x, "avg_pool2d")
-    oh, ow = _pool_out(x, kernel, stride, padding, "avg_pool2d")
-    out = D.empty((x.shape[0], x.shape[1], oh, ow), x.dtype)
-    if out.size:
-        _avg_pool_kernel[D.launch(out.size)](x, out, *kernel, *stride, *padding)
-    return out
+    return _pool(_avg_pool_kernel, "avg_pool2d", x, kernel, stride, padding)
 
 
 def avg_pool2d_grad(g, x_shape, kernel, stride, padding=(0, 0)):

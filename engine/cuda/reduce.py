@@ -72,8 +72,7 @@ def _reduce_columns_kernel(kind, x, out, div):
     d = out.dtype.type(div)
     nb = x.shape[2]
     for t in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        i = t // nb
-        j = t - i * nb
+        i, j = divmod(t, nb)
         acc = _identity(kind, out)
         for r in range(x.shape[1]):
             acc = _combine(kind, acc, x[i, r, j])
@@ -86,8 +85,7 @@ def _extreme_grad_kernel(g, x, out, res):
     zero, one = res.dtype.type(0), res.dtype.type(1)
     nb = x.shape[2]
     for t in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        i = t // nb
-        j = t - i * nb
+        i, j = divmod(t, nb)
         m = out[i, j]
         ties = 0
         for r in range(x.shape[1]):

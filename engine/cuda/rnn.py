@@ -27,8 +27,7 @@ def _lstm_forward_kernel(pre, c_prev, out):
     zero, one = out.dtype.type(0), out.dtype.type(1)
     h = c_prev.shape[1]
     for t in range(cuda.grid(1), c_prev.size, cuda.gridsize(1)):
-        r = t // h
-        k = t - r * h
+        r, k = divmod(t, h)
         i = E.sigmoid(pre[r, k], zero, one)
         f = E.sigmoid(pre[r, h + k], zero, one)
         g = math.tanh(pre[r, 2 * h + k])
@@ -47,8 +46,7 @@ def _lstm_backward_kernel(grad, packed, c_prev, dpre, dc_prev):
     one = dpre.dtype.type(1)
     h = c_prev.shape[1]
     for t in range(cuda.grid(1), c_prev.size, cuda.gridsize(1)):
-        r = t // h
-        k = t - r * h
+        r, k = divmod(t, h)
         c = packed[r, h + k]
         i = packed[r, 2 * h + k]
         f = packed[r, 3 * h + k]
@@ -73,8 +71,7 @@ def _gru_forward_kernel(xi, hh, h_prev, out):
     zero, one = out.dtype.type(0), out.dtype.type(1)
     h = h_prev.shape[1]
     for t in range(cuda.grid(1), h_prev.size, cuda.gridsize(1)):
-        r = t // h
-        k = t - r * h
+        r, k = divmod(t, h)
         rg = E.sigmoid(xi[r, k] + hh[r, k], zero, one)
         z = E.sigmoid(xi[r, h + k] + hh[r, h + k], zero, one)
         hn = hh[r, 2 * h + k]
@@ -91,8 +88,7 @@ def _gru_backward_kernel(grad, packed, h_prev, dxi, dhh, dh_direct):
     one = dxi.dtype.type(1)
     h = h_prev.shape[1]
     for t in range(cuda.grid(1), h_prev.size, cuda.gridsize(1)):
-        r = t // h
-        k = t - r * h
+        r, k = divmod(t, h)
         rg = packed[r, h + k]
         z = packed[r, 2 * h + k]
         n = packed[r, 3 * h + k]
