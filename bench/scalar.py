@@ -6,6 +6,9 @@
   * reuse: the compiled tape is built once, then only re-swept each step;
   * nodes per second of the compiled sweeps, and Numba's compile time.
 Ratios are micrograd's time / Chainrule's (higher is better for Chainrule).
+``--gc off`` times both sides with Python's garbage collector disabled (the
+collector's cost grows with the number of live nodes, which flatters the side
+that allocates fewer objects); ``--gc both`` prints the two tables.
 """
 from __future__ import annotations
 
@@ -53,17 +56,23 @@ def step_micrograd(model, xs, ys, lr: float = 0.01) -> float:
     return loss.data
 
 
-def _median_time(fn, repeats: int) -> float:
+def _median_time(fn, repeats: int, collect: bool = True) -> float:
+    """Median wall time of ``fn``; with ``collect=False`` the garbage collector is off."""
     times = []
     for _ in range(repeats):
         gc.collect()
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
+        if not collect:
+            gc.disable()
+        try:
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        finally:
+            gc.enable()
     return statistics.median(times)
 
 
-def run(repeats: int = 3, batch: int = 100) -> list[dict]:
+def run(repeats: int = 3, batch: int = 100, collect: bool = True) -> list[dict]:
     """Measure every configuration; returns one row per model size."""
     from micrograd.nn import MLP as MicroMLP
     t = time.perf_counter()
@@ -74,8 +83,8 @@ def run(repeats: int = 3, batch: int = 100) -> list[dict]:
     for hidden in (16, 64):
         sizes = [hidden, hidden, 1]
         ours, theirs = MLP(2, sizes, activation="relu"), MicroMLP(2, sizes)
-        t_micro = _median_time(lambda: step_micrograd(theirs, xs, ys), repeats)
-        t_rebuild = _median_time(lambda: step_chainrule(ours, xs, ys), repeats)
+        t_micro = _median_time(lambda: step_micrograd(theirs, xs, ys), repeats, collect)
+        t_rebuild = _median_time(lambda: step_chainrule(ours, xs, ys), repeats, collect)
         loss = _loss(ours, [[Value(a, requires_grad=False) for a in x] for x in xs], ys, Value)
         t = time.perf_counter()
         graph = Graph(loss, compiled=True)
@@ -88,8 +97,9 @@ def run(repeats: int = 3, batch: int = 100) -> list[dict]:
             graph.backward()
             for p in params:
                 p.data -= 0.01 * p.grad
-        t_reuse = _median_time(reuse_step, max(repeats, 10))
-        sweep = _median_time(lambda: (graph.tape.forward(), graph.tape.backward()), max(repeats, 10))
+        t_reuse = _median_time(reuse_step, max(repeats, 10), collect)
+        sweep = _median_time(lambda: (graph.tape.forward(), graph.tape.backward()), max(repeats, 10),
+                             collect)
         rows.append(dict(model=f"2-{hidden}-{hidden}-1", nodes=len(graph), micrograd_s=t_micro,
                          rebuild_s=t_rebuild, reuse_s=t_reuse, tape_build_s=build_s,
                          rebuild_ratio=t_micro / t_rebuild, reuse_ratio=t_micro / t_reuse,
@@ -100,10 +110,16 @@ def run(repeats: int = 3, batch: int = 100) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--gc", choices=("on", "off", "both"), default="on",
+                        help="Python's garbage collector during the timed steps (default on)")
     args = parser.parse_args()
-    rows = run(args.repeats)
-    print(f"Numba compile/load of the tape kernels: {rows[0]['compile_s']:.3f} s "
-          "(near zero when the on-disk cache is warm)")
+    for collect in {"on": (True,), "off": (False,), "both": (True, False)}[args.gc]:
+        _print(run(args.repeats, collect=collect), collect)
+
+
+def _print(rows: list[dict], collect: bool) -> None:
+    print(f"garbage collector {'on' if collect else 'off'}; Numba compile/load of the tape "
+          f"kernels: {rows[0]['compile_s']:.3f} s (near zero when the on-disk cache is warm)")
     print(f"{'model':<12}{'nodes':>9}{'micrograd':>11}{'rebuild':>10}{'ratio':>8}"
           f"{'reuse':>10}{'ratio':>9}{'sweep nodes/s':>15}")
     for r in rows:

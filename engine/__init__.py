@@ -9,8 +9,8 @@
 """
 from .prims import core as _core  # noqa: F401  (registers the tensor primitives)
 from .prims import elementwise as _elementwise  # noqa: F401
-from .registry import REGISTRY, Primitive, register
-from .node import Node, no_grad, enable_grad, is_grad_enabled, format_number
+from .registry import REGISTRY, Primitive, register, unregister
+from .node import Node, apply, is_node, no_grad, enable_grad, is_grad_enabled, format_number
 from .value import Value
 from .tensor import Tensor, tensor, as_tensor
 from .autodiff import backprop, grad, hessian, jvp, topological_order
@@ -20,7 +20,8 @@ from .prims.shape import concat, stack, where, clip
 from . import functional, nn
 
 __all__ = [
-    "REGISTRY", "Primitive", "register", "Node", "Value", "Tensor", "tensor", "as_tensor",
+    "REGISTRY", "Primitive", "register", "unregister", "Node", "apply", "is_node", "Value",
+    "Tensor", "tensor", "as_tensor",
     "no_grad", "enable_grad", "is_grad_enabled", "format_number", "backprop", "grad",
     "hessian", "jvp", "topological_order", "Graph", "Step", "EdgeStep", "to_networkx",
     "gradcheck", "numerical_grad", "concat", "stack", "where", "clip", "functional", "nn",

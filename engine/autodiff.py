@@ -1,12 +1,16 @@
 """Reverse mode (backward, grad) and forward mode (jvp) over the recorded graph."""
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
 from .node import Node, enable_grad, no_grad
 from .prims.core import sum_to
+from .value import Value
+
+_SCALAR = Value
 
 COMPILE_THRESHOLD = 5000
 """Scalar graphs with at least this many nodes run backward in the Numba tape."""
@@ -49,48 +53,57 @@ def _seed(root: Node, grad, create_graph: bool):
     return type(root).const(grad) if create_graph else grad
 
 
-def vjp_contribution(node: Node, i: int, g, create_graph: bool, args: Sequence | None = None):
-    """The gradient that flows from ``node`` into its ``i``-th parent, given upstream ``g``.
+Trace = Callable[[Node, object, list], None]
+"""``trace(node, grad, edges)``: called for every node the backward pass reaches, with
+its complete gradient and ``edges``, the ``(argument, contribution)`` pairs it sends."""
 
-    ``args`` are the parents' data (or the parents themselves with ``create_graph``),
-    passed in when the caller already gathered them for another argument.
-    """
-    parent = node.parents[i]
-    if args is None:
-        args = node.parents if create_graph else [p.data for p in node.parents]
-    out = node if create_graph else node.data
-    contrib = node.prim.vjps[i](g, out, *args, **node.params)
-    if _is_array(parent) and tuple(np.shape(contrib.data if isinstance(contrib, Node) else contrib)) != parent.shape:
-        contrib = sum_to(contrib, parent.shape)
-    return contrib
+_data = attrgetter("data")
 
 
 def backprop(root: Node, grad=None, create_graph: bool = False,
-             order: Sequence[Node] | None = None) -> dict[int, object]:
-    """Gradients of ``root`` w.r.t. every node it depends on, keyed by ``id(node)``."""
+             order: Sequence[Node] | None = None, trace: Trace | None = None) -> dict[int, object]:
+    """The one reverse-mode loop: gradients of ``root`` w.r.t. every node it depends on,
+    keyed by ``id(node)``.  ``backward()``, ``Graph.backward()`` and the traces all run it
+    (the compiled scalar tape is its Numba form)."""
     order = topological_order(root) if order is None else order
     grads: dict[int, object] = {id(root): _seed(root, grad, create_graph)}
-    context = enable_grad() if create_graph else no_grad()
-    with context:
+    with enable_grad() if create_graph else no_grad():
         for node in reversed(order):
             g = grads.get(id(node))
-            if g is None or node.prim is None:
+            if g is None:
                 continue
-            args = node.parents if create_graph else [p.data for p in node.parents]
-            for i, parent in enumerate(node.parents):
-                if not parent.requires_grad:
-                    continue
-                contrib = vjp_contribution(node, i, g, create_graph, args)
-                key = id(parent)
-                previous = grads.get(key)
-                grads[key] = contrib if previous is None else previous + contrib
+            parents = node.parents
+            edges = [] if trace is not None else None
+            if parents:
+                prim = node.prim
+                params = node.params
+                out, args = (node, parents) if create_graph else (node.data, list(map(_data, parents)))
+                arrays = node._kind is not _SCALAR
+                for i, parent in enumerate(parents):
+                    if not parent.requires_grad:
+                        continue
+                    rule = prim.vjps[i]
+                    contrib = rule(g, out, *args, **params) if params else rule(g, out, *args)
+                    if arrays and _shape(contrib) != parent.shape:
+                        contrib = sum_to(contrib, parent.shape)
+                    if edges is not None:
+                        edges.append((i, contrib))
+                    key = id(parent)
+                    previous = grads.get(key)
+                    grads[key] = contrib if previous is None else previous + contrib
+            if edges is not None:
+                trace(node, g, edges)
     return grads
+
+
+def _shape(x) -> tuple:
+    return tuple(x.shape) if isinstance(x, (Node, np.ndarray)) else ()
 
 
 def backward(root: Node, grad=None, *, create_graph: bool = False) -> None:
     """Fill ``.grad`` on every node below ``root``; leaves accumulate (see ``Node.backward``)."""
     order = topological_order(root)
-    if not create_graph and root.shape == () and len(order) >= COMPILE_THRESHOLD:
+    if not create_graph and len(order) >= COMPILE_THRESHOLD:
         from .tape import Tape
         if Tape.can_compile(order):
             Tape(order).backward(1.0 if grad is None else float(_raw(grad)))

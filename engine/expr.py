@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 
 from .node import Node
-from .prims import core, dispatch
+from .registry import expression_functions
 from .tensor import Tensor
 from .value import Value
 
@@ -50,21 +50,28 @@ _SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "*
             ast.MatMult: "@", ast.FloorDiv: "//", ast.Mod: "%", ast.BitXor: "^",
             ast.BitAnd: "&", ast.BitOr: "|", ast.LShift: "<<", ast.RShift: ">>"}
 
-FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "exp": dispatch.exp, "log": dispatch.log, "sin": dispatch.sin, "cos": dispatch.cos,
-    "tanh": dispatch.tanh, "sigmoid": dispatch.sigmoid, "relu": dispatch.relu,
-    "softplus": dispatch.softplus, "abs": dispatch.absolute, "sqrt": dispatch.sqrt,
-    "max": dispatch.maximum, "min": dispatch.minimum,
-    "sum": lambda x: core.sum(x), "mean": lambda x: core.mean(x),
-}
-"""The functions an expression may call, by name."""
 
-_TWO_ARGUMENTS = frozenset({"max", "min"})
+class _Functions(Mapping):
+    """The functions an expression may call, by name: the registry's expression exports,
+    so a newly declared primitive is callable at once."""
+
+    def __getitem__(self, name: str) -> Callable[..., Any]:
+        return expression_functions()[name].function
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(expression_functions())
+
+    def __len__(self) -> int:
+        return len(expression_functions())
+
+
+FUNCTIONS = _Functions()
+"""The functions an expression may call, by name."""
 
 
 def arity(name: str) -> int:
-    """How many arguments the expression function ``name`` takes."""
-    return 2 if name in _TWO_ARGUMENTS else 1
+    """How many arguments the expression function ``name`` takes (from its declaration)."""
+    return expression_functions()[name].arity
 
 
 _TOO_DEEP = ("this is nested too deeply for Python's parser; split it into named steps, "

@@ -3,6 +3,9 @@
 Use as ``import engine.functional as F``.  Every function takes Tensors (recorded)
 or raw NumPy arrays (computed, not recorded), because each one runs registered
 primitives through the dispatch functions.  Reductions default to ``'mean'``.
+The elementwise functions and the single-primitive layers (``F.atan``,
+``F.softmax``, ``F.conv2d``, ...) come from the primitive registry, which installs
+each one here when it is declared; this module adds the compositions.
 """
 from __future__ import annotations
 
@@ -12,43 +15,21 @@ import numpy as np
 
 from .node import Node
 from .prims import core as C
-from .prims.activation import elu, leaky_relu, log_softmax, selu, softmax
-from .prims.conv import avg_pool2d, conv2d, max_pool2d
+from .prims import dispatch as D
+from .prims.activation import log_softmax
+from .prims.conv import conv2d
 from .prims.dispatch import call
 from .prims.nn import cross_entropy as _fused_cross_entropy
-from .prims.nn import linear
-from .prims.shape import clip, concat, flatten, getitem, stack, where
+from .prims.shape import getitem
 from .prims.shape import var as _var
+from .registry import bind_module
 
 __all__ = [
-    "abs", "cos", "exp", "log", "maximum", "minimum", "relu", "sigmoid", "sin", "softplus",
-    "sqrt", "tanh", "elu", "leaky_relu", "selu", "softmax", "log_softmax", "linear",
-    "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "dropout", "batch_norm", "layer_norm",
-    "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-    "nll_loss", "l1_penalty", "l2_penalty", "clip", "concat", "stack", "where", "flatten",
+    "conv1d", "dropout", "batch_norm", "layer_norm", "mse_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "l1_penalty", "l2_penalty",
 ]
-
-
-def _elementwise(name: str, prim: str, doc: str):
-    def fn(*args):
-        return call(prim, *args)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    return fn
-
-
-exp = _elementwise("exp", "exp", "e^x elementwise (Tensors are recorded, arrays and floats computed).")
-log = _elementwise("log", "log", "Natural logarithm elementwise.")
-sin = _elementwise("sin", "sin", "Sine elementwise.")
-cos = _elementwise("cos", "cos", "Cosine elementwise.")
-tanh = _elementwise("tanh", "tanh", "Hyperbolic tangent elementwise.")
-sigmoid = _elementwise("sigmoid", "sigmoid", "Logistic σ(x) = 1 / (1 + e^-x) elementwise, stable.")
-relu = _elementwise("relu", "relu", "max(x, 0) elementwise.")
-softplus = _elementwise("softplus", "softplus", "log(1 + e^x) elementwise, stable.")
-sqrt = _elementwise("sqrt", "sqrt", "Square root elementwise.")
-abs = _elementwise("abs", "abs", "|x| elementwise.")  # noqa: A001  (PyTorch's name)
-maximum = _elementwise("maximum", "maximum", "Elementwise larger of two arguments.")
-minimum = _elementwise("minimum", "minimum", "Elementwise smaller of two arguments.")
+"""The compositions defined here; every functional export of the registry (``exp``,
+``atan``, ``softmax``, ``conv2d``, ``where``, ...) is added by :func:`registry.bind_module`."""
 
 
 def _reduce(loss, reduction: str):
@@ -116,7 +97,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training: b
     else:
         mean = C.reshape(_raw(running_mean), shape)
         var = C.reshape(_raw(running_var), shape)
-    out = (x - mean) / sqrt(var + eps)
+    out = (x - mean) / D.sqrt(var + eps)
     if weight is not None:
         out = out * C.reshape(weight, shape)
     if bias is not None:
@@ -138,7 +119,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     axes = tuple(range(len(x.shape) - len(normalized_shape), len(x.shape)))
     mean = C.mean(x, axes, keepdims=True)
     var = _var(x, axes, keepdims=True, correction=0)
-    out = (x - mean) / sqrt(var + eps)
+    out = (x - mean) / D.sqrt(var + eps)
     if weight is not None:
         out = out * weight
     if bias is not None:
@@ -154,14 +135,14 @@ def mse_loss(input, target, reduction: str = "mean"):
 
 
 def binary_cross_entropy(input, target, reduction: str = "mean"):
-    """-[t log p + (1-t) log(1-p)] on probabilities; logs clamped at -100 as PyTorch."""
-    loss = -(target * clip(log(input), -100.0) + (1.0 - target) * clip(log(1.0 - input), -100.0))
-    return _reduce(loss, reduction)
+    """-[t log p + (1-t) log(1-p)] on probabilities, as PyTorch: the logs are clamped at
+    -100 and the gradient's p(1 - p) at 1e-12, so p = 0 or 1 stays finite."""
+    return _reduce(call("binary_cross_entropy", input, target), reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, reduction: str = "mean"):
     """BCE on logits, stable for any logit: softplus(x) - t·x."""
-    return _reduce(softplus(input) - target * input, reduction)
+    return _reduce(D.softplus(input) - target * input, reduction)
 
 
 def cross_entropy(input, target, reduction: str = "mean"):
@@ -180,7 +161,7 @@ def nll_loss(input, target, reduction: str = "mean"):
 
 def l1_penalty(parameters: Iterable, weight: float = 1.0):
     """weight · Σ|w| over all parameters: the lasso term that pushes weights to exactly 0."""
-    return weight * _total(abs(p) for p in parameters)
+    return weight * _total(D.abs(p) for p in parameters)
 
 
 def l2_penalty(parameters: Iterable, weight: float = 1.0):
@@ -196,3 +177,6 @@ def _total(terms):
     if total is None:
         raise ValueError("no parameters given")
     return total
+
+
+bind_module(globals())

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
-from .autodiff import (COMPILE_THRESHOLD, _seed, backprop, forward_tangents, store_grads,
-                       topological_order, vjp_contribution)
+from .autodiff import COMPILE_THRESHOLD, backprop, forward_tangents, store_grads, topological_order
 from .node import Node, no_grad
+from .prims.elementwise import local_derivative
 
 if TYPE_CHECKING:  # networkx is imported on first export, not at start-up
     import networkx as nx
@@ -121,38 +121,37 @@ class Graph:
         contributions that summed to it, ``outgoing`` the chain-rule products it
         sends to its arguments (upstream × local = contribution).
         """
-        seed = _seed(self.root, grad, False)
-        grads: dict[int, Any] = {id(self.root): seed}
         incoming: dict[int, list[EdgeStep]] = {}
         steps: list[Step] = []
-        with no_grad():
-            for j in range(len(self.nodes) - 1, -1, -1):
-                node = self.nodes[j]
-                g = grads.get(id(node))
-                if g is None or not node.requires_grad:
-                    continue
-                step = Step("backward", j, node.data, grad=g, incoming=incoming.pop(j, []))
-                for arg, parent in enumerate(node.parents):
-                    if not parent.requires_grad:
-                        continue
-                    contrib = vjp_contribution(node, arg, g, False)
-                    edge = EdgeStep(self.index[id(parent)], j, arg, g,
-                                    self._local_derivative(node, arg), contrib)
-                    step.outgoing.append(edge)
-                    incoming.setdefault(edge.parent, []).append(edge)
-                    prev = grads.get(id(parent))
-                    grads[id(parent)] = contrib if prev is None else prev + contrib
-                steps.append(step)
+
+        def record(node: Node, g, edges: list) -> None:
+            if not node.requires_grad:
+                return
+            j = self.index[id(node)]
+            step = Step("backward", j, node.data, grad=g, incoming=incoming.pop(j, []))
+            for arg, contrib in edges:
+                edge = EdgeStep(self.index[id(node.parents[arg])], j, arg, g,
+                                self._local_derivative(node, arg), contrib)
+                step.outgoing.append(edge)
+                incoming.setdefault(edge.parent, []).append(edge)
+            steps.append(step)
+
+        grads = backprop(self.root, grad, order=self.nodes, trace=record)
         store_grads(self.nodes, grads)
         return steps
 
     @staticmethod
     def _local_derivative(node: Node, arg: int):
         """∂node/∂argument as numbers where it is diagonal (scalars, elementwise ops), else None."""
-        if not node.prim.elementwise:
+        prim = node.prim
+        if not prim.elementwise:
             return None
-        ones = 1.0 if node.shape == () else np.ones_like(node.data)
-        return node.prim.vjps[arg](ones, node.data, *[p.data for p in node.parents], **node.params)
+        args = [p.data for p in node.parents]
+        with no_grad():
+            if prim.partials is not None:
+                return local_derivative(prim, arg, node.data, *args)
+            ones = 1.0 if node.shape == () else np.ones_like(node.data)
+            return prim.vjps[arg](ones, node.data, *args, **node.params)
 
     def tangent_trace(self, wrt: Node | str, direction: Any = 1.0) -> list[Step]:
         """Forward-mode steps: the tangent d(node)/d(wrt) riding forward with each value."""

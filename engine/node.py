@@ -3,6 +3,7 @@
 Every operation on a node goes through :func:`apply`, which runs a registered
 primitive's forward function and, while gradients are being recorded, keeps the
 primitive and its parents so that reverse and forward mode can walk the graph.
+:func:`is_node` is the one test for "is this a recorded value".
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from .registry import Primitive
+
 
 class _GradMode(threading.local):
     """Whether operations record a graph, per thread (training threads are independent)."""
@@ -60,6 +62,8 @@ class Node:
 
     __slots__ = ("_data", "_grad", "prim", "parents", "params", "name",
                  "requires_grad", "_tape", "_idx")
+    _kind: type | None = None
+    """The class an op's result has (``Value`` or ``Tensor``; a ``Parameter`` makes Tensors)."""
 
     def _fill(self, data, grad, prim, parents: tuple, params: dict, name: str | None,
               requires_grad: bool) -> None:
@@ -78,7 +82,7 @@ class Node:
     @property
     def data(self):
         tape = self._tape
-        return self._data if tape is None else tape.values[self._idx]
+        return self._data if tape is None else tape.read_value(self._idx)
 
     @data.setter
     def data(self, value) -> None:
@@ -164,34 +168,73 @@ def format_number(x, digits: int = 4) -> str:
     return f"{x:.{digits}g}"
 
 
-_ARRAY_KINDS: tuple[type, ...] = (np.ndarray,)
-_apply_tensor = None
-_apply_value = None
+def is_node(x) -> bool:
+    """The one test for "is this a recorded value" (a ``Value`` or a ``Tensor``)."""
+    return isinstance(x, Node)
 
 
-def bind_kinds(tensor_cls: type, apply_tensor, apply_value) -> None:
-    """Called once by :mod:`engine.tensor`/:mod:`engine.value` so :func:`apply` can route."""
-    global _ARRAY_KINDS, _apply_tensor, _apply_value
-    _ARRAY_KINDS = (tensor_cls, np.ndarray)
-    _apply_tensor = apply_tensor
-    _apply_value = apply_value
+_EMPTY: dict = {}
+_ARRAY_KIND: list = []
+"""``[Tensor]`` once :mod:`engine.tensor` is imported: the kind a raw NumPy argument implies."""
 
 
-def apply(prim: Primitive, *args: Any, **params: Any) -> Node:
-    """Run ``prim`` on nodes or constants and record the result in the graph.
+def apply(prim: Primitive, *args: Any, **params: Any):
+    """Run ``prim`` on nodes or constants: the one way every op is applied.
 
-    Any Tensor or array argument makes it a tensor op; otherwise it is a scalar op.
+    The arguments' nodes decide the kind of the result (a Value, or a Tensor when any
+    argument is a Tensor or array; mixing the two is refused); raw numbers in, raw
+    numbers out.  The result is recorded, with constants turned into constant leaves,
+    exactly when gradients are enabled and some argument requires a gradient.
     """
+    kind = None
+    first = None
+    grad = False
+    constants = False
+    raw = []
     for a in args:
-        if isinstance(a, _ARRAY_KINDS):
-            return _apply_tensor(prim, *args, **params)
-    return _apply_value(prim, *args, **params)
-
-
-def run_forward(prim: Primitive, raw: list, params: dict):
-    """The primitive's forward; a shape error names the op and every argument's shape."""
+        if isinstance(a, Node):
+            if kind is not a._kind:
+                if kind is not None:
+                    raise _mixing_error(kind, a)
+                kind = a._kind
+                first = a
+            if a.requires_grad:
+                grad = True
+            raw.append(a._data if a._tape is None else a.data)
+        else:
+            raw.append(a)
+            constants = True
+    if kind is None:
+        return prim.forward(*args, **params)  # numbers or arrays in, numbers or arrays out
+    parents = args
+    if constants:
+        parents = []
+        for i, a in enumerate(args):
+            if not isinstance(a, Node):
+                if isinstance(a, np.ndarray) and kind is not _ARRAY_KIND[0]:
+                    raise _mixing_error(kind, a)
+                raw[i] = kind._constant(a, first)
+                a = kind._const_node(raw[i]) if grad else a
+            parents.append(a)
+        parents = tuple(parents)
     try:
-        return prim.forward(*raw, **params)
+        out = prim.forward(*raw, **params)
     except ValueError as exc:
-        shapes = " and ".join(str(tuple(np.shape(r))) for r in raw)
-        raise ValueError(f"{prim.name}: cannot combine shapes {shapes}: {exc}") from None
+        raise _shape_error(prim, raw, exc) from None
+    if grad and _mode.enabled:
+        return kind._result(out, prim, parents, params or _EMPTY, True)
+    return kind._result(out, prim, (), params or _EMPTY, False)
+
+
+def _mixing_error(kind: type, other) -> TypeError:
+    """Values and Tensors (or arrays) never meet in one op: say how to make a constant."""
+    names = {kind.__name__, type(other).__name__ if isinstance(other, Node) else "NumPy array"}
+    scalar = "Value" if "Value" in names else kind.__name__
+    return TypeError(f"cannot mix a {' and a '.join(sorted(names))} in one op; use "
+                     f"Tensor({scalar.lower()}.data) for a constant")
+
+
+def _shape_error(prim: Primitive, raw: list, exc: Exception) -> ValueError:
+    """A forward's ValueError naming the op and every argument's shape."""
+    shapes = " and ".join(str(tuple(np.shape(r))) for r in raw)
+    return ValueError(f"{prim.name}: cannot combine shapes {shapes}: {exc}")

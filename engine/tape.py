@@ -3,6 +3,8 @@
 Each node keeps a reference to the tape and its index, and its ``.data`` and
 ``.grad`` read the tape's arrays, so a compiled graph can be re-run with new
 leaf values (``g.forward()``, ``g.backward()``) without rebuilding anything.
+The op codes and the sweeps come from the primitive registry
+(:mod:`engine.kernels.scalar_tape`): every Value primitive with float kernels compiles.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import numpy as np
 
 from .kernels import lazy
 from .node import Node
+from .value import Value
 
 K = lazy("scalar_tape")  # Numba is imported when a graph is first compiled
 
@@ -20,53 +23,69 @@ class Tape:
     """Op codes, argument indices, values and gradients of a scalar graph."""
 
     def __init__(self, order: Sequence[Node]):
-        n = len(order)
-        ops = np.zeros(n, dtype=np.int8)
-        a0 = np.full(n, -1, dtype=np.int32)
-        a1 = np.full(n, -1, dtype=np.int32)
-        vals = np.empty(n)
-        grads = np.zeros(n)
-        req = np.empty(n, dtype=np.bool_)
+        self.table = table = K.table()
+        codes = table.codes
+        ops, a0, a1, vals, req = [], [], [], [], []
         leaves: list[Node] = []
         leaf_idx: list[int] = []
         leaf_grads: list[float] = []
         for i, node in enumerate(order):
             parents = node.parents
-            vals[i] = node._data if node._tape is None else node.data
-            req[i] = node.requires_grad
+            vals.append(node._data if node._tape is None else node.data)
+            req.append(node.requires_grad)
             if parents:
-                ops[i] = node.prim.opcode
-                a0[i] = parents[0]._idx
-                if len(parents) > 1:
-                    a1[i] = parents[1]._idx
+                ops.append(codes[node.prim])
+                a0.append(parents[0]._idx)
+                a1.append(parents[1]._idx if len(parents) > 1 else -1)
             else:
+                ops.append(0)
+                a0.append(-1)
+                a1.append(-1)
                 leaves.append(node)
                 leaf_idx.append(i)
                 leaf_grads.append(node.grad)
             node._tape = self
             node._idx = i
-        self.ops, self.a0, self.a1, self.values, self.grads, self.req = ops, a0, a1, vals, grads, req
+        self.ops = np.array(ops, dtype=table.dtype)
+        self.a0 = np.array(a0, dtype=np.int32)
+        self.a1 = np.array(a1, dtype=np.int32)
+        self.values = np.array(vals, dtype=np.float64)
+        self.req = np.array(req, dtype=np.bool_)
+        self.grads = np.zeros(len(ops))
         self.leaves = leaves
         self.leaf_idx = np.array(leaf_idx, dtype=np.int64)
         self.grads[self.leaf_idx] = leaf_grads
+        self._sweeps = None
 
     @staticmethod
     def can_compile(order: Sequence[Node]) -> bool:
-        """True when every node is a scalar made by a primitive with an opcode."""
+        """True when every node is a ``Value`` made by a primitive the tape compiles
+        (0-d Tensors stay interpreted: their data and gradients are arrays)."""
+        codes = K.table().codes
         for node in order:
-            if node.shape != () or (node.parents and node.prim.opcode is None):
+            if node._kind is not Value or (node.parents and node.prim not in codes):
                 return False
         return True
 
+    @property
+    def sweeps(self):
+        """The compiled forward and backward sweeps for this tape's op codes."""
+        if self._sweeps is None:
+            self._sweeps = K.sweeps(self.table)
+        return self._sweeps
+
     def read_grad(self, i: int) -> float:
         return float(self.grads[i])
+
+    def read_value(self, i: int) -> float:
+        return float(self.values[i])
 
     def forward(self) -> None:
         """Re-read the leaves (whose ``.data`` may have been set) and recompute all values."""
         for i, leaf in zip(self.leaf_idx.tolist(), self.leaves):
             if leaf._tape is not self:
                 self.values[i] = leaf.data
-        K.tape_forward(self.ops, self.a0, self.a1, self.values)
+        self.sweeps.tape_forward(self.ops, self.a0, self.a1, self.values)
 
     def zero_grad(self) -> None:
         self.grads[:] = 0.0
@@ -77,4 +96,5 @@ class Tape:
         self.grads[:] = 0.0
         self.grads[self.leaf_idx] = leaf_grads
         root = len(self.ops) - 1 if root is None else root
-        K.tape_backward(self.ops, self.a0, self.a1, self.values, self.grads, self.req, root, seed)
+        self.sweeps.tape_backward(self.ops, self.a0, self.a1, self.values, self.grads, self.req,
+                                  root, seed)

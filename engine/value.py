@@ -1,10 +1,13 @@
-"""``Value``: a recorded scalar, micrograd-style, on the same graph as tensors."""
+"""``Value``: a recorded scalar, micrograd-style, on the same graph as tensors.
+
+Its arithmetic operators and functions (``x + y``, ``x.exp()``, ``x.max(y)``, ...)
+are not listed here: they are the exports of the registered primitives
+(:mod:`engine.registry`), installed on the class when each primitive is declared.
+"""
 from __future__ import annotations
 
-import numpy as np
-
-from .node import Node, apply, format_number, is_grad_enabled, run_forward
-from .prims import elementwise as S
+from .node import Node, format_number
+from .registry import VALUE, bind_methods
 
 _EMPTY: dict = {}
 
@@ -37,10 +40,35 @@ class Value(Node):
     def _leaf(cls, data, requires_grad: bool, name: str | None) -> "Value":
         return cls(data, name=name, requires_grad=requires_grad)
 
-    @classmethod
-    def _result(cls, data, prim, parents, params, requires_grad) -> "Value":
-        v = object.__new__(cls)
-        v._fill(data, 0.0, prim, parents, params, None, requires_grad)
+    # -- the hooks of :func:`engine.node.apply` ----------------------------------------
+    @staticmethod
+    def _constant(x, first) -> float:
+        """A number mixed into a scalar op, as the float a constant leaf holds."""
+        if x.__class__ is float:
+            return x
+        try:
+            return float(x)
+        except (TypeError, ValueError):
+            raise TypeError(f"a Value op takes numbers, not {type(x).__name__}") from None
+
+    @staticmethod
+    def _const_node(data: float) -> "Value":
+        v = object.__new__(Value)
+        v._fill(data, 0.0, None, (), _EMPTY, None, False)
+        return v
+
+    @staticmethod
+    def _result(data, prim, parents, params, requires_grad) -> "Value":
+        v = object.__new__(Value)
+        v._data = data if data.__class__ is float else float(data)
+        v._grad = 0.0
+        v.prim = prim
+        v.parents = parents
+        v.params = params
+        v.name = None
+        v.requires_grad = requires_grad
+        v._tape = None
+        v._idx = -1
         return v
 
     @property
@@ -60,85 +88,14 @@ class Value(Node):
     def __ge__(self, other): return self.data >= _raw(other)
     __hash__ = object.__hash__
 
-    # -- elementary functions -------------------------------------------------
-    def exp(self): return _unary(S.EXP, self)
-    def log(self): return _unary(S.LOG, self)
-    def sin(self): return _unary(S.SIN, self)
-    def cos(self): return _unary(S.COS, self)
-    def tanh(self): return _unary(S.TANH, self)
-    def sigmoid(self): return _unary(S.SIGMOID, self)
-    def relu(self): return _unary(S.RELU, self)
-    def softplus(self): return _unary(S.SOFTPLUS, self)
-    def abs(self): return _unary(S.ABS, self)
-    def sqrt(self): return _unary(S.SQRT, self)
-    def __abs__(self): return _unary(S.ABS, self)
-    def __neg__(self): return _unary(S.NEG, self)
 
-    def max(self, other) -> "Value":
-        """The larger of two values; the gradient flows to the winner."""
-        return _binary(S.MAXIMUM, self, other)
-
-    def min(self, other) -> "Value":
-        """The smaller of two values; the gradient flows to the winner."""
-        return _binary(S.MINIMUM, self, other)
-
-    # -- arithmetic -------------------------------------------------------------
-    def __add__(self, other): return _binary(S.ADD, self, other)
-    def __radd__(self, other): return _binary(S.ADD, other, self)
-    def __sub__(self, other): return _binary(S.SUB, self, other)
-    def __rsub__(self, other): return _binary(S.SUB, other, self)
-    def __mul__(self, other): return _binary(S.MUL, self, other)
-    def __rmul__(self, other): return _binary(S.MUL, other, self)
-    def __truediv__(self, other): return _binary(S.DIV, self, other)
-    def __rtruediv__(self, other): return _binary(S.DIV, other, self)
-    def __pow__(self, other): return _binary(S.POW, self, other)
-    def __rpow__(self, other): return _binary(S.POW, other, self)
+Value._kind = Value
 
 
 def _raw(x):
     return x.data if isinstance(x, Node) else x
 
 
-def _as_value(x):
-    if x.__class__ is Value:
-        return x
-    if isinstance(x, Node) or isinstance(x, np.ndarray):
-        return None
-    return Value(x, requires_grad=False)
-
-
-def _unary(prim, x: Value) -> Value:
-    data = x._data if x._tape is None else x.data
-    record = x.requires_grad and is_grad_enabled()
-    return Value._result(prim.forward(data), prim, (x,) if record else (), _EMPTY, record)
-
-
-def _binary(prim, a, b):
-    """Fast path for scalar binary ops: the hot loop of a micrograd-style MLP."""
-    a2 = _as_value(a)
-    b2 = _as_value(b)
-    if a2 is None or b2 is None:
-        if isinstance(a, Value) or isinstance(b, Value):
-            return apply(prim, a, b) if not _mixes_tensor(a, b) else NotImplemented
-        return NotImplemented
-    da = a2._data if a2._tape is None else a2.data
-    db = b2._data if b2._tape is None else b2.data
-    record = (a2.requires_grad or b2.requires_grad) and is_grad_enabled()
-    return Value._result(prim.forward(da, db), prim, (a2, b2) if record else (), _EMPTY, record)
-
-
-def apply_value(prim, *args, **params) -> Value:
-    """:func:`engine.node.apply` for scalars: numbers become constant leaves."""
-    nodes = tuple(a if isinstance(a, Value) else Value.const(a) for a in args)
-    raw = [n._data if n._tape is None else n.data for n in nodes]
-    out = run_forward(prim, raw, params)
-    record = is_grad_enabled() and any(n.requires_grad for n in nodes)
-    return Value._result(out, prim, nodes if record else (), params, record)
-
-
-def _mixes_tensor(a, b) -> bool:
-    from .tensor import Tensor
-    return isinstance(a, (Tensor, np.ndarray)) or isinstance(b, (Tensor, np.ndarray))
-
+bind_methods(Value, VALUE)
 
 __all__ = ["Value", "format_number"]

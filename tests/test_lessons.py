@@ -244,7 +244,8 @@ def test_an_expression_the_engine_refuses_is_a_scene_error(qtbot):
     from app.lecture.lessons import scene_from_dict
     host = SceneHost()
     qtbot.addWidget(host)
-    scene = scene_from_dict({"view": "explorer", "expression": "f = x / y", "values": {"x": 1, "y": 0}}, 2)
+    # scalars have no matrix product (x / 0 is no refusal: it is inf, as in PyTorch)
+    scene = scene_from_dict({"view": "explorer", "expression": "f = x @ y", "values": {"x": 1, "y": 0}}, 2)
     with pytest.raises(LessonError, match="field 'expression'"):
         host.show_scene(scene)
     with pytest.raises(LessonError, match="field 'step': step 99 is past the end of this scene"):

@@ -5,6 +5,8 @@ these loops read each element once.  They work on flat contiguous arrays.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -44,3 +46,12 @@ def elu_grad(g: np.ndarray, x: np.ndarray, out: np.ndarray, alpha: float, scale:
     for k in range(g.size):
         res[k] = g[k] * scale if x[k] > 0.0 else g[k] * (out[k] + sa)
     return res
+
+
+@njit(cache=True)
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function elementwise (``math.erf``), for arrays without SciPy."""
+    out = np.empty_like(x)
+    for k in range(x.size):
+        out[k] = math.erf(x[k])
+    return out

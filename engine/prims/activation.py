@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels import lazy
-from ..registry import register
+from ..node import is_node
+from ..registry import BOTH, export, register
 from . import core as C
 from . import dispatch as D
 from .dispatch import call
@@ -21,19 +22,16 @@ SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805
 
 
-def _is_node(x) -> bool:
-    return hasattr(x, "prim")
-
-
 def _flat(kernel: str):
     """Run the flat-array kernel ``K.<kernel>`` on an array of any shape (a float gives a float back)."""
     def run(x, *rest):
         fn = getattr(K, kernel)
-        a = np.ascontiguousarray(x, dtype=np.result_type(x, np.float32))
-        args = [np.ascontiguousarray(np.broadcast_to(r, a.shape), dtype=a.dtype).reshape(-1)
+        shape = np.shape(x)  # ascontiguousarray makes a 0-d array 1-d: keep the real shape
+        a = np.ascontiguousarray(x, dtype=np.result_type(x, np.float32)).reshape(-1)
+        args = [np.ascontiguousarray(np.broadcast_to(r, shape), dtype=a.dtype).reshape(-1)
                 if isinstance(r, np.ndarray) else r for r in rest]
-        out = fn(a.reshape(-1), *args)
-        return out.reshape(a.shape) if isinstance(x, np.ndarray) else float(out[0])
+        out = fn(a, *args)
+        return out.reshape(shape) if isinstance(x, np.ndarray) else float(out[0])
     return run
 
 
@@ -52,13 +50,13 @@ def _elu(x, alpha, scale):
 
 
 def _leaky_vjp(g, out, x, negative_slope):
-    if _is_node(g) or _is_node(x):
+    if is_node(g) or is_node(x):
         return g * D.nondiff(lambda a: np.where(a > 0, 1.0, negative_slope), x)
     return _leaky_grad(np.broadcast_to(g, np.shape(x)), x, negative_slope)
 
 
 def _elu_vjp(g, out, x, alpha, scale):
-    if _is_node(g) or _is_node(out):
+    if is_node(g) or is_node(out):
         return g * where(D.nondiff(lambda a: a > 0, x), scale, out + scale * alpha)
     return _elu_grad(np.broadcast_to(g, np.shape(x)), x, out, alpha, scale)
 
@@ -84,6 +82,11 @@ def selu(x):
     return call("elu", x, alpha=SELU_ALPHA, scale=SELU_SCALE)
 
 
+export(leaky_relu, methods=("leaky_relu",), kinds=BOTH, functional=("leaky_relu",))
+export(elu, methods=("elu",), kinds=BOTH, functional=("elu",))
+export(selu, methods=("selu",), kinds=BOTH, functional=("selu",))
+
+
 # -- softmax along an axis ------------------------------------------------------------
 def _softmax_forward(x, axis):
     z = np.exp(x - np.max(x, axis=axis, keepdims=True))
@@ -105,9 +108,13 @@ LOG_SOFTMAX = register(
     (lambda t, out, x, axis: t - C.sum(D.exp(out) * t, axis, keepdims=True),))
 
 
-def _axis(x, axis, dim) -> int:
-    axis = dim if dim is not None else (-1 if axis is None else axis)
-    return int(axis) % max(len(C.shape_of(x)), 1)
+def _axis(x, axis, dim):
+    """The one softmax axis; a 0-d input has none to normalise over (``()``), as PyTorch."""
+    axis = C.pick_axis(axis, dim)
+    nd = len(C.shape_of(x))
+    if nd == 0:
+        return C.normalize_axis(-1 if axis is None else axis, 0)
+    return int(-1 if axis is None else axis) % nd
 
 
 def softmax(x, axis: int | None = None, *, dim: int | None = None):
@@ -118,3 +125,7 @@ def softmax(x, axis: int | None = None, *, dim: int | None = None):
 def log_softmax(x, axis: int | None = None, *, dim: int | None = None):
     """x - logsumexp(x) along ``axis`` (default last), stable for large logits."""
     return call("log_softmax", x, axis=_axis(x, axis, dim))
+
+
+export(softmax, methods=("softmax",), functional=("softmax",))
+export(log_softmax, methods=("log_softmax",), functional=("log_softmax",))

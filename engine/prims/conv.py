@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels import lazy
-from ..registry import register
+from ..node import is_node
+from ..registry import export, register
 from . import core as C
 from .dispatch import call
 
@@ -151,16 +152,16 @@ def _max_pool_forward(x, kernel, stride, padding):
 
 def _argmax_mask(x, params: dict):
     """Constant one-hot (N·C, kh·kw, L) marking each window's first maximum (as PyTorch)."""
-    xd = x.data if hasattr(x, "prim") else x
+    xd = x.data if is_node(x) else x
     n, c, h, w = xd.shape
     cols = _im2col_forward(xd.reshape(n * c, 1, h, w), **_pool_geo(params))
     mask = np.zeros_like(cols)
     np.put_along_axis(mask, np.argmax(cols, axis=1)[:, None, :], 1.0, axis=1)
-    return type(x).const(mask) if hasattr(x, "prim") else mask
+    return type(x).const(mask) if is_node(x) else mask
 
 
 def _max_pool_vjp(g, out, x, **params):
-    if not hasattr(g, "prim"):
+    if not is_node(g):
         return K.max_pool2d_grad(np.ascontiguousarray(g), np.ascontiguousarray(x),
                                  *params["kernel"], *params["stride"], *params["padding"])
     n, c, h, w = x.shape
@@ -195,3 +196,8 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     oh, ow = _geometry(x.shape, geo["kernel"], geo["stride"], geo["padding"], geo["dilation"])
     cols = im2col(C.reshape(x, (n * c, 1, h, w)), geo)     # (N·C, kh·kw, L)
     return C.reshape(C.mean(cols, 1), (n, c, oh, ow))
+
+
+export(conv2d, functional=("conv2d",))
+export(max_pool2d, functional=("max_pool2d",))
+export(avg_pool2d, functional=("avg_pool2d",))

@@ -1,13 +1,15 @@
 """Core tensor primitives: reductions, reshaping, broadcasting and matmul.
 
 Their rules are written with the dispatching functions at the bottom, so every
-gradient is itself differentiable (``create_graph=True``).
+gradient is itself differentiable (``create_graph=True``); the same functions,
+exported, are the ``Tensor`` methods (``t.sum(dim=0)``, ``t.reshape(2, -1)``,
+``t.T``, ``a @ b``).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..registry import register
+from ..registry import Export, export, register
 from .dispatch import call
 
 
@@ -17,6 +19,11 @@ def normalize_axis(axis, ndim: int) -> tuple[int, ...] | None:
         return None
     if isinstance(axis, (int, np.integer)):
         axis = (int(axis),)
+    if ndim == 0:  # as PyTorch: a 0-d tensor has dimension 0 (or -1) and nothing to reduce
+        for a in axis:
+            if a not in (0, -1):
+                raise ValueError(f"axis {a} is out of range for an array of 0 dimensions")
+        return ()
     out = []
     for a in axis:
         if not -ndim <= a < max(ndim, 1):
@@ -76,6 +83,8 @@ def _swap_last(x):
 
 
 def _matmul_vjp_a(g, out, a, b):
+    if len(a.shape) == 1 and len(b.shape) == 1:   # (k,) @ (k,) -> (): a dot product
+        return g * b
     if len(b.shape) == 1:            # (..., k) @ (k,) -> (...)
         return sum_to(reshape(g, g.shape + (1,)) * b, a.shape)
     if len(a.shape) == 1:            # (k,) @ (..., k, n) -> (..., n)
@@ -85,6 +94,8 @@ def _matmul_vjp_a(g, out, a, b):
 
 
 def _matmul_vjp_b(g, out, a, b):
+    if len(a.shape) == 1 and len(b.shape) == 1:
+        return g * a
     if len(a.shape) == 1:            # (k,) @ (..., k, n)
         return sum_to(reshape(a, a.shape + (1,)) * reshape(g, g.shape[:-1] + (1,) + g.shape[-1:]), b.shape)
     if len(b.shape) == 1:            # (..., m, k) @ (k,) -> (..., m)
@@ -115,7 +126,9 @@ SUM_TO = register("sum_to", "Σ↓", _sum_to_forward,
                   (lambda t, out, x, shape: sum_to(t, shape),))
 MATMUL = register("matmul", "@", np.matmul, (_matmul_vjp_a, _matmul_vjp_b),
                   (lambda t, out, a, b: matmul(t, b), lambda t, out, a, b: matmul(a, t)),
-                  local_text=("(·) Wᵀ", "Xᵀ (·)"))
+                  local_text=("(·) Wᵀ", "Xᵀ (·)"),
+                  exports=(Export(lambda a, b: matmul(a, b), operator="matmul",
+                                  reflected=lambda a, b: matmul(b, a)),))
 
 
 def _is_scalar_value(x) -> bool:
@@ -125,16 +138,33 @@ def _is_scalar_value(x) -> bool:
     return not isinstance(getattr(x, "data", x), np.ndarray)
 
 
-def sum(x, axis=None, keepdims: bool = False):
-    if _is_scalar_value(x):
-        return x
-    return call("sum", x, axis=normalize_axis(axis, len(x.shape)), keepdims=keepdims)
+def pick_axis(axis, dim):
+    """NumPy's ``axis`` or PyTorch's ``dim`` (giving both is an error)."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("give axis or dim, not both")
+        return dim
+    return axis
 
 
-def mean(x, axis=None, keepdims: bool = False):
+def sum(x, axis=None, keepdims: bool = False, *, dim=None):
+    """Sum over ``axis``/``dim`` (all by default); a Value or number is its own sum."""
     if _is_scalar_value(x):
         return x
-    return call("mean", x, axis=normalize_axis(axis, len(x.shape)), keepdims=keepdims)
+    axis = normalize_axis(pick_axis(axis, dim), len(x.shape))
+    return call("sum", x, axis=axis, keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims: bool = False, *, dim=None):
+    """Mean over ``axis``/``dim`` (all by default); a Value or number is its own mean."""
+    if _is_scalar_value(x):
+        return x
+    axis = normalize_axis(pick_axis(axis, dim), len(x.shape))
+    return call("mean", x, axis=axis, keepdims=keepdims)
+
+
+export(sum, methods=("sum",), expression="sum")
+export(mean, methods=("mean",), expression="mean")
 
 
 def reshape(x, shape):
@@ -167,3 +197,52 @@ def sum_to(x, shape):
 
 def matmul(a, b):
     return call("matmul", a, b)
+
+
+# -- the Tensor methods with PyTorch's argument conventions ----------------------------
+def resolve_shape(shape, size: int) -> tuple:
+    """A requested shape with its one -1 inferred from ``size`` (the number of elements)."""
+    shape = [int(s) for s in shape]
+    if shape.count(-1) > 1:
+        raise ValueError(f"only one -1 is allowed in a shape, got {tuple(shape)}")
+    if -1 in shape:
+        known = int(np.prod([s for s in shape if s != -1])) or 1
+        shape[shape.index(-1)] = size // known
+    if int(np.prod(shape)) != size:
+        raise ValueError(f"cannot reshape an array of {size} elements into shape {tuple(shape)}")
+    return tuple(shape)
+
+
+def _axes_arg(axes) -> tuple:
+    return tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+
+
+def reshape_as(x, *shape):
+    """``t.reshape(2, 3)``, ``t.reshape((2, -1))`` or ``t.view(...)``: one -1 is inferred."""
+    shape = _axes_arg(shape)
+    return reshape(x, resolve_shape(shape, int(np.prod(shape_of(x)))))
+
+
+def swap_axes(x, *axes):
+    """Two axes swap them (PyTorch's ``transpose(0, 1)``); none or a full permutation act
+    as NumPy's ``transpose``."""
+    axes = _axes_arg(axes)
+    if len(axes) == 2:
+        nd = len(x.shape)
+        perm = list(range(nd))
+        i, j = (a % nd for a in axes)
+        perm[i], perm[j] = perm[j], perm[i]
+        return transpose(x, perm)
+    return transpose(x, axes or None)
+
+
+def permute(x, *axes):
+    """Reorder the axes (``torch.permute``)."""
+    return transpose(x, _axes_arg(axes))
+
+
+export(reshape_as, methods=("reshape", "view"))
+export(swap_axes, methods=("transpose",))
+export(permute, methods=("permute",))
+export(lambda x: transpose(x), methods=("T",), is_property=True, owner="T")
+export(broadcast_to, methods=("broadcast_to",))

@@ -6,13 +6,18 @@ of these ops can be differentiated again.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..kernels import lazy
-from ..registry import register
+from ..node import is_node
+from ..registry import export, register
 from . import core as C
+from . import dispatch as D
 from .activation import softmax
 from .dispatch import call
+from .elementwise import elementwise
 
 K = lazy("loss")  # Numba is imported on the first op that needs it
 
@@ -47,6 +52,9 @@ def linear(x, weight, bias=None):
     return call("linear", x, weight, bias)
 
 
+export(linear, functional=("linear",))
+
+
 # -- softmax cross-entropy with integer targets ------------------------------------------
 def _row_scale(g, n: int, reduction: str, dtype):
     """The upstream gradient as one factor per row (mean divides by n)."""
@@ -65,7 +73,7 @@ def _ce_forward(logits, target, reduction):
 
 def _ce_vjp(g, out, logits, target, reduction):
     n = logits.shape[0]
-    if hasattr(g, "prim") or hasattr(logits, "prim"):
+    if is_node(g) or is_node(logits):
         onehot = np.eye(logits.shape[1], dtype=logits.dtype)[target]
         scale = (C.reshape(g, (n, 1)) if reduction == "none" else g) * (1.0 / n if reduction == "mean" else 1.0)
         return (softmax(logits, 1) - onehot) * scale
@@ -89,8 +97,31 @@ def cross_entropy(logits, target, reduction: str = "mean"):
     """-log softmax(logits)[target] for (N, C) logits and integer targets (N,), fused."""
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    target = np.asarray(target.data if hasattr(target, "prim") else target).astype(np.int64)
+    target = np.asarray(target.data if is_node(target) else target).astype(np.int64)
     if len(C.shape_of(logits)) != 2 or target.shape != (C.shape_of(logits)[0],):
         raise ValueError(f"cross_entropy wants logits (N, C) and targets (N,), got "
                          f"{C.shape_of(logits)} and {target.shape}")
     return call("cross_entropy", logits, target=target, reduction=reduction)
+
+
+# -- binary cross-entropy on probabilities, PyTorch's clamps included ---------------------
+BCE_EPSILON = float(np.float32(1e-12))
+"""PyTorch's floor on p(1 - p) in the BCE gradient (a float32 1e-12), so p in {0, 1}
+gives a large finite gradient instead of inf or nan."""
+
+
+def _bce(p: float, t: float) -> float:
+    """-[t log p + (1 - t) log(1 - p)] with each log clamped at -100, as PyTorch."""
+    return -(t * max(math.log(p), -100.0) + (1.0 - t) * max(math.log(1.0 - p), -100.0))
+
+
+def _bce_array(p, t):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -(t * np.maximum(np.log(p), -100.0) + (1.0 - t) * np.maximum(np.log1p(-p), -100.0))
+
+
+BINARY_CROSS_ENTROPY = elementwise(
+    "binary_cross_entropy", "BCE", scalar=_bce, array=_bce_array,
+    partials=(lambda p, t, out: (p - t) / D.maximum((1.0 - p) * p, BCE_EPSILON),
+              lambda p, t, out: D.log(1.0 - p) - D.log(p)),
+    local_text=("(p − t)/(p(1 − p))", "log((1 − p)/p)"), public=False)

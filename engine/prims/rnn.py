@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels import lazy
+from ..node import is_node
 from ..registry import register
 from .dispatch import call
 
@@ -32,7 +33,7 @@ class _OneSlot:
 
     def __call__(self, g, out, prev):
         """``kernel(g, out, prev)``, computed once per (g, out) pair; raw arrays only."""
-        if hasattr(g, "prim") or hasattr(out, "prim"):
+        if is_node(g) or is_node(out):
             raise NotImplementedError(_HIGHER_ORDER.format(self.cell, self.cell))
         if self.key[0] is not g or self.key[1] is not out:
             self.value = getattr(K, self.kernel)(g, out, prev)

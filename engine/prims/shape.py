@@ -10,7 +10,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..registry import REGISTRY, Primitive, register
+from ..node import is_node
+from ..registry import Primitive, add, export, register
 from . import core as C
 from . import dispatch as D
 from .dispatch import call
@@ -21,7 +22,7 @@ def _raw_index(index):
     """An index with nodes replaced by their arrays (a tuple stays a tuple)."""
     if isinstance(index, tuple):
         return tuple(_raw_index(i) for i in index)
-    if hasattr(index, "prim"):          # a Node used as an index array
+    if is_node(index):                  # a Node used as an index array
         return np.asarray(index.data).astype(np.int64) if index.data.dtype.kind == "f" else index.data
     if isinstance(index, list):
         return np.asarray(index)
@@ -63,6 +64,9 @@ def scatter(g, shape, index):
     return call("scatter_add", g, shape=tuple(shape), index=index)
 
 
+export(getitem, methods=("__getitem__",))
+
+
 # -- variadic joins ----------------------------------------------------------------
 class _PerArgument(Sequence):
     """One rule for every argument of a variadic primitive, told its position."""
@@ -82,11 +86,7 @@ class _PerArgument(Sequence):
 def register_variadic(name: str, symbol: str, forward: Callable, vjp: Callable,
                       jvp: Callable) -> Primitive:
     """Declare a primitive taking any number of arguments; rules get the position first."""
-    if name in REGISTRY:
-        raise ValueError(f"primitive {name!r} is already registered")
-    prim = Primitive(name, symbol, forward, _PerArgument(vjp), _PerArgument(jvp))
-    REGISTRY[name] = prim
-    return prim
+    return add(Primitive(name, symbol, forward, _PerArgument(vjp), _PerArgument(jvp)))
 
 
 def _concat_slice(i: int, args, axis: int) -> tuple:
@@ -120,6 +120,10 @@ def stack(tensors: Sequence, axis: int = 0, *, dim: int | None = None):
     return call("stack", *tensors, axis=int(axis) % nd)
 
 
+export(concat, functional=("concat",))
+export(stack, functional=("stack",))
+
+
 # -- selection ------------------------------------------------------------------------
 def _where_forward(x, y, cond):
     return np.where(cond, x, y)
@@ -133,9 +137,20 @@ WHERE = register("where", "where", _where_forward,
 
 
 def where(cond, x, y):
-    """``cond ? x : y`` elementwise (``torch.where``); the gradient flows to the chosen side."""
-    cond = np.asarray(cond.data if hasattr(cond, "prim") else cond, dtype=bool)
+    """``cond ? x : y`` elementwise (``torch.where``); the gradient flows to the chosen side.
+
+    A scalar condition (a bool) just picks ``x`` or ``y``, so scalar rules and Values
+    stay scalars.
+    """
+    if cond.__class__ is bool or cond.__class__ is np.bool_:
+        return x if cond else y
+    cond = np.asarray(cond.data if is_node(cond) else cond, dtype=bool)
+    if not (is_node(x) or is_node(y)):
+        return np.where(cond, x, y)
     return call("where", x, y, cond=cond)
+
+
+export(where, functional=("where",))
 
 
 def _inside(lo, hi):
@@ -159,16 +174,20 @@ def clip(x, min: float | None = None, max: float | None = None):
     return call("clip", x, lo=min, hi=max)
 
 
+export(clip, methods=("clip", "clamp"), functional=("clip",))
+
+
 # -- extreme values over axes ---------------------------------------------------------------
 def _extreme_weights(out, x, axis, keepdims):
     """A constant mask of the arg-extreme elements, split evenly among ties (as ``amax``)."""
-    xd = x.data if hasattr(x, "prim") else np.asarray(x)
-    od = out.data if hasattr(out, "prim") else np.asarray(out)
+    xd = x.data if is_node(x) else np.asarray(x)
+    od = out.data if is_node(out) else np.asarray(out)
     if not keepdims:
         od = np.reshape(od, C._reduced_shape(xd.shape, axis))
     mask = (xd == od).astype(xd.dtype)
-    weights = mask / np.sum(mask, axis=axis, keepdims=True)
-    return type(x).const(weights) if hasattr(x, "prim") else weights
+    with np.errstate(invalid="ignore"):  # a NaN maximum matches nothing: nan, as torch
+        weights = mask / np.sum(mask, axis=axis, keepdims=True)
+    return type(x).const(weights) if is_node(x) else weights
 
 
 def _extreme_vjp(g, out, x, axis=None, keepdims=False):
@@ -185,23 +204,64 @@ MIN = register("min", "min", lambda x, axis=None, keepdims=False: np.min(x, axis
                (_extreme_vjp,), (_extreme_jvp,))
 
 
-def max(x, axis=None, keepdims: bool = False):
-    """Largest element over ``axis`` (values only, like ``torch.amax``)."""
-    return call("max", x, axis=C.normalize_axis(axis, len(x.shape)), keepdims=keepdims)
+def max(x, axis=None, keepdims: bool = False, *, dim=None):
+    """Largest element over ``axis``/``dim`` (values only, like ``torch.amax``)."""
+    axis = C.normalize_axis(C.pick_axis(axis, dim), len(x.shape))
+    return call("max", x, axis=axis, keepdims=keepdims)
 
 
-def min(x, axis=None, keepdims: bool = False):
-    """Smallest element over ``axis`` (values only, like ``torch.amin``)."""
-    return call("min", x, axis=C.normalize_axis(axis, len(x.shape)), keepdims=keepdims)
+def min(x, axis=None, keepdims: bool = False, *, dim=None):
+    """Smallest element over ``axis``/``dim`` (values only, like ``torch.amin``)."""
+    axis = C.normalize_axis(C.pick_axis(axis, dim), len(x.shape))
+    return call("min", x, axis=axis, keepdims=keepdims)
 
 
-# -- compositions ---------------------------------------------------------------------
-def var(x, axis=None, keepdims: bool = False, correction: int = 1):
-    """Variance over ``axis``, dividing by n - correction (PyTorch's unbiased default)."""
-    axis = C.normalize_axis(axis, len(x.shape))
-    n = C._count(tuple(x.shape), axis)
+export(max, methods=("max",))
+export(min, methods=("min",))
+
+
+# -- variance ------------------------------------------------------------------------------
+def _dof(x, axis, correction) -> int:
+    return C._count(tuple(x.shape), axis) - correction
+
+
+def _var_forward(x, axis, keepdims, correction):
+    """Σ(x - mean)² / max(0, n - correction): inf or nan when n <= correction, as PyTorch."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = x - np.mean(x, axis=axis, keepdims=True)
+        return np.sum(d * d, axis=axis, keepdims=keepdims) / np.maximum(0, _dof(x, axis, correction))
+
+
+def _var_local(x, axis, correction):
+    """∂var/∂x = 2 (x - mean) / (n - correction); PyTorch's inf (nan at the mean) when a
+    whole-tensor variance has n <= correction."""
     d = x - C.mean(x, axis, keepdims=True)
-    return C.sum(d * d, axis, keepdims) / (n - correction)
+    dof = _dof(x, axis, correction)
+    if dof <= 0 and (axis is None or len(x.shape) == 0):
+        return where(D.eq(d, 0.0), np.nan, np.inf)
+    with np.errstate(divide="ignore"):
+        return d * (np.float64(2.0) / dof)
+
+
+VAR = register(
+    "var", "var", _var_forward,
+    (lambda g, out, x, axis, keepdims, correction:
+        C._sum_vjp(g, out, x, axis, keepdims) * _var_local(x, axis, correction),),
+    (lambda t, out, x, axis, keepdims, correction:
+        C.sum(t * _var_local(x, axis, correction), axis, keepdims),),
+    local_text=("2(x − mean)/(n − correction)",))
+
+
+def var(x, axis=None, keepdims: bool = False, correction: int = 1, *, dim=None):
+    """Variance over ``axis``/``dim``, dividing by n - correction (PyTorch's unbiased default)."""
+    axis = C.normalize_axis(C.pick_axis(axis, dim), len(x.shape))
+    return call("var", x, axis=axis, keepdims=keepdims, correction=correction)
+
+
+export(var, methods=("var",))
+
+
+# -- reshaping compositions -----------------------------------------------------------------
 
 
 def flatten(x, start_dim: int = 0, end_dim: int = -1):
@@ -215,19 +275,28 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
     return C.reshape(x, shape[:s] + (merged,) + shape[e + 1:])
 
 
-def squeeze(x, axis: int | None = None):
+def squeeze(x, axis: int | None = None, *, dim: int | None = None):
     """Drop size-1 axes (all, or only ``axis`` if it has size 1)."""
+    axis = C.pick_axis(axis, dim)
     shape = tuple(x.shape)
     if axis is None:
         return C.reshape(x, tuple(s for s in shape if s != 1))
-    axis %= len(shape) or 1
+    if C.normalize_axis(axis, len(shape)) == ():  # a 0-d tensor has nothing to drop
+        return x
+    axis %= len(shape)
     if shape[axis] != 1:
         return x
     return C.reshape(x, shape[:axis] + shape[axis + 1:])
 
 
-def unsqueeze(x, axis: int):
+def unsqueeze(x, axis: int | None = None, *, dim: int | None = None):
     """Insert a size-1 axis at ``axis``."""
+    axis = C.pick_axis(axis, dim)
     shape = tuple(x.shape)
     axis %= len(shape) + 1
     return C.reshape(x, shape[:axis] + (1,) + shape[axis:])
+
+
+export(flatten, methods=("flatten",), functional=("flatten",))
+export(squeeze, methods=("squeeze",))
+export(unsqueeze, methods=("unsqueeze",))
