@@ -105,8 +105,9 @@ def backward(root: Node, grad=None, *, create_graph: bool = False) -> None:
     order = topological_order(root)
     if not create_graph and len(order) >= COMPILE_THRESHOLD:
         from .tape import Tape
-        if Tape.can_compile(order):
-            Tape(order).backward(1.0 if grad is None else float(_raw(grad)))
+        tape = Tape.compile(order)
+        if tape is not None:
+            tape.backward(1.0 if grad is None else float(_raw(grad)))
             return
     grads = backprop(root, grad, create_graph, order)
     store_grads(order, grads)

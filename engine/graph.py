@@ -59,7 +59,7 @@ class Graph:
         from .tape import Tape
         if compiled is None:
             compiled = len(self.nodes) >= COMPILE_THRESHOLD
-        self.tape = Tape(self.nodes) if compiled and Tape.can_compile(self.nodes) else None
+        self.tape = Tape.compile(self.nodes) if compiled else None
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -142,16 +142,16 @@ class Graph:
 
     @staticmethod
     def _local_derivative(node: Node, arg: int):
-        """∂node/∂argument as numbers where it is diagonal (scalars, elementwise ops), else None."""
+        """∂node/∂argument as numbers where it is diagonal (scalars, elementwise ops), else None
+        (called inside the backward pass, so nothing here is recorded)."""
         prim = node.prim
         if not prim.elementwise:
             return None
         args = [p.data for p in node.parents]
-        with no_grad():
-            if prim.partials is not None:
-                return local_derivative(prim, arg, node.data, *args)
-            ones = 1.0 if node.shape == () else np.ones_like(node.data)
-            return prim.vjps[arg](ones, node.data, *args, **node.params)
+        if prim.partials is not None:
+            return local_derivative(prim, arg, node.data, *args)
+        ones = 1.0 if node.shape == () else np.ones_like(node.data)
+        return prim.vjps[arg](ones, node.data, *args, **node.params)
 
     def tangent_trace(self, wrt: Node | str, direction: Any = 1.0) -> list[Step]:
         """Forward-mode steps: the tangent d(node)/d(wrt) riding forward with each value."""

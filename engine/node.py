@@ -178,14 +178,66 @@ _ARRAY_KIND: list = []
 """``[Tensor]`` once :mod:`engine.tensor` is imported: the kind a raw NumPy argument implies."""
 
 
+_KIND_OF: dict[type, type] = {}
+"""Node class -> the kind its ops produce (filled as classes are met; ``Parameter`` -> Tensor)."""
+_NUMBERS = (float, int)
+
+
 def apply(prim: Primitive, *args: Any, **params: Any):
     """Run ``prim`` on nodes or constants: the one way every op is applied.
 
     The arguments' nodes decide the kind of the result (a Value, or a Tensor when any
     argument is a Tensor or array; mixing the two is refused); raw numbers in, raw
-    numbers out.  The result is recorded, with constants turned into constant leaves,
-    exactly when gradients are enabled and some argument requires a gradient.
+    numbers out.  Numbers and arrays among the arguments become constants of that
+    kind.  The result is recorded (constants as constant leaves) exactly when gradients
+    are enabled and some argument requires a gradient.
     """
+    # gather (kind, raw data, parents, requires_grad); the hot shapes of a scalar graph,
+    # one node or a node and a node/number, skip the general loop
+    n = len(args)
+    if n == 2:
+        x, y = args
+        kind = _KIND_OF.get(x.__class__)
+        if kind is not None and x._tape is None:
+            if y.__class__ is x.__class__ and y._tape is None:
+                raw, parents, grad = (x._data, y._data), args, x.requires_grad or y.requires_grad
+            elif y.__class__ in _NUMBERS:
+                c = kind._constant(y, x)
+                raw, grad = (x._data, c), x.requires_grad
+                parents = (x, kind._const_node(c)) if grad else ()
+            else:
+                kind, raw, parents, grad = _gather(args)
+        elif x.__class__ in _NUMBERS and y.__class__ in _KIND_OF and y._tape is None:
+            kind = _KIND_OF[y.__class__]
+            c = kind._constant(x, y)
+            raw, grad = (c, y._data), y.requires_grad
+            parents = (kind._const_node(c), y) if grad else ()
+        else:
+            kind, raw, parents, grad = _gather(args)
+    elif n == 1:
+        x = args[0]
+        kind = _KIND_OF.get(x.__class__)
+        if kind is not None and x._tape is None:
+            raw, parents, grad = (x._data,), args, x.requires_grad
+        else:
+            kind, raw, parents, grad = _gather(args)
+    else:
+        kind, raw, parents, grad = _gather(args)
+    if kind is None:
+        return prim.forward(*args, **params)  # numbers or arrays in, numbers or arrays out
+    try:
+        out = prim.forward(*raw, **params) if params else prim.forward(*raw)
+    except ValueError as exc:
+        raise _shape_error(prim, raw, exc) from None
+    # the one decision: record the result in the graph, or not
+    if grad and _mode.enabled:
+        return kind._result(out, prim, parents, params or _EMPTY, True)
+    return kind._result(out, prim, (), params or _EMPTY, False)
+
+
+def _gather(args: tuple) -> tuple:
+    """``(kind, raw data, parents, requires_grad)`` of any arguments: numbers and arrays
+    become ``kind``'s constants (leaves only when the result may be recorded)."""
     kind = None
     first = None
     grad = False
@@ -196,7 +248,7 @@ def apply(prim: Primitive, *args: Any, **params: Any):
             if kind is not a._kind:
                 if kind is not None:
                     raise _mixing_error(kind, a)
-                kind = a._kind
+                kind = _KIND_OF[a.__class__] = a._kind
                 first = a
             if a.requires_grad:
                 grad = True
@@ -204,26 +256,17 @@ def apply(prim: Primitive, *args: Any, **params: Any):
         else:
             raw.append(a)
             constants = True
-    if kind is None:
-        return prim.forward(*args, **params)  # numbers or arrays in, numbers or arrays out
-    parents = args
-    if constants:
-        parents = []
-        for i, a in enumerate(args):
-            if not isinstance(a, Node):
-                if isinstance(a, np.ndarray) and kind is not _ARRAY_KIND[0]:
-                    raise _mixing_error(kind, a)
-                raw[i] = kind._constant(a, first)
-                a = kind._const_node(raw[i]) if grad else a
-            parents.append(a)
-        parents = tuple(parents)
-    try:
-        out = prim.forward(*raw, **params)
-    except ValueError as exc:
-        raise _shape_error(prim, raw, exc) from None
-    if grad and _mode.enabled:
-        return kind._result(out, prim, parents, params or _EMPTY, True)
-    return kind._result(out, prim, (), params or _EMPTY, False)
+    if kind is None or not constants:
+        return kind, raw, args, grad
+    parents = []
+    for i, a in enumerate(args):
+        if not isinstance(a, Node):
+            if isinstance(a, np.ndarray) and kind is not _ARRAY_KIND[0]:
+                raise _mixing_error(kind, a)
+            raw[i] = kind._constant(a, first)
+            a = kind._const_node(raw[i]) if grad else a
+        parents.append(a)
+    return kind, raw, tuple(parents), grad
 
 
 def _mixing_error(kind: type, other) -> TypeError:

@@ -8,6 +8,7 @@ The op codes and the sweeps come from the primitive registry
 """
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Sequence
 
 import numpy as np
@@ -17,55 +18,73 @@ from .node import Node
 from .value import Value
 
 K = lazy("scalar_tape")  # Numba is imported when a graph is first compiled
+_REQUIRES_GRAD = attrgetter("requires_grad")
+
+
+class NotCompilable(TypeError):
+    """The graph holds a node the compiled tape cannot run (a Tensor, an uncompiled op)."""
 
 
 class Tape:
     """Op codes, argument indices, values and gradients of a scalar graph."""
 
     def __init__(self, order: Sequence[Node]):
+        """Flatten ``order`` (a topological order); :class:`NotCompilable` if a node is not a
+        Value made by a compiled primitive (nothing is changed then)."""
         self.table = table = K.table()
         codes = table.codes
-        ops, a0, a1, vals, req = [], [], [], [], []
-        leaves: list[Node] = []
-        leaf_idx: list[int] = []
-        leaf_grads: list[float] = []
-        for i, node in enumerate(order):
-            parents = node.parents
-            vals.append(node._data if node._tape is None else node.data)
-            req.append(node.requires_grad)
-            if parents:
-                ops.append(codes[node.prim])
-                a0.append(parents[0]._idx)
-                a1.append(parents[1]._idx if len(parents) > 1 else -1)
-            else:
-                ops.append(0)
-                a0.append(-1)
-                a1.append(-1)
-                leaves.append(node)
-                leaf_idx.append(i)
-                leaf_grads.append(node.grad)
-            node._tape = self
-            node._idx = i
+        ops, a0, a1, vals, leaf_idx, leaf_grads = [], [], [], [], [], []
+        op, first, last, value = ops.append, a0.append, a1.append, vals.append
+        moved = []  # nodes taken over from another tape, given back if this one fails
+        i = 0
+        try:
+            for i, node in enumerate(order):
+                if node._kind is not Value:
+                    raise NotCompilable(f"a {type(node).__name__} is not a scalar Value")
+                if node._tape is None:
+                    value(node._data)
+                else:
+                    value(node.data)
+                    moved.append((node, node._tape, node._idx))
+                parents = node.parents
+                if parents:
+                    op(codes[node.prim])
+                    first(parents[0]._idx)
+                    last(parents[-1]._idx)  # a unary op never reads it
+                else:
+                    op(0)
+                    first(-1)
+                    last(-1)
+                    leaf_idx.append(i)
+                    leaf_grads.append(node.grad)  # before the node moves onto this tape
+                node._tape = self
+                node._idx = i
+        except (NotCompilable, KeyError) as exc:
+            for node in order[:i]:  # leave the graph as it was
+                node._tape = None
+                node._idx = -1
+            for node, tape, idx in moved:
+                node._tape, node._idx = tape, idx
+            raise NotCompilable(f"{exc.args[0]!r} is not compiled" if isinstance(exc, KeyError)
+                                else exc.args[0]) from None
         self.ops = np.array(ops, dtype=table.dtype)
         self.a0 = np.array(a0, dtype=np.int32)
         self.a1 = np.array(a1, dtype=np.int32)
         self.values = np.array(vals, dtype=np.float64)
-        self.req = np.array(req, dtype=np.bool_)
+        self.req = np.fromiter(map(_REQUIRES_GRAD, order), dtype=np.bool_, count=len(order))
         self.grads = np.zeros(len(ops))
-        self.leaves = leaves
         self.leaf_idx = np.array(leaf_idx, dtype=np.int64)
+        self.leaves = [order[i] for i in leaf_idx]
         self.grads[self.leaf_idx] = leaf_grads
         self._sweeps = None
 
-    @staticmethod
-    def can_compile(order: Sequence[Node]) -> bool:
-        """True when every node is a ``Value`` made by a primitive the tape compiles
-        (0-d Tensors stay interpreted: their data and gradients are arrays)."""
-        codes = K.table().codes
-        for node in order:
-            if node._kind is not Value or (node.parents and node.prim not in codes):
-                return False
-        return True
+    @classmethod
+    def compile(cls, order: Sequence[Node]) -> "Tape | None":
+        """A tape of ``order``, or None when it has a node the tape does not compile."""
+        try:
+            return cls(order)
+        except NotCompilable:
+            return None
 
     @property
     def sweeps(self):

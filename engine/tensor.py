@@ -123,6 +123,7 @@ class Tensor(Node):
 
 
 Tensor._kind = Tensor
+node._KIND_OF[Tensor] = Tensor
 node._ARRAY_KIND.append(Tensor)
 bind_methods(Tensor, TENSOR)
 

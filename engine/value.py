@@ -6,6 +6,7 @@ are not listed here: they are the exports of the registered primitives
 """
 from __future__ import annotations
 
+from . import node
 from .node import Node, format_number
 from .registry import VALUE, bind_methods
 
@@ -90,6 +91,7 @@ class Value(Node):
 
 
 Value._kind = Value
+node._KIND_OF[Value] = Value
 
 
 def _raw(x):

@@ -16,6 +16,7 @@ scalars, which give inf or nan as Tensors do.
 """
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from typing import Callable
@@ -42,7 +43,10 @@ def _ieee(fn: Callable, args) -> float:
 
 def float_forward(scalar: Callable, array: Callable, arity: int) -> Callable:
     """A forward that runs ``scalar`` on floats (falling back to ``array`` on NumPy
-    scalars where Python raises) and ``array`` on anything else."""
+    scalars where Python raises) and ``array`` on anything else.  One function for both
+    (``operator.add``: float arithmetic that cannot raise) is the forward itself."""
+    if scalar is array:
+        return scalar
     if arity == 1:
         def forward(x):
             if x.__class__ is float:
@@ -64,6 +68,7 @@ def float_forward(scalar: Callable, array: Callable, arity: int) -> Callable:
     return forward
 
 
+@functools.cache
 def float_partial(partial: Callable) -> Callable:
     """``partial`` on floats, re-evaluated on NumPy scalars where Python raises."""
     def local(*args):
@@ -111,7 +116,7 @@ def local_derivative(prim, arg: int, out, *args):
     partial = prim.partials[arg]
     if not callable(partial):
         d = float(partial)
-    elif all(a.__class__ is float for a in args):
+    elif out.__class__ is float:  # a Value's: floats in, a float out
         return float_partial(partial)(*args, out)
     else:
         d = _like(partial(*args, out), out)
