@@ -19,7 +19,8 @@ UNARY = {
     "exp": (D.exp, -3, 3), "log": (D.log, 0.2, 5), "sin": (D.sin, -3, 3), "cos": (D.cos, -3, 3),
     "tanh": (D.tanh, -3, 3), "sigmoid": (D.sigmoid, -6, 6), "relu": (D.relu, -3, 3),
     "softplus": (D.softplus, -5, 5), "abs": (D.absolute, -3, 3), "sqrt": (D.sqrt, 0.2, 5),
-    "neg": (lambda x: -x, -3, 3),
+    "neg": (lambda x: -x, -3, 3), "atan": (D.atan, -4, 4), "asinh": (D.asinh, -4, 4),
+    "erf": (D.erf, -2.5, 2.5),
 }
 BINARY = {
     "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
@@ -151,7 +152,8 @@ def test_gradcheck_catches_a_wrong_rule():
 
 # -- against PyTorch --------------------------------------------------------------------------
 TORCH_UNARY = {"exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tanh": "tanh",
-               "sigmoid": "sigmoid", "relu": "relu", "abs": "abs", "sqrt": "sqrt", "neg": "neg"}
+               "sigmoid": "sigmoid", "relu": "relu", "abs": "abs", "sqrt": "sqrt", "neg": "neg",
+               "atan": "atan", "asinh": "asinh", "erf": "erf"}
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
