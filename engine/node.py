@@ -198,27 +198,29 @@ def apply(prim: Primitive, *args: Any, **params: Any):
     if n == 2:
         x, y = args
         kind = _KIND_OF.get(x.__class__)
-        if kind is not None and x._tape is None:
-            if y.__class__ is x.__class__ and y._tape is None:
-                raw, parents, grad = (x._data, y._data), args, x.requires_grad or y.requires_grad
+        if kind is not None:
+            xd = x._data if x._tape is None else x.data
+            if y.__class__ is x.__class__:
+                raw = (xd, y._data if y._tape is None else y.data)
+                parents, grad = args, x.requires_grad or y.requires_grad
             elif y.__class__ in _NUMBERS:
                 c = kind._constant(y, x)
-                raw, grad = (x._data, c), x.requires_grad
+                raw, grad = (xd, c), x.requires_grad
                 parents = (x, kind._const_node(c)) if grad else ()
             else:
                 kind, raw, parents, grad = _gather(args)
-        elif x.__class__ in _NUMBERS and y.__class__ in _KIND_OF and y._tape is None:
+        elif x.__class__ in _NUMBERS and y.__class__ in _KIND_OF:
             kind = _KIND_OF[y.__class__]
             c = kind._constant(x, y)
-            raw, grad = (c, y._data), y.requires_grad
+            raw, grad = (c, y._data if y._tape is None else y.data), y.requires_grad
             parents = (kind._const_node(c), y) if grad else ()
         else:
             kind, raw, parents, grad = _gather(args)
     elif n == 1:
         x = args[0]
         kind = _KIND_OF.get(x.__class__)
-        if kind is not None and x._tape is None:
-            raw, parents, grad = (x._data,), args, x.requires_grad
+        if kind is not None:
+            raw, parents, grad = (x._data if x._tape is None else x.data,), args, x.requires_grad
         else:
             kind, raw, parents, grad = _gather(args)
     else:

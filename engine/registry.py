@@ -103,7 +103,7 @@ class Primitive:
     partials: tuple[Callable[..., object], ...] | None = None
     """Elementwise ops: ∂out/∂arg_i as ``partial(*args, out)``; the VJPs and JVPs multiply by it."""
     scalar: ScalarKernels | None = None
-    """Float kernels: the Value fast path and the compiled scalar tape (None: not compiled)."""
+    """Float kernels: Value graphs and the compiled scalar tape run them (None: not compiled)."""
     kernels: Mapping[str, object] = field(default_factory=dict)
     """Per-backend implementations, keyed by backend (``{"cuda": ...}``): an object with
     that backend's forward and per-argument VJPs for its own array type.  The CPU rules
@@ -143,9 +143,9 @@ def register(name: str, symbol: str, forward: Callable[..., object],
         raise ValueError(f"primitive {name!r} is already registered")
     if len(vjps) != len(jvps):
         raise ValueError(f"primitive {name!r}: {len(vjps)} VJPs but {len(jvps)} JVPs")
-    prim = Primitive(name, symbol, forward, tuple(vjps), tuple(jvps), elementwise=elementwise, local_text=tuple(local_text), partials=partials,
-                     scalar=scalar, kernels=dict(kernels or {}), exports=tuple(exports))
-    return add(prim)
+    return add(Primitive(name, symbol, forward, tuple(vjps), tuple(jvps), elementwise=elementwise,
+                         local_text=tuple(local_text), partials=partials, scalar=scalar,
+                         kernels=dict(kernels or {}), exports=tuple(exports)))
 
 
 def add(prim: Primitive) -> Primitive:
@@ -167,8 +167,8 @@ def export(function: Callable[..., object], **where) -> Callable[..., object]:
 
 def unregister(name: str) -> None:
     """Remove a primitive (or a composite export) and every name it published."""
-    REGISTRY.pop(name, None)
     global _version
+    REGISTRY.pop(name, None)
     for e in EXPORTS.pop(name, ()):
         for listener in _listeners:
             listener(e, False)

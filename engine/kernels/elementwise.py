@@ -1,7 +1,9 @@
-"""Fused Numba loops for piecewise activations: value and derivative in one pass.
+"""Fused Numba loops for piecewise activations (value and derivative in one pass), and erf.
 
 NumPy needs a mask, an ``expm1`` and a ``where`` (three passes and temporaries);
-these loops read each element once.  They work on flat contiguous arrays.
+these loops read each element once.  NumPy has no erf, and SciPy is no runtime
+dependency, so erf on arrays is a loop over ``math.erf`` here.  They work on flat
+contiguous arrays.
 """
 from __future__ import annotations
 
