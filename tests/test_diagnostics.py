@@ -6,8 +6,6 @@ from engine import Graph, Value
 from engine.diagnostics import finite, gradient_notes, tangent_notes, value_notes
 from engine.expr import parse
 
-ENGINE_FIX = pytest.mark.xfail(strict=False, reason="engine fix in progress: scalar Values raise in backward")
-
 
 def _graph(source, **values):
     return Graph(parse(source).build(values))
@@ -72,7 +70,6 @@ def test_finite_is_false_for_complex_values():
     assert finite(1.0) and finite(np.ones(3)) and not finite(np.inf) and not finite(1j) and not finite([1.0, np.nan])
 
 
-@ENGINE_FIX
 def test_gradient_note_of_one_over_x_at_zero():
     x = Value(0.0, name="x")
     g = Graph(1 / x)

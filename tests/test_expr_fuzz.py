@@ -121,7 +121,6 @@ def test_every_function_is_called_with_its_arity():
             parse(f"{name}({args}, x)")
 
 
-@pytest.mark.xfail(strict=False, reason="engine fix in progress: scalar Values raise in backward at singularities")
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(SEEDS, st.sampled_from([0.0, -1.0, 1e308, -1e-308]))
 def test_allowed_expressions_at_singular_values_give_inf_or_nan_never_an_exception(rng, value):
