@@ -61,15 +61,8 @@ class Value(Node):
     @staticmethod
     def _result(data, prim, parents, params, requires_grad) -> "Value":
         v = object.__new__(Value)
-        v._data = data if data.__class__ is float else float(data)
-        v._grad = 0.0
-        v.prim = prim
-        v.parents = parents
-        v.params = params
-        v.name = None
-        v.requires_grad = requires_grad
-        v._tape = None
-        v._idx = -1
+        v._fill(data if data.__class__ is float else float(data), 0.0, prim, parents, params, None,
+                requires_grad)
         return v
 
     @property
