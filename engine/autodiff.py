@@ -6,7 +6,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .node import Node, enable_grad, no_grad
+from .node import Node, enable_grad, is_node, no_grad, raw
 from .prims.core import sum_to
 from .value import Value
 
@@ -45,12 +45,11 @@ def _seed(root: Node, grad, create_graph: bool):
                 f"grad can be implicitly created only for scalar outputs, got shape {root.shape}; "
                 "pass backward(grad=...) with the output's shape")
         grad = 1.0
-    if isinstance(grad, Node):
-        grad = grad.data
+    grad = raw(grad)
     if np.shape(grad) != tuple(root.shape):
         raise ValueError(f"grad of shape {np.shape(grad)} does not match the output's shape {root.shape}")
     grad = np.asarray(grad, dtype=root.data.dtype) if is_array else float(grad)
-    return type(root).const(grad) if create_graph else grad
+    return root._kind.const(grad) if create_graph else grad
 
 
 Trace = Callable[[Node, object, list], None]
@@ -97,7 +96,7 @@ def backprop(root: Node, grad=None, create_graph: bool = False,
 
 
 def _shape(x) -> tuple:
-    return tuple(x.shape) if isinstance(x, (Node, np.ndarray)) else ()
+    return tuple(x.shape) if is_node(x) or isinstance(x, np.ndarray) else ()
 
 
 def backward(root: Node, grad=None, *, create_graph: bool = False) -> None:
@@ -107,7 +106,7 @@ def backward(root: Node, grad=None, *, create_graph: bool = False) -> None:
         from .tape import Tape
         tape = Tape.compile(order)
         if tape is not None:
-            tape.backward(1.0 if grad is None else float(_raw(grad)))
+            tape.backward(1.0 if grad is None else float(raw(grad)))
             return
     grads = backprop(root, grad, create_graph, order)
     store_grads(order, grads)
@@ -119,7 +118,7 @@ def store_grads(order: Iterable[Node], grads: dict[int, object]) -> None:
         g = grads.get(id(node))
         if g is None:
             continue
-        if _is_array(node) and not isinstance(g, Node):
+        if _is_array(node) and not is_node(g):
             # a leaf's .grad is its own writable array (optimizers update it in place);
             # an intermediate gradient may share memory with its neighbours'
             g = np.array(g, dtype=node.data.dtype) if node.prim is None else np.asarray(g)
@@ -139,10 +138,6 @@ def _is_zero_scalar(x) -> bool:
     return isinstance(x, float) and x == 0.0
 
 
-def _raw(x):
-    return x.data if isinstance(x, Node) else x
-
-
 def grad(output: Node, inputs: Sequence[Node], grad_output=None, *,
          create_graph: bool = False) -> list:
     """``torch.autograd.grad``: gradients of ``output`` w.r.t. ``inputs``, nothing stored.
@@ -156,7 +151,7 @@ def grad(output: Node, inputs: Sequence[Node], grad_output=None, *,
         g = grads.get(id(x))
         if g is None:
             zero = np.zeros_like(x.data) if x.shape != () else 0.0
-            g = type(x).const(zero) if create_graph else zero
+            g = x._kind.const(zero) if create_graph else zero
         out.append(g)
     return out
 
@@ -175,7 +170,7 @@ def jvp(f: Callable[..., Node], primals: Sequence, tangents: Sequence):
 
 
 def _as_tangent(x: Node, t):
-    t = _raw(t)
+    t = raw(t)
     return float(t) if x.shape == () else np.broadcast_to(np.asarray(t, dtype=x.data.dtype), x.shape)
 
 
@@ -211,8 +206,8 @@ def hessian(f: Callable[..., Node], point: Sequence[float]) -> np.ndarray:
     first = grad(f(*xs), xs, create_graph=True)
     rows = []
     for gi in first:
-        if isinstance(gi, Node) and gi.requires_grad:
-            rows.append([float(_raw(h)) for h in grad(gi, xs)])
+        if is_node(gi) and gi.requires_grad:
+            rows.append([float(raw(h)) for h in grad(gi, xs)])
         else:
             rows.append([0.0] * len(xs))
     return np.array(rows)

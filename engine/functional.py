@@ -13,7 +13,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .node import Node
+from .node import raw
 from .prims import core as C
 from .prims import dispatch as D
 from .prims.activation import log_softmax
@@ -42,10 +42,6 @@ def _reduce(loss, reduction: str):
     raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def _raw(x):
-    return x.data if isinstance(x, Node) else x
-
-
 # -- layers -------------------------------------------------------------------------------
 def conv1d(x, weight, bias=None, stride: int = 1, padding: int = 0, dilation: int = 1):
     """1-D cross-correlation: x (N, C, L), weight (O, C, k) → (N, O, L_out), via conv2d."""
@@ -70,7 +66,7 @@ def dropout(x, p: float = 0.5, training: bool = True, generator: np.random.Gener
     if not training or p == 0.0:
         return x
     rng = generator if generator is not None else np.random.default_rng()
-    keep = (rng.random(x.shape) >= p).astype(_raw(x).dtype) / (1.0 - p)
+    keep = (rng.random(x.shape) >= p).astype(raw(x).dtype) / (1.0 - p)
     return x * keep
 
 
@@ -92,11 +88,11 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training: b
         mean = C.mean(x, axes, keepdims=True)
         var = _var(x, axes, keepdims=True, correction=0)
         n = int(np.prod([x.shape[a] for a in axes]))
-        _update_running(running_mean, running_var, _raw(mean).reshape(-1),
-                        _raw(var).reshape(-1) * (n / max(n - 1, 1)), momentum)
+        _update_running(running_mean, running_var, raw(mean).reshape(-1),
+                        raw(var).reshape(-1) * (n / max(n - 1, 1)), momentum)
     else:
-        mean = C.reshape(_raw(running_mean), shape)
-        var = C.reshape(_raw(running_var), shape)
+        mean = C.reshape(raw(running_mean), shape)
+        var = C.reshape(raw(running_var), shape)
     out = (x - mean) / D.sqrt(var + eps)
     if weight is not None:
         out = out * C.reshape(weight, shape)
@@ -108,7 +104,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training: b
 def _update_running(running_mean, running_var, mean, var, momentum: float) -> None:
     for stat, batch in ((running_mean, mean), (running_var, var)):
         if stat is not None:
-            target = _raw(stat)
+            target = raw(stat)
             target *= 1.0 - momentum
             target += momentum * batch
 
@@ -147,7 +143,7 @@ def binary_cross_entropy_with_logits(input, target, reduction: str = "mean"):
 
 def cross_entropy(input, target, reduction: str = "mean"):
     """Softmax cross-entropy: (N, C) logits with integer targets (fused) or class probabilities."""
-    t = np.asarray(_raw(target))
+    t = np.asarray(raw(target))
     if t.dtype.kind in "iub" or (t.ndim == 1 and len(input.shape) == 2):
         return _fused_cross_entropy(input, t, reduction)
     return _reduce(-C.sum(t * log_softmax(input, 1), 1), reduction)
@@ -155,7 +151,7 @@ def cross_entropy(input, target, reduction: str = "mean"):
 
 def nll_loss(input, target, reduction: str = "mean"):
     """-input[n, target[n]] for (N, C) log-probabilities: cross-entropy after log_softmax."""
-    t = np.asarray(_raw(target)).astype(np.int64)
+    t = np.asarray(raw(target)).astype(np.int64)
     return _reduce(-getitem(input, (np.arange(len(t)), t)), reduction)
 
 

@@ -7,14 +7,14 @@ import numpy as np
 
 from .autodiff import grad
 from .graph import leaves_like
-from .node import Node
+from .node import Node, raw
 
 
 def numerical_grad(f: Callable[..., Node], inputs: Sequence, eps: float = 1e-6) -> list:
     """Central differences (f(x+h) - f(x-h)) / 2h for every element of every input."""
-    raw = [x.data if isinstance(x, Node) else x for x in inputs]
-    scalar = [not isinstance(x, np.ndarray) for x in raw]
-    base = [np.array(x, dtype=np.float64) for x in raw]
+    numbers = [raw(x) for x in inputs]
+    scalar = [not isinstance(x, np.ndarray) for x in numbers]
+    base = [np.array(x, dtype=np.float64) for x in numbers]
     out = []
     for k, x in enumerate(base):
         g = np.zeros_like(x)

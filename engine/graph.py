@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 
 from .autodiff import COMPILE_THRESHOLD, backprop, forward_tangents, store_grads, topological_order
-from .node import Node, no_grad
+from .node import Node, no_grad, raw
 from .prims.elementwise import local_derivative
 
 if TYPE_CHECKING:  # networkx is imported on first export, not at start-up
@@ -185,7 +185,7 @@ def leaves_like(primals: Sequence) -> list[Node]:
     from .value import Value
     out: list[Node] = []
     for i, p in enumerate(primals):
-        p = p.data if isinstance(p, Node) else p
+        p = raw(p)
         if not isinstance(p, np.ndarray):
             out.append(Value(float(p), name=f"x{i}"))
         else:

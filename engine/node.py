@@ -173,6 +173,11 @@ def is_node(x) -> bool:
     return isinstance(x, Node)
 
 
+def raw(x):
+    """A node's numbers (its ``.data``), anything else as it is."""
+    return x.data if isinstance(x, Node) else x
+
+
 _EMPTY: dict = {}
 _ARRAY_KIND: list = []
 """``[Tensor]`` once :mod:`engine.tensor` is imported: the kind a raw NumPy argument implies."""

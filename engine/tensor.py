@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import node
-from .node import Node
+from .node import Node, is_node, raw
 from .prims.core import pick_axis
 from .registry import TENSOR, bind_methods
 
@@ -21,7 +21,7 @@ _FLOATS = (np.float64, np.float32)
 
 
 def _to_array(data: Any, dtype=None) -> np.ndarray:
-    if isinstance(data, Node):
+    if is_node(data):
         raise TypeError("Tensor(...) takes numbers or arrays; use .detach() to copy a node")
     arr = np.array(data, dtype=dtype)
     if arr.dtype.type not in _FLOATS:
@@ -112,10 +112,10 @@ class Tensor(Node):
     __hash__ = object.__hash__
 
     # comparisons give plain boolean arrays (not differentiable), like masks
-    def __lt__(self, o): return self._data < _raw(o)
-    def __le__(self, o): return self._data <= _raw(o)
-    def __gt__(self, o): return self._data > _raw(o)
-    def __ge__(self, o): return self._data >= _raw(o)
+    def __lt__(self, o): return self._data < raw(o)
+    def __le__(self, o): return self._data <= raw(o)
+    def __gt__(self, o): return self._data > raw(o)
+    def __ge__(self, o): return self._data >= raw(o)
 
     def argmax(self, axis=None, *, dim=None) -> np.ndarray:
         """Indices of the largest values (an array: indices carry no gradient)."""
@@ -128,15 +128,11 @@ node._ARRAY_KIND.append(Tensor)
 bind_methods(Tensor, TENSOR)
 
 
-def _raw(x):
-    return x.data if isinstance(x, Node) else x
-
-
 def as_tensor(x, dtype=None) -> Tensor:
     """A node for ``x``: itself if a Tensor, else a constant of the given dtype."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, Node):
+    if is_node(x):
         raise node._mixing_error(Tensor, x)
     if dtype is not None and not isinstance(x, np.ndarray):
         return Tensor.const(x, dtype=dtype)

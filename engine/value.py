@@ -7,7 +7,7 @@ are not listed here: they are the exports of the registered primitives
 from __future__ import annotations
 
 from . import node
-from .node import Node, format_number
+from .node import Node, format_number, is_node, raw
 from .registry import VALUE, bind_methods
 
 _EMPTY: dict = {}
@@ -33,7 +33,7 @@ class Value(Node):
     @classmethod
     def const(cls, x) -> "Value":
         """A constant leaf (no gradient), e.g. the ``2`` in ``x * 2``."""
-        if isinstance(x, Node):
+        if is_node(x):
             raise TypeError(f"cannot mix a {type(x).__name__} into a scalar expression")
         return cls(x, requires_grad=False)
 
@@ -76,19 +76,15 @@ class Value(Node):
         return float(self.data)
 
     # -- comparisons read the data and are not differentiable ---------------
-    def __lt__(self, other): return self.data < _raw(other)
-    def __le__(self, other): return self.data <= _raw(other)
-    def __gt__(self, other): return self.data > _raw(other)
-    def __ge__(self, other): return self.data >= _raw(other)
+    def __lt__(self, other): return self.data < raw(other)
+    def __le__(self, other): return self.data <= raw(other)
+    def __gt__(self, other): return self.data > raw(other)
+    def __ge__(self, other): return self.data >= raw(other)
     __hash__ = object.__hash__
 
 
 Value._kind = Value
 node._KIND_OF[Value] = Value
-
-
-def _raw(x):
-    return x.data if isinstance(x, Node) else x
 
 
 bind_methods(Value, VALUE)

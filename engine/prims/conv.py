@@ -157,7 +157,7 @@ def _argmax_mask(x, params: dict):
     cols = _im2col_forward(xd.reshape(n * c, 1, h, w), **_pool_geo(params))
     mask = np.zeros_like(cols)
     np.put_along_axis(mask, np.argmax(cols, axis=1)[:, None, :], 1.0, axis=1)
-    return type(x).const(mask) if is_node(x) else mask
+    return x._kind.const(mask) if is_node(x) else mask
 
 
 def _max_pool_vjp(g, out, x, **params):

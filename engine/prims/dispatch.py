@@ -10,7 +10,7 @@ elementwise partials, and the compiled scalar tape has a Numba twin of each name
 """
 from __future__ import annotations
 
-from ..node import Node, apply
+from ..node import apply, is_node, raw
 from ..registry import REGISTRY, bind_module
 
 
@@ -21,14 +21,14 @@ def call(name: str, *args, **params):
 
 def nondiff(fn, x):
     """``fn`` of ``x``'s numbers as a constant: a derivative's piecewise factor."""
-    if isinstance(x, Node):
-        return type(x)._kind.const(fn(x.data))
+    if is_node(x):
+        return x._kind.const(fn(x.data))
     return fn(x)
 
 
 def eq(x, y):
     """``x == y`` on the numbers (nodes compare by identity, so partials use this)."""
-    return (x.data if isinstance(x, Node) else x) == (y.data if isinstance(y, Node) else y)
+    return raw(x) == raw(y)
 
 
 bind_module(globals())

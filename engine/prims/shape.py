@@ -187,7 +187,7 @@ def _extreme_weights(out, x, axis, keepdims):
     mask = (xd == od).astype(xd.dtype)
     with np.errstate(invalid="ignore"):  # a NaN maximum matches nothing: nan, as torch
         weights = mask / np.sum(mask, axis=axis, keepdims=True)
-    return type(x).const(weights) if is_node(x) else weights
+    return x._kind.const(weights) if is_node(x) else weights
 
 
 def _extreme_vjp(g, out, x, axis=None, keepdims=False):
