@@ -214,25 +214,28 @@ def get(name: str) -> Primitive:
 # -- the subscribers' side: install exports as methods or module functions -------------
 def bind_methods(cls: type, kind: str) -> None:
     """Keep ``cls``'s op methods and operators equal to the exports for node kind ``kind``."""
-    def listener(e: Export, added: bool) -> None:
+    def table(e: Export) -> list[tuple[str, Callable]]:
         if kind not in e.kinds:
-            return
-        for name, fn in _method_table(e):
+            return []
+        rows = [(m, property(e.function) if e.is_property else e.function) for m in e.methods]
+        if e.operator is not None:
+            method, reflected = OPERATORS[e.operator]
+            rows.append((method, e.function))
+            if reflected is not None:
+                rows.append((reflected, e.reflected))
+        return rows
+
+    def listener(e: Export, added: bool) -> None:
+        for name, fn in table(e):
             if added:
-                setattr(cls, name, property(fn) if e.is_property else fn)
-            elif cls.__dict__.get(name) is not None:
+                setattr(cls, name, fn)
+            elif name in cls.__dict__:
                 delattr(cls, name)
+                for other in exports():  # a name another export also gives comes back
+                    for again, fn2 in table(other):
+                        if again == name:
+                            setattr(cls, name, fn2)
     bind(listener)
-
-
-def _method_table(e: Export) -> list[tuple[str, Callable]]:
-    table = [(m, e.function) for m in e.methods]
-    if e.operator is not None:
-        method, reflected = OPERATORS[e.operator]
-        table.append((method, e.function))
-        if reflected is not None:
-            table.append((reflected, e.reflected))
-    return table
 
 
 def bind_module(namespace: dict) -> None:
@@ -244,10 +247,14 @@ def bind_module(namespace: dict) -> None:
                 namespace[name] = e.function
                 if name not in names:
                     names.append(name)
-            else:
-                namespace.pop(name, None)
-                if name in names:
-                    names.remove(name)
+                continue
+            namespace.pop(name, None)
+            if name in names:
+                names.remove(name)
+            for other in exports():
+                if name in other.functional:
+                    namespace[name] = other.function
+                    names.append(name)
     bind(listener)
 
 
