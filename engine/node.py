@@ -197,7 +197,7 @@ def apply(prim: Primitive, *args: Any, **params: Any):
     kind.  The result is recorded (constants as constant leaves) exactly when gradients
     are enabled and some argument requires a gradient.
     """
-    # gather (kind, raw data, parents, requires_grad); the hot shapes of a scalar graph,
+    # gather (kind, data, parents, requires_grad); the hot shapes of a scalar graph,
     # one node or a node and a node/number, skip the general loop
     n = len(args)
     if n == 2:
@@ -206,36 +206,36 @@ def apply(prim: Primitive, *args: Any, **params: Any):
         if kind is not None:
             xd = x._data if x._tape is None else x.data
             if y.__class__ is x.__class__:
-                raw = (xd, y._data if y._tape is None else y.data)
+                data = (xd, y._data if y._tape is None else y.data)
                 parents, grad = args, x.requires_grad or y.requires_grad
             elif y.__class__ in _NUMBERS:
                 c = kind._constant(y, x)
-                raw, grad = (xd, c), x.requires_grad
+                data, grad = (xd, c), x.requires_grad
                 parents = (x, kind._const_node(c)) if grad else ()
             else:
-                kind, raw, parents, grad = _gather(args)
+                kind, data, parents, grad = _gather(args)
         elif x.__class__ in _NUMBERS and y.__class__ in _KIND_OF:
             kind = _KIND_OF[y.__class__]
             c = kind._constant(x, y)
-            raw, grad = (c, y._data if y._tape is None else y.data), y.requires_grad
+            data, grad = (c, y._data if y._tape is None else y.data), y.requires_grad
             parents = (kind._const_node(c), y) if grad else ()
         else:
-            kind, raw, parents, grad = _gather(args)
+            kind, data, parents, grad = _gather(args)
     elif n == 1:
         x = args[0]
         kind = _KIND_OF.get(x.__class__)
         if kind is not None:
-            raw, parents, grad = (x._data if x._tape is None else x.data,), args, x.requires_grad
+            data, parents, grad = (x._data if x._tape is None else x.data,), args, x.requires_grad
         else:
-            kind, raw, parents, grad = _gather(args)
+            kind, data, parents, grad = _gather(args)
     else:
-        kind, raw, parents, grad = _gather(args)
+        kind, data, parents, grad = _gather(args)
     if kind is None:
         return prim.forward(*args, **params)  # numbers or arrays in, numbers or arrays out
     try:
-        out = prim.forward(*raw, **params) if params else prim.forward(*raw)
+        out = prim.forward(*data, **params) if params else prim.forward(*data)
     except ValueError as exc:
-        raise _shape_error(prim, raw, exc) from None
+        raise _shape_error(prim, data, exc) from None
     # the one decision: record the result in the graph, or not
     if grad and _mode.enabled:
         return kind._result(out, prim, parents, params or _EMPTY, True)
@@ -243,13 +243,13 @@ def apply(prim: Primitive, *args: Any, **params: Any):
 
 
 def _gather(args: tuple) -> tuple:
-    """``(kind, raw data, parents, requires_grad)`` of any arguments: numbers and arrays
+    """``(kind, data, parents, requires_grad)`` of any arguments: numbers and arrays
     become ``kind``'s constants (leaves only when the result may be recorded)."""
     kind = None
     first = None
     grad = False
     constants = False
-    raw = []
+    data = []
     for a in args:
         if isinstance(a, Node):
             if kind is not a._kind:
@@ -259,21 +259,21 @@ def _gather(args: tuple) -> tuple:
                 first = a
             if a.requires_grad:
                 grad = True
-            raw.append(a._data if a._tape is None else a.data)
+            data.append(a._data if a._tape is None else a.data)
         else:
-            raw.append(a)
+            data.append(a)
             constants = True
     if kind is None or not constants:
-        return kind, raw, args, grad
+        return kind, data, args, grad
     parents = []
     for i, a in enumerate(args):
         if not isinstance(a, Node):
             if isinstance(a, np.ndarray) and kind is not _ARRAY_KIND[0]:
                 raise _mixing_error(kind, a)
-            raw[i] = kind._constant(a, first)
-            a = kind._const_node(raw[i]) if grad else a
+            data[i] = kind._constant(a, first)
+            a = kind._const_node(data[i]) if grad else a
         parents.append(a)
-    return kind, raw, tuple(parents), grad
+    return kind, data, tuple(parents), grad
 
 
 def _mixing_error(kind: type, other) -> TypeError:
