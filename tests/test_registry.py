@@ -58,6 +58,27 @@ def _appears_everywhere(cube, monkeypatch):
     assert x.grad == pytest.approx(autodiff.grad(y, [x])[0], rel=1e-12)
 
 
+def _helper(x):
+    return x * 2.0
+
+
+def test_a_float_kernel_the_tape_cannot_compile_is_refused_at_declaration():
+    scale = 2.0
+    with pytest.raises(TypeError, match="double_test: a float kernel may not capture variables"):
+        elementwise("double_test", "2x", scalar=lambda x: scale * x, array=lambda x: 2.0 * x,
+                    partials=(2.0,), local_text=("2",))
+    with pytest.raises(TypeError, match="double_test: a float kernel may use math.*'_helper' is a function"):
+        elementwise("double_test", "2x", scalar=lambda x: _helper(x), array=lambda x: 2.0 * x,
+                    partials=(2.0,), local_text=("2",))
+    assert "double_test" not in engine.REGISTRY
+    prim = elementwise("double_test", "2x", scalar=lambda x: _helper(x), array=lambda x: 2.0 * x,
+                       partials=(2.0,), local_text=("2",), compiled=False)  # interpreted only
+    try:
+        assert prim not in scalar_tape.table().codes and Value(1.5).double_test().data == 3.0
+    finally:
+        engine.unregister("double_test")
+
+
 def test_every_export_is_installed_where_it_says():
     for e in registry.exports():
         for cls, kind in ((Value, registry.VALUE), (Tensor, registry.TENSOR)):

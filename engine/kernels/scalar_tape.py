@@ -128,7 +128,10 @@ def _fingerprint(fn) -> str:
         parts.append(code.co_code.hex())
         parts.append(repr(code.co_names))
         for c in code.co_consts:
-            walk(c) if isinstance(c, types.CodeType) else parts.append(repr(c))
+            if isinstance(c, types.CodeType):
+                walk(c)
+            else:
+                parts.append(repr(c))
     walk(fn.__code__)
     for name in fn.__code__.co_names:
         value = fn.__globals__.get(name)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import math
 import operator
+import types
 from typing import Callable
 
 import numpy as np
@@ -139,6 +140,9 @@ def elementwise(name: str, symbol: str, *, scalar: Callable, array: Callable,
     of a composite function) and ``compiled=False`` keeps it off the scalar tape.
     """
     arity = len(partials)
+    if compiled:
+        for fn in (scalar, *partials):
+            _check_float_kernel(fn, name)
     rules = tuple(_product(p, arity) for p in partials)
     prim = None  # bound below: the public functions close over the registered primitive
     if arity == 1:
@@ -164,6 +168,27 @@ def elementwise(name: str, symbol: str, *, scalar: Callable, array: Callable,
                     scalar=ScalarKernels(scalar, tuple(partials)) if compiled else None,
                     exports=(names,) if public else ())
     return prim
+
+
+def _check_float_kernel(fn, owner: str) -> None:
+    """Refuse, at declaration, a float kernel the compiled tape could not compile: it may
+    read ``math`` (or other modules), builtins, numbers and ``D.<op>``, nothing else."""
+    if not callable(fn) or isinstance(fn, types.BuiltinFunctionType):
+        return
+    if not isinstance(fn, types.FunctionType):
+        raise TypeError(f"{owner}: a float kernel must be a Python function or a builtin, "
+                        f"not {type(fn).__name__}")
+    if fn.__code__.co_freevars:
+        raise TypeError(f"{owner}: a float kernel may not capture variables "
+                        f"({', '.join(fn.__code__.co_freevars)}); use module-level numbers")
+    for name in fn.__code__.co_names:
+        if name not in fn.__globals__ or name == "D":
+            continue
+        value = fn.__globals__[name]
+        if not isinstance(value, (types.ModuleType, types.BuiltinFunctionType, int, float)):
+            raise TypeError(f"{owner}: a float kernel may use math, builtins, numbers and D.<op>; "
+                            f"{name!r} is a {type(value).__name__} the compiled tape cannot run "
+                            "(write it inline, or declare the op with compiled=False)")
 
 
 # -- float forwards that need more than one math call ---------------------------------
