@@ -82,7 +82,9 @@ class Node:
     @property
     def data(self):
         tape = self._tape
-        return self._data if tape is None else tape.read_value(self._idx)
+        if tape is None or self.prim is None:  # a tape never changes a leaf: its own number holds
+            return self._data
+        return tape.read_value(self._idx)
 
     @data.setter
     def data(self, value) -> None:

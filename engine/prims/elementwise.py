@@ -20,7 +20,7 @@ import functools
 import math
 import operator
 import types
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -131,13 +131,14 @@ def elementwise(name: str, symbol: str, *, scalar: Callable, array: Callable,
                 method: str | None = None, operator: str | None = None,
                 functional: tuple[str, ...] | None = None, expression: str | None = None,
                 kinds: tuple[str, ...] = BOTH, compiled: bool = True,
-                public: bool = True) -> Primitive:
+                public: bool = True, kernels: Mapping[str, object] | None = None) -> Primitive:
     """Declare an elementwise primitive: forwards, partials, notation and public names.
 
     A function-like op (no ``operator``) is the method, the ``engine.functional``
     function and the expression function ``name`` unless ``method``/``functional``/
     ``expression`` say otherwise; ``public=False`` publishes nothing (a building block
     of a composite function) and ``compiled=False`` keeps it off the scalar tape.
+    ``kernels`` are other backends' implementations (see :attr:`Primitive.kernels`).
     """
     arity = len(partials)
     if compiled:
@@ -166,7 +167,7 @@ def elementwise(name: str, symbol: str, *, scalar: Callable, array: Callable,
     prim = register(name, symbol, float_forward(scalar, array, arity), rules, rules,
                     elementwise=True, local_text=local_text, partials=tuple(partials),
                     scalar=ScalarKernels(scalar, tuple(partials)) if compiled else None,
-                    exports=(names,) if public else ())
+                    kernels=kernels, exports=(names,) if public else ())
     return prim
 
 
