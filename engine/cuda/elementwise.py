@@ -79,7 +79,7 @@ def _sign(v, zero, one):
         return one
     if v < zero:
         return -one
-    return v  # 0 stays 0, NaN stays NaN (np.sign)
+    return zero  # 0 and NaN: 0, as torch's sign (and the CPU rule's partial of abs)
 
 
 @cuda.jit(device=True)
@@ -100,7 +100,7 @@ def _unary_grad(op, g, v, out, p0, p1, zero, one):
     if op == SIGMOID:
         return g * out * (one - out)
     if op == RELU:
-        return g * (one if v > zero else zero)
+        return zero if v <= zero else g  # NaN passes its gradient, as torch (and the CPU rule)
     if op == SOFTPLUS:
         return g * sigmoid(v, zero, one)
     if op == ABS:
@@ -139,11 +139,11 @@ def _binary_grad_a(op, g, a, b, out, zero, one):
         return g * b
     if op == DIV:
         return g / b
-    if op == POW:
-        return g * b * a ** (b - one)
-    if op == MAXIMUM:
-        return g * (one if a >= b else zero)
-    return g * (one if a <= b else zero)       # MINIMUM
+    if op == POW:  # torch masks x ** 0, as the CPU rule
+        return zero if b == zero else g * b * a ** (b - one)
+    if op == MAXIMUM:  # ties split evenly, NaN sends the gradient to both, as torch
+        return zero if a < b else (g / (one + one) if a == b else g)
+    return zero if a > b else (g / (one + one) if a == b else g)   # MINIMUM
 
 
 @cuda.jit(device=True)
@@ -157,10 +157,10 @@ def _binary_grad_b(op, g, a, b, out, zero, one):
     if op == DIV:
         return -(g * out) / b
     if op == POW:
-        return g * out * math.log(a)
+        return zero if (a == zero and b >= zero) else g * out * math.log(a)
     if op == MAXIMUM:
-        return g * (one if a < b else zero)
-    return g * (one if a > b else zero)        # MINIMUM
+        return zero if a > b else (g / (one + one) if a == b else g)
+    return zero if a < b else (g / (one + one) if a == b else g)   # MINIMUM
 
 
 @cuda.jit(device=True)
