@@ -83,7 +83,8 @@ def backprop(root: Node, grad=None, create_graph: bool = False,
                         continue
                     rule = prim.vjps[i]
                     contrib = rule(g, out, *args, **params) if params else rule(g, out, *args)
-                    if arrays and _shape(contrib) != parent.shape:
+                    if arrays and (contrib.shape if contrib.__class__ is np.ndarray
+                                   else _shape(contrib)) != parent.shape:
                         contrib = sum_to(contrib, parent.shape)
                     if edges is not None:
                         edges.append((i, contrib))

@@ -13,7 +13,6 @@ import numpy as np
 
 from .autodiff import COMPILE_THRESHOLD, backprop, forward_tangents, store_grads, topological_order
 from .node import Node, no_grad, raw
-from .prims.elementwise import local_derivative
 
 if TYPE_CHECKING:  # networkx is imported on first export, not at start-up
     import networkx as nx
@@ -123,35 +122,29 @@ class Graph:
         """
         incoming: dict[int, list[EdgeStep]] = {}
         steps: list[Step] = []
+        index = self.index
 
         def record(node: Node, g, edges: list) -> None:
             if not node.requires_grad:
                 return
-            j = self.index[id(node)]
+            j = index[id(node)]
             step = Step("backward", j, node.data, grad=g, incoming=incoming.pop(j, []))
-            for arg, contrib in edges:
-                edge = EdgeStep(self.index[id(node.parents[arg])], j, arg, g,
-                                self._local_derivative(node, arg), contrib)
-                step.outgoing.append(edge)
-                incoming.setdefault(edge.parent, []).append(edge)
+            if edges:
+                parents, prim = node.parents, node.prim
+                if prim.elementwise:  # a diagonal Jacobian: the local derivative as numbers
+                    out, args = node.data, [p.data for p in parents]
+                    ones = 1.0 if out.__class__ is float else np.ones_like(out)
+                for arg, contrib in edges:
+                    local = (prim.vjps[arg](ones, out, *args, **node.params) if prim.elementwise
+                             else None)
+                    edge = EdgeStep(index[id(parents[arg])], j, arg, g, local, contrib)
+                    step.outgoing.append(edge)
+                    incoming.setdefault(edge.parent, []).append(edge)
             steps.append(step)
 
         grads = backprop(self.root, grad, order=self.nodes, trace=record)
         store_grads(self.nodes, grads)
         return steps
-
-    @staticmethod
-    def _local_derivative(node: Node, arg: int):
-        """∂node/∂argument as numbers where it is diagonal (scalars, elementwise ops), else None
-        (called inside the backward pass, so nothing here is recorded)."""
-        prim = node.prim
-        if not prim.elementwise:
-            return None
-        args = [p.data for p in node.parents]
-        if prim.partials is not None:
-            return local_derivative(prim, arg, node.data, *args)
-        ones = 1.0 if node.shape == () else np.ones_like(node.data)
-        return prim.vjps[arg](ones, node.data, *args, **node.params)
 
     def tangent_trace(self, wrt: Node | str, direction: Any = 1.0) -> list[Step]:
         """Forward-mode steps: the tangent d(node)/d(wrt) riding forward with each value."""

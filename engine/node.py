@@ -188,6 +188,8 @@ _ARRAY_KIND: list = []
 _KIND_OF: dict[type, type] = {}
 """Node class -> the kind its ops produce (filled as classes are met; ``Parameter`` -> Tensor)."""
 _NUMBERS = (float, int)
+_RAW = frozenset({float, int, bool, np.ndarray, np.float64, np.float32, np.bool_})
+"""Argument types that are no node: an op on these alone just computes."""
 
 
 def apply(prim: Primitive, *args: Any, **params: Any):
@@ -221,6 +223,8 @@ def apply(prim: Primitive, *args: Any, **params: Any):
             c = kind._constant(x, y)
             data, grad = (c, y._data if y._tape is None else y.data), y.requires_grad
             parents = (kind._const_node(c), y) if grad else ()
+        elif x.__class__ in _RAW and y.__class__ in _RAW:
+            return prim.forward(x, y, **params)  # numbers or arrays in, numbers or arrays out
         else:
             kind, data, parents, grad = _gather(args)
     elif n == 1:
@@ -228,6 +232,8 @@ def apply(prim: Primitive, *args: Any, **params: Any):
         kind = _KIND_OF.get(x.__class__)
         if kind is not None:
             data, parents, grad = (x._data if x._tape is None else x.data,), args, x.requires_grad
+        elif x.__class__ in _RAW:
+            return prim.forward(x, **params)
         else:
             kind, data, parents, grad = _gather(args)
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..node import apply
 from ..registry import Export, export, register
 from .dispatch import call
 
@@ -127,8 +128,8 @@ SUM_TO = register("sum_to", "Σ↓", _sum_to_forward,
 MATMUL = register("matmul", "@", np.matmul, (_matmul_vjp_a, _matmul_vjp_b),
                   (lambda t, out, a, b: matmul(t, b), lambda t, out, a, b: matmul(a, t)),
                   local_text=("(·) Wᵀ", "Xᵀ (·)"),
-                  exports=(Export(lambda a, b: matmul(a, b), operator="matmul",
-                                  reflected=lambda a, b: matmul(b, a)),))
+                  exports=(Export(lambda a, b: apply(MATMUL, a, b), operator="matmul",
+                                  reflected=lambda a, b: apply(MATMUL, b, a)),))
 
 
 def _is_scalar_value(x) -> bool:
@@ -185,18 +186,18 @@ def broadcast_to(x, shape):
     shape = tuple(shape)
     if shape_of(x) == shape:
         return x
-    return call("broadcast_to", x, shape=shape)
+    return apply(BROADCAST_TO, x, shape=shape)
 
 
 def sum_to(x, shape):
     shape = tuple(shape)
     if shape_of(x) == shape:
         return x
-    return call("sum_to", x, shape=shape)
+    return apply(SUM_TO, x, shape=shape)
 
 
 def matmul(a, b):
-    return call("matmul", a, b)
+    return apply(MATMUL, a, b)
 
 
 # -- the Tensor methods with PyTorch's argument conventions ----------------------------

@@ -7,7 +7,7 @@ and on arrays (``array``: NumPy), and one partial derivative per argument,
 dispatch vocabulary ``D`` (``D.exp``, ``D.where``, ``D.eq``, ...), so it runs on
 floats (a Value backward pass), on arrays (a Tensor backward pass), on recorded
 nodes (``create_graph=True``) and, compiled, in the scalar tape.  From it come
-the VJP (g · partial), the JVP (t · partial) and the trace's local derivative.
+the VJP (g · partial) and the JVP (t · partial).
 
 Floats follow IEEE and PyTorch, never an exception: where Python's float
 arithmetic raises (``1 / 0.0``, ``0.0 ** -1``, ``math.log(0)``, overflow) or
@@ -69,9 +69,36 @@ def float_forward(scalar: Callable, array: Callable, arity: int) -> Callable:
     return forward
 
 
+_QUIET_OPS = frozenset({"RESUME", "LOAD_FAST", "LOAD_CONST", "RETURN_VALUE", "RETURN_CONST",
+                        "UNARY_NEGATIVE", "COMPARE_OP", "PRECALL", "CALL", "PUSH_NULL",
+                        "LOAD_ATTR", "LOAD_METHOD", "LOAD_GLOBAL", "NOP", "CACHE"})
+_QUIET_BINARY = frozenset({"+", "-", "*", "&", "|"})
+
+
+def _cannot_raise(partial: Callable) -> bool:
+    """True when ``partial`` on floats can only add, subtract, multiply, compare and call
+    ``D.<op>`` (which never raises on floats): no division, power or other call that
+    Python could turn into an exception.  Anything else is re-run on NumPy scalars."""
+    import dis
+    globals_read = set()
+    for ins in dis.get_instructions(partial):
+        if ins.opname == "BINARY_OP":
+            if ins.argrepr not in _QUIET_BINARY:
+                return False
+        elif ins.opname not in _QUIET_OPS:
+            return False
+        elif ins.opname == "LOAD_GLOBAL":
+            globals_read.add(ins.argval)
+    return globals_read <= {"D"}
+
+
 @functools.cache
 def float_partial(partial: Callable) -> Callable:
-    """``partial`` on floats, re-evaluated on NumPy scalars where Python raises."""
+    """``partial`` on floats, re-evaluated on NumPy scalars where Python raises (itself where
+    it cannot raise)."""
+    if _cannot_raise(partial):
+        return partial
+
     def local(*args):
         try:
             r = partial(*args)
@@ -99,31 +126,28 @@ def _product(partial: Partial, arity: int) -> Callable:
             return lambda g, out, *args: -g
         return lambda g, out, *args: g * c
     on_floats = float_partial(partial)
-    if arity == 1:
+    if on_floats is partial:  # nothing to guard on floats: one body for every kind of number
+        if arity == 1:
+            def rule(g, out, x):
+                d = partial(x, out)
+                return g * (_like(d, out) if d.__class__ is np.ndarray else d)
+        else:
+            def rule(g, out, x, y):
+                d = partial(x, y, out)
+                return g * (_like(d, out) if d.__class__ is np.ndarray else d)
+    elif arity == 1:
         def rule(g, out, x):
             if x.__class__ is float:
                 return g * on_floats(x, out)
-            return g * _like(partial(x, out), out)
+            d = partial(x, out)
+            return g * (_like(d, out) if d.__class__ is np.ndarray else d)
     else:
         def rule(g, out, x, y):
             if x.__class__ is float and y.__class__ is float:
                 return g * on_floats(x, y, out)
-            return g * _like(partial(x, y, out), out)
+            d = partial(x, y, out)
+            return g * (_like(d, out) if d.__class__ is np.ndarray else d)
     return rule
-
-
-def local_derivative(prim, arg: int, out, *args):
-    """∂out/∂arg as numbers (the trace's "local"), in the output's shape for arrays."""
-    partial = prim.partials[arg]
-    if not callable(partial):
-        d = float(partial)
-    elif out.__class__ is float:  # a Value's: floats in, a float out
-        return float_partial(partial)(*args, out)
-    else:
-        d = _like(partial(*args, out), out)
-    if isinstance(out, np.ndarray):
-        return np.array(np.broadcast_to(d, out.shape), dtype=out.dtype)
-    return d
 
 
 def elementwise(name: str, symbol: str, *, scalar: Callable, array: Callable,
@@ -301,4 +325,4 @@ ERF = elementwise("erf", "erf", scalar=math.erf, array=_erf,
                   partials=(lambda x, out: TWO_OVER_SQRT_PI * D.exp(-(x * x)),),
                   local_text=("(2/√π) e^(−x²)",))
 
-__all__ = ["elementwise", "float_forward", "float_partial", "local_derivative"]
+__all__ = ["elementwise", "float_forward", "float_partial"]
