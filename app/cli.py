@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from app.explorer_model import MODES
+from viewmodel.timeline import MODES
 from app.lecture.commands import add_lecture_commands
 from app.output_path import unwritable
 from engine import Graph, format_number
@@ -194,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run_app(argv: list[str], args: argparse.Namespace) -> int:
+def _run_app(args: argparse.Namespace) -> int:
     """The window (or its screenshot), once the output path and the platform are known to work."""
     from app import platform_check
     headless = args.screenshot is not None
@@ -206,7 +206,7 @@ def _run_app(argv: list[str], args: argparse.Namespace) -> int:
         return 2
     from app.main_window import run_app
     try:
-        return run_app(argv)
+        return run_app(args)
     except OSError as exc:  # the screenshot could not be saved after all
         if not headless:
             raise
@@ -219,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     if args.command is None:
-        return _run_app(argv, args)
+        return _run_app(args)
     return args.func(args)
 
 

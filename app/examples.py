@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from app.explorer_model import Group, group_between
+from viewmodel.groups import Group, group_between
 from engine import Node, Tensor, Value
 from engine.expr import parse
 from engine.scalar_nn import MLP

@@ -1,46 +1,32 @@
 """Chainrule's main window: menus, one tab per lab, light/dark theme, headless screenshots.
 
-``run_app(argv)`` is what ``chainrule`` runs with no subcommand or with options:
+``run_app(args)`` is what ``chainrule`` runs with no subcommand, for its options (``app.cli``):
 ``--example ID``, ``--theme light|dark|presenter`` and, for docs and slides,
 ``--screenshot FILE.png [--step N|end] [--size WxH]`` (renders offscreen, exits).
+Closing, File > Quit, Ctrl+C and SIGTERM all end the same way (:mod:`app.lifecycle`).
 """
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import os
 import sys
-import threading
-from typing import Sequence
-
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QActionGroup, QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget, QWidget
 
 from app import examples
 from app.explorer import MODE_TITLES, ExplorerPage
-from app.explorer_model import MODES
+from app.lifecycle import JOB_TIMEOUT_S
+from app.pages import PAGES, PageInfo
+from viewmodel.jobs import Job, Outcome, cancel_all
+from viewmodel.timeline import MODES
+from widgets.jobs import JobWatcher, start_job
+from widgets.palette import palette_for
 from widgets.theme import DARK, LIGHT, THEMES, Theme
 
-TABS: list[tuple[str, str, str]] = [
-    ("Optimizer lab", "app.optimizer_lab", "OptimizerLab"),
-    ("Sequence lab", "app.sequence_lab", "SequenceLab"),
-]
-"""(title, module, class) of the labs after the graph explorer, imported when first shown."""
-
-
-def palette_for(theme: Theme) -> QPalette:
-    """A Qt palette from a Chainrule theme, so plain widgets match the canvas."""
-    p = QPalette()
-    colours = {QPalette.Window: theme.panel, QPalette.Base: theme.background, QPalette.AlternateBase: theme.panel,
-               QPalette.Text: theme.text, QPalette.WindowText: theme.text, QPalette.Button: theme.panel,
-               QPalette.ButtonText: theme.text, QPalette.ToolTipBase: theme.panel, QPalette.ToolTipText: theme.text,
-               QPalette.Highlight: theme.value, QPalette.HighlightedText: theme.background,
-               QPalette.PlaceholderText: theme.muted}
-    for role, colour in colours.items():
-        p.setColor(role, QColor(colour))
-    return p
+LABS: list[PageInfo] = [p for p in PAGES if p.kind != "explorer"]
+"""The labs after the graph explorer, each made the first time its tab is shown."""
+WAITING = "Preparing the compiled kernels (only the first start after installing takes a few seconds)…"
 
 
 def system_theme() -> Theme:
@@ -52,6 +38,9 @@ def system_theme() -> Theme:
 class MainWindow(QMainWindow):
     """Menus, the tab widget (graph explorer first) and theme switching."""
 
+    page_made = Signal(str)
+    """A lab's kind, when its page has just been made (the first time its tab was shown)."""
+
     def __init__(self, theme: Theme | None = None):
         super().__init__()
         self.setWindowTitle("Chainrule — see the chain rule at work")
@@ -59,27 +48,101 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.explorer = ExplorerPage(parent=self)
         self.tabs.addTab(self.explorer, "Graph explorer")
-        self._pending: dict[int, tuple[str, str]] = {}
-        for title, module, cls in TABS:
-            if importlib.util.find_spec(module) is not None:  # a lab not written yet is left out
-                self._pending[self.tabs.addTab(QWidget(), title)] = (module, cls)
+        self._kinds = ["explorer"]
+        self._pending: dict[int, PageInfo] = {}
+        for info in LABS:
+            if info.available():  # a lab not written yet is left out
+                self._pending[self.tabs.addTab(QLabel(), info.title)] = info
+                self._kinds.append(info.kind)
+        self.warm_up: JobWatcher | None = None
+        """The Numba warm-up job while it runs: labs wait for it instead of compiling on the GUI thread."""
+        self.ask_before_closing = True
+        """False when quitting without questions (Ctrl+C, SIGTERM): unsaved work goes to the autosave."""
         self.tabs.currentChanged.connect(self._load_tab)
         self._build_menus()
         self.set_theme(theme or system_theme())
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self._follow_system())
 
+    # -- pages ----------------------------------------------------------------------------------
+    def page(self, kind: str) -> QWidget | None:
+        """The page of this view kind, shown (a lab is made now if need be); None if there is none."""
+        if kind not in self._kinds:
+            return None
+        index = self._kinds.index(kind)
+        if index in self._pending and self.warm_up is not None:
+            self.warm_up.finish()  # asked for by a lesson: wait for the kernels, then make it
+        self.tabs.setCurrentIndex(index)
+        self._make(index)
+        return self.tabs.widget(index)
+
+    def pages(self) -> dict[str, QWidget]:
+        """The pages made so far, by kind (labs not opened yet are not forced into existence)."""
+        return {kind: self.tabs.widget(i) for i, kind in enumerate(self._kinds) if i not in self._pending}
+
+    def current_kind(self) -> str | None:
+        """The kind of the page on screen (None while a lab is still waiting to be made)."""
+        index = self.tabs.currentIndex()
+        return None if index in self._pending or index < 0 else self._kinds[index]
+
+    def watch_warm_up(self, job: Job) -> None:
+        """Run the kernel warm-up ``job``; a lab opened meanwhile shows a note and appears when it is done."""
+        self.warm_up = start_job(job, self)
+        self.warm_up.finished.connect(self._kernels_ready)
+
+    def _kernels_ready(self, outcome: Outcome) -> None:
+        self.warm_up = None
+        if outcome.status == "failed":  # the labs compile what they need when they need it
+            print(f"chainrule: warming up the kernels failed: {outcome.message}", file=sys.stderr)
+        self._load_tab(self.tabs.currentIndex())
+
     def _load_tab(self, index: int) -> None:
-        """Import a lab the first time its tab is shown."""
+        """Make a lab the first time its tab is shown (once the kernels are warm)."""
         if index not in self._pending:
             return
-        module, cls = self._pending.pop(index)
-        page = getattr(importlib.import_module(module), cls)()
+        if self.warm_up is not None:
+            self.tabs.widget(index).setText(WAITING)
+            self.tabs.widget(index).setAlignment(Qt.AlignCenter)
+            return
+        self._make(index)
+
+    def _make(self, index: int) -> None:
+        info = self._pending.pop(index, None)
+        if info is None:
+            return
+        page = info.load()()
         title = self.tabs.tabText(index)
+        placeholder = self.tabs.widget(index)
+        self.tabs.blockSignals(True)  # swapping the tab must not make another lab
         self.tabs.removeTab(index)
         self.tabs.insertTab(index, page, title)
         self.tabs.setCurrentIndex(index)
+        self.tabs.blockSignals(False)
+        placeholder.deleteLater()
         if hasattr(page, "set_theme"):
             page.set_theme(self.theme)
+        if hasattr(page, "attach_explorer"):  # the sequence lab unrolls networks into the explorer
+            page.attach_explorer(self.explorer.state, lambda: self.tabs.setCurrentWidget(self.explorer))
+        self.page_made.emit(info.kind)
+
+    # -- closing --------------------------------------------------------------------------------
+    def shutdown(self, timeout: float = JOB_TIMEOUT_S) -> list[Job]:
+        """Stop all background work: every page cancels its jobs, then every job is waited for
+        (``timeout`` seconds for all together).  Returns the jobs still running, abandoned."""
+        for page in self.pages().values():
+            if hasattr(page, "shutdown"):
+                page.shutdown()
+        return cancel_all(timeout)
+
+    def quit_without_asking(self) -> None:
+        """Close and quit now, asking nothing (Ctrl+C, SIGTERM): unsaved lesson edits go to the autosave."""
+        self.ask_before_closing = False
+        self.close()
+        QApplication.quit()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        """Closing (the window's button, File > Quit): stop every job before the window goes away."""
+        self.shutdown()
+        super().closeEvent(event)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -89,7 +152,7 @@ class MainWindow(QMainWindow):
         ex_menu = bar.addMenu("&Examples")
         for number, ex in enumerate(examples.EXAMPLES.values(), start=1):
             action = QAction(ex.title, self, shortcut=f"Ctrl+{number}",
-                             triggered=lambda _=False, i=ex.id: self.explorer.load_example(i))
+                             triggered=lambda _=False, i=ex.id: self.explorer.state.load_example(i))
             action.setToolTip(ex.caption)
             ex_menu.addAction(action)
         view = bar.addMenu("&View")
@@ -105,7 +168,7 @@ class MainWindow(QMainWindow):
         mode_menu = bar.addMenu("&Mode")
         for number, m in enumerate(MODES, start=1):
             mode_menu.addAction(QAction(MODE_TITLES[m], self, shortcut=f"Alt+{number}",
-                                        triggered=lambda _=False, m=m: self.explorer.set_mode(m)))
+                                        triggered=lambda _=False, m=m: self.explorer.state.set_mode(m)))
         self._follow = True
 
     def _pick_theme(self, name: str) -> None:
@@ -131,27 +194,21 @@ class MainWindow(QMainWindow):
                 page.set_theme(theme)
 
 
-def gui_parser() -> argparse.ArgumentParser:
-    """The ``chainrule`` parser (app.cli), the one place the app's options are declared."""
-    from app.cli import build_parser
-    return build_parser()
-
-
 def build_window(args: argparse.Namespace) -> MainWindow:
     """The window for parsed options, at the requested example, mode and step (KeyError/ValueError if bad)."""
     example_id = args.example or "add-mul"
     examples.get(example_id)  # an unknown id fails before any window exists
     window = MainWindow(None if args.theme == "system" else THEMES[args.theme])
     window.resize(*args.size)
-    window.explorer.load_example(example_id)
-    window.explorer.set_mode(args.mode)
-    total = len(window.explorer.timeline)
+    state = window.explorer.state
+    state.load_example(example_id, mode=args.mode)
+    total = len(state.timeline)
     step = total if args.step == "end" else args.step
     if step > total:
         window.close()
         raise ValueError(f"--step {step} is past the end: example {example_id!r} in {args.mode} mode "
                          f"has {total} steps (use 0..{total} or 'end')")
-    window.explorer.set_position(step)
+    state.set_position(step)
     return window
 
 
@@ -170,9 +227,8 @@ def screenshot(window: MainWindow, path: str) -> None:
         raise OSError(f"could not write {path}")
 
 
-def run_app(argv: Sequence[str]) -> int:
-    """Start the app (or render a screenshot); returns the exit status."""
-    args = gui_parser().parse_args(list(argv))
+def run_app(args: argparse.Namespace) -> int:
+    """Start the app (or render a screenshot) for ``chainrule``'s parsed options; returns the exit status."""
     headless = args.screenshot is not None
     if headless and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -186,11 +242,12 @@ def run_app(argv: Sequence[str]) -> int:
         screenshot(window, args.screenshot)
         window.close()
         return 0
-    from engine.kernels import warm_up
-    threading.Thread(target=warm_up, name="numba-warm-up", daemon=True).start()
+    from app import lifecycle
+    window.watch_warm_up(lifecycle.kernel_warm_up())
     # lecture mode (menus, recent files, crash recovery) only in the interactive app,
     # so tests and --screenshot never touch the user's settings or recovery folder
     from app.lecture.menus import install_lecture_mode
     install_lecture_mode(window)
+    lifecycle.install_signal_handlers(window)
     show_fitted(window)
-    return app.exec()
+    return lifecycle.finish(window, app.exec())

@@ -1,18 +1,18 @@
 """The optimizer lab: optimizers race on 2-D loss surfaces, then train a small MLP.
 
 Trajectories and losses come from the engine (:mod:`engine.optim`,
-:mod:`engine.surfaces`, :mod:`engine.optim.training`), computed in a background
-thread; the views only reveal precomputed points as the step controls advance.
+:mod:`engine.surfaces`, :mod:`engine.optim.training`), computed in background
+jobs (:mod:`viewmodel.jobs`); the views only reveal precomputed points as the
+step controls advance.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QThread, Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout,
                                QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSp
 from engine.optim.training import train_mlp
 from engine.surfaces import SURFACES, Surface, Trajectory, run
 from engine.datasets import DATASETS, Dataset
+from viewmodel.jobs import Job, Outcome
 from widgets.curves import Curve, LossCurvesView, series_style
+from widgets.jobs import JobWatcher, start_job
 from widgets.loss_surface import LossSurfaceView, Path
 from widgets.step_controls import StepControls
 from widgets.theme import LIGHT, Theme
@@ -106,42 +108,6 @@ PRESETS: dict[str, Preset] = {
     "Train an MLP: moons": Preset(None, (), dataset="moons"),
     "Train an MLP: spirals": Preset(None, (), dataset="spirals", steps=300),
 }
-
-
-# -- background work ------------------------------------------------------------------
-class Job(QThread):
-    """Runs ``fn(report, cancelled)`` off the GUI thread; emits progress and the result.
-
-    Connect the signals to bound methods of widgets: Qt then queues the calls onto
-    the GUI thread and drops them once the widget is gone.
-    """
-
-    progress = Signal(int, int)
-    result_ready = Signal(object)
-
-    _running: set["Job"] = set()  # keep Python references until the thread is done
-
-    def __init__(self, fn: Callable[[Callable[[int, int], None], Callable[[], bool]], Any]):
-        super().__init__()
-        self._fn = fn
-        self._cancel = threading.Event()
-        Job._running.add(self)
-        self.finished.connect(self._forget)
-
-    def _forget(self) -> None:
-        Job._running.discard(self)
-
-    def run(self) -> None:
-        """The thread's body: compute, then hand the result over unless cancelled."""
-        result = self._fn(self.progress.emit, self._cancel.is_set)
-        if not self._cancel.is_set():
-            self.result_ready.emit(result)
-
-    def cancel(self, wait: bool = False) -> None:
-        """Ask the job to stop; its result (if any) is then dropped.  ``wait`` blocks until it has."""
-        self._cancel.set()
-        if wait:
-            self.wait()
 
 
 # -- hyperparameter controls ---------------------------------------------------------
@@ -278,7 +244,7 @@ class SurfaceRace(QWidget):
         self.step = 0
         self.trajectories: dict[str, Trajectory] = {}
         self.ready = False
-        self._job: Job | None = None
+        self._job: JobWatcher | None = None
 
         self.surface_box = QComboBox()
         self.surface_box.addItems(list(SURFACES))
@@ -361,35 +327,36 @@ class SurfaceRace(QWidget):
 
     # -- computing -----------------------------------------------------------------
     def recompute(self) -> None:
-        """Run every enabled racer with the engine in a background thread."""
-        if self._job is not None:
-            self._job.cancel()
+        """Run every enabled racer with the engine in a background job."""
+        self.cancel()
         self._set_ready(False)
         self.controls.set_playing(False)
         jobs = [(i, r.label, r.optimizer, dict(r.hyperparams)) for i, r in self.panel.enabled()]
         surface, start, steps = self.surface, self.start, self.steps
 
-        def work(report, cancelled):
+        def work(job: Job):
             out = {}
             for k, (_, label, name, hp) in enumerate(jobs):
-                if cancelled():
-                    return None
+                job.check_cancelled()
                 out[label] = run(name, hp, surface, start, steps)
-                report(k + 1, len(jobs))
+                job.report(k + 1, len(jobs))
             return jobs, out
 
         self.status.setText("computing…")
-        self._job = Job(work)
+        self._job = start_job(Job(work, name=f"race on {surface.name}"), self)
         self._job.progress.connect(self._progress)
-        self._job.result_ready.connect(self._computed)
-        self._job.start()
+        self._job.finished.connect(self._computed)
 
-    def _progress(self, done: int, total: int) -> None:
+    def _progress(self, done: int, total: int, _text: str = "") -> None:
         self.status.setText(f"computing {done}/{total}…")
 
-    def _computed(self, done: tuple[list, dict[str, Trajectory]]) -> None:
-        order, result = done
+    def _computed(self, outcome: Outcome) -> None:
         self._job = None
+        if outcome.status != "done":  # (a cancelled race never reports: its watcher fell silent)
+            self.status.setText(f"could not compute the race: {outcome.message}")
+            self._set_ready(True)
+            return
+        order, result = outcome.result
         self.trajectories = result
         self.map.set_paths([Path(label, result[label].points, i) for i, label, _, _ in order])
         gap = self.surface.min_value
@@ -406,9 +373,9 @@ class SurfaceRace(QWidget):
         self.ready = ready
 
     def cancel(self) -> None:
-        """Stop computing and wait for the thread (before the widget goes away)."""
+        """Stop computing (the race's result is no longer wanted)."""
         if self._job is not None:
-            self._job.cancel(wait=True)
+            self._job.cancel()
             self._job = None
 
     # -- time ----------------------------------------------------------------------
@@ -455,7 +422,7 @@ class MlpTraining(QWidget):
         self.theme = theme
         self.losses: dict[str, np.ndarray] = {}
         self.ready = True
-        self._job: Job | None = None
+        self._job: JobWatcher | None = None
 
         self.dataset_box = QComboBox()
         self.dataset_box.addItems(list(DATASETS))
@@ -525,38 +492,43 @@ class MlpTraining(QWidget):
         self.data_items.setData(data.X[:, 0], data.X[:, 1], brush=colours, pen=pg.mkPen("#FFFFFF"))
 
     def train(self) -> None:
-        """Train with every enabled optimizer in a background thread (progress, cancel)."""
+        """Train with every enabled optimizer in a background job (progress, cancel)."""
         self.cancel()
         jobs = [(i, r.label, r.optimizer, dict(r.hyperparams)) for i, r in self.panel.enabled()]
         data, steps, hidden = self.dataset(), self.steps.value(), self.hidden.value()
 
-        def work(report, cancelled):
+        def work(job: Job):
             out = {}
             for k, (_, label, name, hp) in enumerate(jobs):
-                out[label] = train_mlp(name, hp, data, steps, hidden, should_stop=cancelled)
-                report(k + 1, len(jobs))
+                out[label] = train_mlp(name, hp, data, steps, hidden, should_stop=lambda: job.cancelled)
+                job.report(k + 1, len(jobs))
             return jobs, out
 
         self.progress.setRange(0, len(jobs))
         self.progress.setValue(0)
+        self.progress.setFormat("%p%")
         self._set_ready(False)
-        self._job = Job(work)
+        self._job = start_job(Job(work, name=f"MLP training on {self.dataset_box.currentText()}"), self)
         self._job.progress.connect(self._progress)
-        self._job.result_ready.connect(self._trained)
-        self._job.start()
+        self._job.finished.connect(self._trained)
 
-    def _progress(self, done: int, _total: int) -> None:
+    def _progress(self, done: int, _total: int, _text: str = "") -> None:
         self.progress.setValue(done)
 
-    def cancel(self, wait: bool = False) -> None:
+    def cancel(self) -> None:
         """Stop a running training (its partial result is dropped)."""
         if self._job is not None:
-            self._job.cancel(wait)
+            self._job.cancel()
             self._job = None
         self._set_ready(True)
 
-    def _trained(self, done: tuple[list, dict[str, np.ndarray]]) -> None:
-        order, result = done
+    def _trained(self, outcome: Outcome) -> None:
+        if outcome.status != "done":
+            self._job = None
+            self._set_ready(True)
+            self.progress.setFormat(f"stopped: {outcome.message}")
+            return
+        order, result = outcome.result
         self.losses = result
         self.curves.set_curves([Curve(label, result[label], i) for i, label, _, _ in order],
                                log=True, y_label="training loss")
@@ -627,12 +599,12 @@ class OptimizerLab(QWidget):
             self.race.apply(preset)
 
     def shutdown(self) -> None:
-        """Cancel background work and wait for it: call before the lab is destroyed."""
+        """Cancel the race and the training (whoever closes the app waits for the jobs to end)."""
         self.race.cancel()
-        self.mlp.cancel(wait=True)
+        self.mlp.cancel()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        """Closing the lab stops its background threads first."""
+        """Closing the lab stops its background jobs first."""
         self.shutdown()
         super().closeEvent(event)
 

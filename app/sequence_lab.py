@@ -2,39 +2,36 @@
 
 Left, the gates of the LSTM (or GRU) opening and closing over one example
 sequence; right, the gradient reaching each time step for all three models and
-their learning curves.  Training runs in a background QThread (the GUI never
-freezes) with a progress bar and Cancel; a NaN pauses training and says where.
-All numbers come from :mod:`engine.sequence_training`; the widgets only draw.
+their learning curves.  Training runs as a background job (:mod:`viewmodel.jobs`:
+the GUI never freezes) with a progress bar and Stop; a NaN pauses training and
+says where.  All numbers come from :mod:`engine.sequence_training`; the widgets only draw.
 """
 from __future__ import annotations
 
-import queue
-import threading
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import Any, Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton,
                                QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
-from engine.expr import parse
 from engine.sequence_tasks import TASKS, SequenceTask, make_task
-from engine.sequence_training import (CELLS, UNROLL_STEPS, NonFiniteError, SequenceTrainer,
-                                      StepReport, TrainConfig, train_side_by_side, unrolled_program)
+from engine.sequence_training import (CELLS, UNROLL_STEPS, SequenceTrainer, StepReport, TrainConfig,
+                                      train_side_by_side, unrolled_program)
+from viewmodel.explorer_state import ExplorerState
+from viewmodel.jobs import Job, Outcome
 from widgets.gate_heatmaps import GateHeatmaps, axis_label, style_plot
 from widgets.gradient_through_time import (MODEL_COLORS, MODEL_NAMES, GradientThroughTime,
                                            legend_label)
+from widgets.jobs import JobWatcher, start_job
 from widgets.step_controls import StepControls
 from widgets.theme import LIGHT, Theme
 
-if TYPE_CHECKING:
-    from app.explorer import ExplorerPage
-
-POLL_MS = 50
-"""How often the GUI drains the training thread's messages."""
+STOP_WAIT_S = 2.0
+"""How long Stop waits for the training job to finish its current round."""
 TRACE_EVERY = 10
 """Training rounds between two refreshes of the gate heatmaps."""
 SMOOTHING = 0.9
@@ -74,40 +71,29 @@ PRESETS = {
 }
 
 
-class TrainingThread(QThread):
-    """Runs :func:`train_side_by_side` off the GUI thread.
+class TrainingRun:
+    """The training job's work: :func:`train_side_by_side` for ``steps`` rounds, posting as it goes.
 
-    Results go into ``messages`` (a thread-safe queue) that the lab drains with a
-    timer, so no Python object ever crosses threads inside a Qt signal.
-    Messages: ("progress", rounds, [StepReport]), ("traces", {cell: gates}),
-    ("paused", why).
+    Posts ``("round", rounds, [StepReport])`` after every round and ``("traces", {cell: gates})``
+    every TRACE_EVERY rounds (on ``example``, which the lab may swap meanwhile); a NaN ends the
+    job as "paused" with the step, model and tensor in its message.
     """
 
-    def __init__(self, trainers: dict[str, SequenceTrainer], steps: int, example: np.ndarray,
-                 parent: QObject | None = None):
-        super().__init__(parent)
+    def __init__(self, trainers: dict[str, SequenceTrainer], steps: int, example: np.ndarray):
         self.trainers, self.steps, self.example = trainers, steps, example
-        self.messages: queue.SimpleQueue = queue.SimpleQueue()
-        self._stop = threading.Event()
-        self._rounds = 0
 
-    def cancel(self) -> None:
-        """Ask the loop to stop after the current round (thread-safe)."""
-        self._stop.set()
+    def __call__(self, job: Job) -> int:
+        rounds = 0
 
-    def run(self) -> None:
-        """Train until done, cancelled or stopped by a NaN."""
-        try:
-            train_side_by_side(list(self.trainers.values()), self.steps, self._on_round,
-                               self._stop.is_set)
-        except NonFiniteError as error:
-            self.messages.put(("paused", str(error)))
+        def on_round(reports: list[StepReport]) -> None:
+            nonlocal rounds
+            rounds += 1
+            job.post(("round", rounds, reports))
+            job.report(rounds, self.steps)
+            if rounds % TRACE_EVERY == 0 or rounds == self.steps:
+                job.post(("traces", gate_traces(self.trainers, self.example)))
 
-    def _on_round(self, reports: list[StepReport]) -> None:
-        self._rounds += 1
-        self.messages.put(("progress", self._rounds, reports))
-        if self._rounds % TRACE_EVERY == 0 or self._rounds == self.steps:
-            self.messages.put(("traces", gate_traces(self.trainers, self.example)))
+        return train_side_by_side(list(self.trainers.values()), self.steps, on_round, lambda: job.cancelled)
 
 
 def gate_traces(trainers: dict[str, SequenceTrainer], example: np.ndarray) -> dict:
@@ -129,11 +115,10 @@ class SequenceLab(QWidget):
         self.latest_traces: dict[str, dict[str, np.ndarray]] = {}
         self.example = np.zeros((1, 1))
         self._example_seed = 0
-        self._thread: TrainingThread | None = None
-        self._explorer: ExplorerPage | None = None
-        self._poll_timer = QTimer(self)
-        self._poll_timer.setInterval(POLL_MS)
-        self._poll_timer.timeout.connect(self._poll)
+        self._job: JobWatcher | None = None
+        self._run: TrainingRun | None = None
+        self._explorer: ExplorerState | None = None
+        self._show_explorer: Callable[[], Any] = lambda: None
         self._build_ui()
         self.set_theme(theme)
         self.load_preset(next(iter(PRESETS)))
@@ -360,8 +345,8 @@ class SequenceLab(QWidget):
     def _new_example(self) -> None:
         rng = np.random.default_rng(1000 + self._example_seed)
         self.example = self.task.batch(1, rng).inputs[:, 0, :]
-        if self._thread is not None:
-            self._thread.example = self.example
+        if self._run is not None:
+            self._run.example = self.example
         else:
             self.latest_traces = gate_traces(self.trainers, self.example)
             self._show_traces()
@@ -387,23 +372,22 @@ class SequenceLab(QWidget):
         self.time_changed.emit(t)
 
     # -- unrolled graph -------------------------------------------------------------------
+    def attach_explorer(self, explorer: ExplorerState, show: Callable[[], Any]) -> None:
+        """Unroll networks into this graph explorer (``show`` brings its page to the front); from
+        then on the lab's time cursor and the explorer's step follow each other."""
+        self._explorer, self._show_explorer = explorer, show
+        explorer.events.time_step.connect(self._follow_explorer)
+        self.time_changed.connect(self._lead_explorer)
+
     def show_unrolled(self, cell: str) -> bool:
-        """Show the plain RNN, LSTM or GRU unrolled over the example's first steps in the main
-        window's graph explorer; False (and a note) when the lab is not inside one."""
-        window = self.window()
-        explorer = getattr(window, "explorer", None)
-        if explorer is None:
+        """Show the plain RNN, LSTM or GRU unrolled over the example's first steps in the graph
+        explorer; False (and a note) when the lab has none (see ``attach_explorer``)."""
+        if self._explorer is None:
             self.status.setText("The unrolled graph opens in the graph explorer of the main window.")
             return False
         source, values = unrolled_program(self.trainers[cell], self.example)
-        explorer.editor.set_text(source)  # the editor shows (and a saved session keeps) what is drawn
-        explorer.load_program(parse(source), values)
-        explorer.show_unrolled_steps()
-        if self._explorer is not explorer:  # one time cursor for both, connected once
-            self._explorer = explorer
-            explorer.time_step_changed.connect(self._follow_explorer)
-            self.time_changed.connect(self._lead_explorer)
-        window.tabs.setCurrentWidget(explorer)
+        self._explorer.load_source(source, values, unrolled=True)  # the editor shows it too
+        self._show_explorer()
         return True
 
     def _follow_explorer(self, step: int) -> None:
@@ -417,67 +401,75 @@ class SequenceLab(QWidget):
     # -- training ------------------------------------------------------------------------
     @property
     def is_training(self) -> bool:
-        """True while the background training thread runs."""
-        return self._thread is not None
+        """True while the background training job runs."""
+        return self._job is not None
 
     def start_training(self) -> None:
-        """Train the three models for the chosen number of steps in a background thread."""
+        """Train the three models for the chosen number of steps in a background job."""
         if self.is_training:
             return
         self.status.clear()
         steps = self.steps_box.value()
         self.progress.setRange(0, steps)
         self.progress.setValue(0)
-        self._thread = TrainingThread(self.trainers, steps, self.example, self)
+        self._run = TrainingRun(self.trainers, steps, self.example)
+        self._job = start_job(Job(self._run, name="sequence training"), self)
+        self._job.posted.connect(self._on_posted)
+        self._job.finished.connect(self._on_finished)
         self._set_running(True)
-        self._thread.start()
-        self._poll_timer.start()
 
     def cancel_training(self) -> None:
-        """Stop training after the current step and wait until the thread has ended."""
-        if self._thread is None:
+        """Stop training after the current step and show what it did (waits STOP_WAIT_S at most)."""
+        if self._job is None:
             return
-        self._thread.cancel()
-        self._thread.wait()
-        self._poll()
+        job = self._job
+        job.cancel(wait=STOP_WAIT_S)  # delivers the rounds done and, once ended, the outcome
+        if self._job is job:  # it did not end in time: abandoned (it stops at its next round)
+            self._training_ended(refresh=False)
+
+    def shutdown(self) -> None:
+        """Cancel training without waiting (whoever closes the app waits for the job to end)."""
+        if self._job is not None:
+            self._job.cancel()
+            self._training_ended(refresh=False)
 
     def finish_training(self) -> None:
-        """Block until the training thread has done all its steps, then show the results
+        """Block until the training job has done all its steps, then show the results
         (for scripts and screenshots; the GUI itself never waits)."""
-        if self._thread is not None:
-            self._thread.wait()
-            self._poll()
+        if self._job is not None:
+            self._job.finish()
 
-    @Slot()
-    def _poll(self) -> None:
-        """Apply what the training thread reported since the last tick (one redraw per tick)."""
-        thread = self._thread
-        if thread is None:
-            return
-        finished = thread.isFinished()
+    def _on_posted(self, items: list) -> None:
+        """Apply what the training job reported since the last tick (one redraw per tick)."""
         latest: dict[str, StepReport] = {}
         rounds = None
-        while not thread.messages.empty():
-            kind, *payload = thread.messages.get()
-            if kind == "progress":
+        for kind, *payload in items:
+            if kind == "round":
                 rounds, reports = payload
                 self._record(reports)
                 latest.update((r.cell, r) for r in reports)
-            elif kind == "traces":
-                self.latest_traces = payload[0]
             else:
-                self._on_paused(*payload)
+                self.latest_traces = payload[0]
         if rounds is not None:
             self.progress.setValue(rounds)
             for report in latest.values():
                 self.gradients.set_norms(report.cell, report.grad_h, report.grad_c)
             self._draw_curves()
             self._show_traces()
-        if finished:
-            self._poll_timer.stop()
-            self._thread = None
-            thread.deleteLater()
-            self._set_running(False)
+
+    def _on_finished(self, outcome: Outcome) -> None:
+        if outcome.status == "paused":
+            self._on_paused(outcome.message)
+        elif outcome.status == "failed":
+            self.status.setText(f"Training stopped: {outcome.message}")
+        self._training_ended()
+
+    def _training_ended(self, refresh: bool = True) -> None:
+        """The lab is free again; ``refresh`` the gates from the trained models (not while an
+        abandoned job may still be finishing its round on them)."""
+        self._job = self._run = None
+        self._set_running(False)
+        if refresh:
             self.latest_traces = gate_traces(self.trainers, self.example)
             self._show_traces()
 

@@ -26,10 +26,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.explorer_model import Timeline, view_graph  # noqa: E402
 from engine import Graph, Value  # noqa: E402
 from engine.scalar_nn import MLP  # noqa: E402
-from widgets.layout import layered_layout  # noqa: E402
+from viewmodel.groups import view_graph  # noqa: E402
+from viewmodel.layout import layered_layout  # noqa: E402
+from viewmodel.timeline import Timeline  # noqa: E402
 
 HIDDEN = {100: 4, 1000: 15, 5000: 38}
 """Hidden width of a 4-h-h-1 tanh MLP giving about that many nodes."""
@@ -47,7 +48,7 @@ def _edges(g: Graph) -> np.ndarray:
 
 
 def time_layout(g: Graph) -> float:
-    """Median seconds of :func:`widgets.layout.layered_layout` over 3 runs."""
+    """Median seconds of :func:`viewmodel.layout.layered_layout` over 3 runs."""
     e = _edges(g)
     runs = []
     for _ in range(3):
@@ -90,8 +91,7 @@ def stepping_fps(g: Graph, zoomed: bool, steps: int = 120) -> float:
     start = len(timeline.forward_steps)
     if zoomed:
         canvas.resetTransform()
-        st = timeline.state(start + 1)
-        canvas.centerOn(*canvas.pos[canvas.view.owner[st.current]])
+        canvas.center_on_node(timeline.state(start + 1).current)
     QApplication.processEvents()
     t = time.perf_counter()
     for k in range(steps):
@@ -112,7 +112,7 @@ def startup_seconds() -> tuple[float, float]:
     from app.main_window import MainWindow
     t = time.perf_counter()
     window = MainWindow()
-    window.explorer.load_example("add-mul")
+    window.explorer.state.load_example("add-mul")
     window.show()
     QApplication.processEvents()
     shown = time.perf_counter() - t

@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.examples import EXAMPLES  # noqa: E402
-from app.main_window import build_window, gui_parser, screenshot  # noqa: E402
+from app.cli import build_parser  # noqa: E402
+from app.main_window import build_window, screenshot  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent
 SIZE = "1024x768"
@@ -31,12 +32,12 @@ def mid_backward(timeline) -> int:
 
 def render(example_id: str, path: Path, theme: str = "light", mode: str = "reverse") -> int:
     """One PNG; returns its size in bytes."""
-    args = gui_parser().parse_args(["--example", example_id, "--theme", theme, "--mode", mode,
+    args = build_parser().parse_args(["--example", example_id, "--theme", theme, "--mode", mode,
                                     "--size", SIZE])
     window = build_window(args)
-    timeline = window.explorer.timeline
-    step = mid_backward(timeline) if mode == "reverse" else len(timeline) // 3
-    window.explorer.set_position(step)
+    state = window.explorer.state
+    step = mid_backward(state.timeline) if mode == "reverse" else len(state.timeline) // 3
+    state.set_position(step)
     screenshot(window, str(path))
     window.close()
     return path.stat().st_size

@@ -21,7 +21,7 @@ from . import nn
 from .node import no_grad
 from .nonfinite import NonFiniteError
 from .optim import Adam
-from .sequence_tasks import Batch, SequenceTask
+from .sequence_tasks import Batch, SequenceTask, make_task
 
 CELLS = ("rnn", "lstm", "gru")
 """The three recurrent cells the lab compares."""
@@ -232,3 +232,14 @@ def train_side_by_side(trainers: Sequence[SequenceTrainer], steps: int,
             return done
         on_step([trainer.train_step() for trainer in trainers])
     return steps
+
+
+def warm_up() -> None:
+    """Compile (or load from Numba's cache) the recurrent cells' kernels on a tiny task, so the
+    sequence lab opens without a pause (the app calls this off the GUI thread at start-up)."""
+    task = make_task("first_bit", 3)
+    config = TrainConfig(hidden_size=2, batch_size=2)
+    for cell in CELLS:
+        trainer = SequenceTrainer(task, cell, config)
+        trainer.measure(task.batch(config.batch_size, np.random.default_rng(0)))
+        trainer.gate_trace(task.batch(1, np.random.default_rng(1)).inputs[:, 0, :])

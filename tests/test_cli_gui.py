@@ -55,15 +55,18 @@ def test_screenshot_from_the_command_line(tmp_path):
 
 def test_lab_tabs_load_when_first_shown_and_missing_labs_are_skipped(qtbot, monkeypatch):
     from app import main_window
-    monkeypatch.setattr(main_window, "TABS", [("Not yet", "app.no_such_lab", "NoSuchLab"),
-                                              ("Later", "app.examples", "Built")])
+    from app.pages import PageInfo
+    monkeypatch.setattr(main_window, "LABS", [PageInfo("nope", "Not yet", "app.no_such_lab", "NoSuchLab"),
+                                              PageInfo("later", "Later", "app.examples", "Built")])
     window = main_window.MainWindow(main_window.LIGHT)
     qtbot.addWidget(window)
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Graph explorer", "Later"]
-    assert type(window.tabs.widget(1)).__name__ == "QWidget"  # a placeholder until shown
+    assert type(window.tabs.widget(1)).__name__ == "QLabel" and not window.tabs.widget(1).text()  # placeholder
+    assert window.pages().keys() == {"explorer"}
     monkeypatch.setattr("app.examples.Built", lambda: __import__("PySide6.QtWidgets").QtWidgets.QLabel("lab"))
     window.tabs.setCurrentIndex(1)
     assert window.tabs.widget(1).text() == "lab" and window.tabs.tabText(1) == "Later"
+    assert window.pages()["later"] is window.tabs.widget(1) and window.current_kind() == "later"
 
 
 def test_theme_switch_recolours_the_canvas(qtbot):

@@ -107,14 +107,17 @@ def test_animation_job_reports_progress_and_can_be_cancelled(qtbot, tmp_path):
     job = AnimationJob(host, tmp_path / "done.mp4", frames_per_tick=4)
     with qtbot.waitSignal(job.finished, timeout=20_000) as done:
         job.start()
-    assert done.args[0] is True and (tmp_path / "done.mp4").exists()
+    outcome = done.args[0]
+    assert outcome.status == "done" and (tmp_path / "done.mp4").exists()
+    assert job.summary(outcome) == f"Exported {tmp_path / 'done.mp4'}"
     assert job.dialog.value() in (-1, ADD_MUL_POSITIONS)  # reset after the last frame
 
     job = AnimationJob(host, tmp_path / "cancelled.gif", frames_per_tick=1)
     seen = []
-    job.progress.connect(lambda n, total: seen.append(n) or (n == 2 and job.dialog.findChild(QPushButton).click()))
+    job.progress.connect(lambda n, total, _text: seen.append(n) or (n == 2 and job.dialog.findChild(QPushButton).click()))
     with qtbot.waitSignal(job.finished, timeout=20_000) as done:
         job.start()
     assert seen == [1, 2]
-    assert done.args == [False, "Export of cancelled.gif cancelled"]
+    outcome = done.args[0]
+    assert (outcome.status, job.summary(outcome)) == ("cancelled", "Export of cancelled.gif cancelled")
     assert not (tmp_path / "cancelled.gif").exists()

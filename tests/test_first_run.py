@@ -85,8 +85,9 @@ def test_the_readme_lists_every_library_qt_links_to_and_ci_installs_the_headless
 
 
 def test_the_window_shows_the_graph_fitted_to_the_canvas(qtbot):
-    from app.main_window import build_window, gui_parser, show_fitted
-    window = build_window(gui_parser().parse_args(["--example", "add-mul", "--size", "1280x800"]))
+    from app.cli import build_parser
+    from app.main_window import build_window, show_fitted
+    window = build_window(build_parser().parse_args(["--example", "add-mul", "--size", "1280x800"]))
     qtbot.addWidget(window)
     canvas = window.explorer.canvas
 

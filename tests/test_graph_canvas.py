@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 
 from app import examples
-from app.explorer_model import Timeline, number_text, view_graph
 from engine import Graph, Value
 from engine.scalar_nn import MLP
+from viewmodel.groups import view_graph
+from viewmodel.text import number_text
+from viewmodel.timeline import Timeline
 
 
 @pytest.fixture
@@ -29,11 +31,12 @@ def _engine_grads(example_id):
 
 @pytest.mark.parametrize("example_id", list(examples.EXAMPLES))
 def test_displayed_values_and_gradients_equal_the_engines(page, example_id):
-    page.load_example(example_id)
-    page.set_all_collapsed(False)
-    canvas, graph = page.canvas, page.graph
-    while page.position < len(page.timeline):
-        page.step(1)
+    state = page.state
+    state.load_example(example_id)
+    state.set_all_collapsed(False)
+    canvas, graph = page.canvas, state.graph
+    while state.position < len(state.timeline):
+        state.step(1)
     out, grads = _engine_grads(example_id)
     shown = {i: canvas.displayed(i) for i in range(len(graph))}
     for i, node in enumerate(graph.nodes):
@@ -44,67 +47,72 @@ def test_displayed_values_and_gradients_equal_the_engines(page, example_id):
 
 
 def test_nothing_is_shown_before_the_first_step_and_values_come_before_gradients(page):
-    page.load_example("add-mul")
-    g = page.graph
+    page.state.load_example("add-mul")
+    g = page.state.graph
     assert all(page.canvas.displayed(i).value is None for i in range(len(g)))
-    page.set_position(len(g))
+    page.state.set_position(len(g))
     assert all(page.canvas.displayed(i).value is not None for i in range(len(g)))
     assert all(page.canvas.displayed(i).grad is None for i in range(len(g)))
 
 
 def test_stepping_back_restores_the_earlier_picture_exactly(page, qtbot):
-    page.load_example("add-mul")
-    k = len(page.graph) + 3  # mid-backward, where q's contributions add up
-    page.set_position(k)
+    state = page.state
+    state.load_example("add-mul")
+    k = len(state.graph) + 3  # mid-backward, where q's contributions add up
+    state.set_position(k)
     before = page.canvas.grab().toImage()
-    texts = [page.canvas.displayed(i) for i in range(len(page.graph))]
-    while page.position < len(page.timeline):
-        page.step(1)
-    while page.position > k:
-        page.step(-1)
-    assert [page.canvas.displayed(i) for i in range(len(page.graph))] == texts
+    texts = [page.canvas.displayed(i) for i in range(len(state.graph))]
+    while state.position < len(state.timeline):
+        state.step(1)
+    while state.position > k:
+        state.step(-1)
+    assert [page.canvas.displayed(i) for i in range(len(state.graph))] == texts
     assert page.canvas.grab().toImage() == before
 
 
 def test_the_chain_rule_card_follows_the_current_edge(page):
-    page.load_example("add-mul")
-    page.set_position(len(page.graph) + 3)  # ∂f/∂q is complete
+    page.state.load_example("add-mul")
+    page.state.set_position(len(page.state.graph) + 3)  # ∂f/∂q is complete
     lines = [text for _, text in page.canvas.explain_lines]
     assert lines[0] == "∂f/∂q = −4"
     assert "∂f/∂x ⟵ ∂f/∂q · ∂q/∂x = −4 × 1 = −4" in lines
 
 
 def test_fan_out_sum_is_drawn_at_the_node(page):
+    state = page.state
     page.editor.edit.setPlainText("f = x * y + x")
     page.editor.commit()
-    x = page.graph.index[id(page.graph.find("x"))]
-    k = max(k for k in range(len(page.timeline) + 1) if page.timeline.state(k).current == x)
-    page.set_position(k)
+    x = state.graph.index[id(state.graph.find("x"))]
+    k = max(k for k in range(len(state.timeline) + 1) if state.timeline.state(k).current == x)
+    state.set_position(k)
     assert page.canvas.displayed(x).sum == "1 + 1 = 2"
 
 
 def test_forward_mode_shows_tangents(page):
-    page.load_example("add-mul")
-    page.set_mode("forward")
-    page.set_position(len(page.graph))  # the end of the d/dx pass
-    f = page.graph.index[id(page.graph.root)]
+    state = page.state
+    state.load_example("add-mul")
+    state.set_mode("forward")
+    state.set_position(len(state.graph))  # the end of the d/dx pass
+    f = state.graph.index[id(state.graph.root)]
     assert page.canvas.displayed(f).tangent == "-4"
 
 
 def test_collapsed_group_shows_its_output(page):
-    page.load_example("rnn-unrolled")
-    page.set_position(len(page.timeline))
-    cell = page.groups[0]
-    i = page.graph.index[cell.output]
-    member = next(j for j, n in enumerate(page.graph.nodes) if id(n) in cell.members and j != i)
+    state = page.state
+    state.load_example("rnn-unrolled")
+    state.set_position(len(state.timeline))
+    cell = state.groups[0]
+    i = state.graph.index[cell.output]
+    member = next(j for j, n in enumerate(state.graph.nodes) if id(n) in cell.members and j != i)
     assert page.canvas.displayed(i).grad is not None
     assert page.canvas.displayed(member) == type(page.canvas.displayed(member))()
 
 
 def test_hover_text_has_full_numbers(page):
-    page.load_example("sigmoid-neuron")
-    page.set_position(len(page.timeline))
-    f = page.graph.index[id(page.graph.root)]
+    state = page.state
+    state.load_example("sigmoid-neuron")
+    state.set_position(len(state.timeline))
+    f = state.graph.index[id(state.graph.root)]
     assert "0.731059" in page.canvas.tooltip(f)
 
 
@@ -123,14 +131,15 @@ def test_a_five_thousand_node_graph_lays_out_and_draws(qtbot):
     canvas.show_state(t.state(len(t) - 7))
     image = canvas.grab().toImage()
     assert time.perf_counter() - start < 5.0
-    assert not image.isNull() and len(canvas.pos) == len(g)
+    assert not image.isNull() and len(canvas.plan.pos) == len(g)
 
 
 def test_tensor_nodes_get_value_and_gradient_heatmaps(page):
-    page.load_example("softmax-regression")
-    page.set_position(len(page.timeline))
-    w = page.graph.index[id(page.graph.find("W"))]
-    assert page.canvas._tensor[page.view.owner[w]]
+    state = page.state
+    state.load_example("softmax-regression")
+    state.set_position(len(state.timeline))
+    w = state.graph.index[id(state.graph.find("W"))]
+    assert page.canvas.plan.tensor[state.view.owner[w]]
     image = page.canvas.heat("grad", w)
     assert (image.width(), image.height()) == (3, 3)
 
@@ -145,7 +154,7 @@ def test_heatmap_colours_say_the_sign():
 
 def _rects(boxes):
     """(n, 4) array of x0, y0, x1, y1, shrunk by half a unit so touching edges do not count."""
-    return np.array([[r.left() + 0.5, r.top() + 0.5, r.right() - 0.5, r.bottom() - 0.5] for r in boxes]).reshape(-1, 4)
+    return np.array([[r.left + 0.5, r.top + 0.5, r.right - 0.5, r.bottom - 0.5] for r in boxes]).reshape(-1, 4)
 
 
 def _crossing(a, b):
@@ -158,20 +167,21 @@ def _crossing(a, b):
 @pytest.mark.parametrize("theme", ["light", "presenter"])
 @pytest.mark.parametrize("example_id, collapsed", [(i, None) for i in examples.EXAMPLES] + [("rnn-unrolled", False)])
 def test_no_text_overlaps_and_the_card_never_covers_the_graph(qtbot, example_id, collapsed, theme):
-    from app.main_window import build_window, gui_parser
-    window = build_window(gui_parser().parse_args(["--example", example_id, "--theme", theme, "--size", "1024x768"]))
+    from app.cli import build_parser
+    from app.main_window import build_window
+    window = build_window(build_parser().parse_args(["--example", example_id, "--theme", theme, "--size", "1024x768"]))
     qtbot.addWidget(window)
     window.show()
-    page, canvas = window.explorer, window.explorer.canvas
+    state, canvas = window.explorer.state, window.explorer.canvas
     if collapsed is not None:
-        page.set_all_collapsed(collapsed)
+        state.set_all_collapsed(collapsed)
     canvas.fit()
     viewport = canvas.viewport().geometry()
     assert not canvas.card.geometry().intersects(viewport)
-    assert canvas.card.height() >= max(canvas.card.height_for(page.timeline.explain(k), canvas.card.width())
-                                       for k in range(len(page.timeline) + 1))
-    for k in range(len(page.timeline) + 1):
-        page.set_position(k)
+    assert canvas.card.height() >= max(canvas.card.height_for(state.timeline.explain(k), canvas.card.width())
+                                       for k in range(len(state.timeline) + 1))
+    for k in range(len(state.timeline) + 1):
+        state.set_position(k)
         boxes = canvas.drawn_boxes()
         texts = _rects([r for kind, r in boxes if kind != "node"])
         nodes = _rects([r for kind, r in boxes if kind == "node"])
@@ -184,7 +194,7 @@ def test_no_text_overlaps_and_the_card_never_covers_the_graph(qtbot, example_id,
 
 
 def test_tensor_thumbnails_are_never_thin_bars():
-    from widgets.heatmap import thumb_size
+    from viewmodel.thumbnails import thumb_size
     assert thumb_size((3, 1), 56) == (28, 56)
     assert thumb_size((1, 3), 56) == (56, 28)
     assert thumb_size((3,), 56) == (56, 28)

@@ -159,7 +159,7 @@ def test_install_adds_menus_with_a_shortcut_for_every_action(lecture):
 
 
 def test_scene_list_edits_undo_and_redo(lecture):
-    explorer = lecture.window.explorer
+    explorer = lecture.window.explorer.state
     explorer.load_example("add-mul")
     explorer.set_position(7)
     lecture.add_current_view()
@@ -190,7 +190,7 @@ def test_choosing_a_scene_shows_it_in_the_window(lecture):
     from app.lecture.lessons import builtin_lesson
     from app.lecture.storage import Document
     lecture.set_document(Document(lesson=builtin_lesson("chain-rule"), scene=3), None)
-    explorer = lecture.window.explorer
+    explorer = lecture.window.explorer.state
     assert (explorer.example_id, explorer.position) == ("add-mul", 8)
     lecture.panel.select(5)
     assert (explorer.example_id, explorer.position) == ("sigmoid-neuron", 15)
@@ -202,7 +202,7 @@ def test_save_open_and_bad_files_through_the_window(lecture, tmp_path, monkeypat
     from PySide6.QtWidgets import QMessageBox
     warnings = []
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: warnings.append(text))
-    explorer = lecture.window.explorer
+    explorer = lecture.window.explorer.state
     explorer.load_example("add-mul")
     explorer.set_position(9)
     assert lecture._write(tmp_path / "talk.chainrule"), "a view alone can be saved"

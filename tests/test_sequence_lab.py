@@ -121,12 +121,14 @@ def test_training_in_the_thread_updates_every_view(lab, qtbot):
 
 
 def test_cancel_leaves_no_thread_running(lab, qtbot):
+    from viewmodel.jobs import running_jobs
     lab.steps_box.setValue(5000)
     lab.start_training()
-    thread = lab._thread
+    job = lab._job.job
     qtbot.waitUntil(lambda: lab.progress.value() > 0, timeout=30000)
     lab.cancel_training()
-    assert not thread.isRunning() and thread.isFinished()
+    assert not job.running and job.finished and job.outcome.status == "cancelled"
+    assert job not in running_jobs() and not job._thread.is_alive()
     assert not lab.is_training and lab.progress.value() < 5000
     assert lab.trainers["lstm"].steps_done < 5000
 
@@ -168,7 +170,7 @@ def test_unrolled_network_opens_in_the_main_windows_graph_explorer(qtbot, cell, 
     lab = window.tabs.widget(index)
     assert isinstance(lab, SequenceLab) and lab.show_unrolled(cell)
     assert window.tabs.currentWidget() is window.explorer
-    names = {n.name for n in window.explorer.graph.nodes}
+    names = {n.name for n in window.explorer.state.graph.nodes}
     assert {"L", "h0", "x1", nodes} <= names
     lab.cancel_training()
 
@@ -186,29 +188,29 @@ def test_time_cursor_follows_the_unrolled_graph_and_leads_it(qtbot):
     window.show()
     index = next(i for i in range(window.tabs.count()) if window.tabs.tabText(i) == "Sequence lab")
     window.tabs.setCurrentIndex(index)
-    lab, explorer = window.tabs.widget(index), window.explorer
+    lab, explorer = window.tabs.widget(index), window.explorer.state
     assert lab.show_unrolled("lstm") and lab.show_unrolled("lstm")  # twice: still connected once
     names = [n.name for n in explorer.graph.nodes]
     for name, t in (("c2", 1), ("h3", 2), ("f1", 0)):
         calls = []
-        explorer.time_step_changed.connect(calls.append)
-        while explorer.canvas.state.current != names.index(name):
+        explorer.events.time_step.connect(calls.append)
+        while explorer.display.current != names.index(name):
             explorer.step(1)
-        explorer.time_step_changed.disconnect(calls.append)
+        explorer.events.time_step.disconnect(calls.append)
         assert lab.heatmaps.time == t and calls[-1] == t + 1
-        assert explorer._selected is None  # following the animation pins nothing
+        assert explorer.selected is None  # following the animation pins nothing
     position = explorer.position
     lab.set_time(2)
     assert explorer.position == position and lab.heatmaps.time == 2
-    chosen = explorer._selected
+    chosen = explorer.selected
     assert explorer.time_steps[chosen] == 3 and explorer.graph.nodes[chosen].prim is not None
-    canvas = explorer.canvas
-    node = canvas.mapFromScene(QPointF(*canvas.pos[explorer.view.owner[chosen]]))
+    canvas = window.explorer.canvas
+    node = canvas.mapFromScene(QPointF(*canvas.plan.pos[explorer.view.owner[chosen]]))
     centre = canvas.viewport().rect().center()
     assert abs(node.x() - centre.x()) <= 2 and abs(node.y() - centre.y()) <= 2
     explorer.load_example("add-mul")
     lab.set_time(1)  # another graph: the cursor no longer reaches into it
-    assert explorer._selected is None and explorer.time_steps is None
+    assert explorer.selected is None and explorer.time_steps is None
     lab.cancel_training()
 
 

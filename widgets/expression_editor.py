@@ -1,9 +1,10 @@
 """The expression editor: a small script box that underlines what the parser refused.
 
-It parses as the lecturer types (after a short pause) and emits the parsed
-:class:`~engine.expr.Program`; on an :class:`~engine.expr.ExpressionError` it
-underlines the offending columns and shows the message with a caret, and emits
-nothing, so the last good graph stays on screen.
+It hands the text on as the lecturer types (after a short pause); whoever
+builds it (the explorer's view model) parses it and, on an
+:class:`~engine.expr.ExpressionError`, asks the editor to underline the
+offending columns and show the message with a caret, while the last good graph
+stays on screen.
 """
 from __future__ import annotations
 
@@ -11,15 +12,15 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
-from engine.expr import ExpressionError, Program, parse
+from engine.expr import ExpressionError
 from widgets.theme import LIGHT, Theme
 
 
 class ExpressionEditor(QWidget):
-    """A few lines of ``q = x + y`` / ``f = q * z``; emits ``program_changed`` when it parses."""
+    """A few lines of ``q = x + y`` / ``f = q * z``; emits ``source_edited`` after each pause in typing."""
 
-    program_changed = Signal(object)
-    """The parsed :class:`~engine.expr.Program`."""
+    source_edited = Signal(str)
+    """The text, to be parsed and built."""
 
     def __init__(self, parent: QWidget | None = None, delay_ms: int = 350):
         super().__init__(parent)
@@ -39,8 +40,12 @@ class ExpressionEditor(QWidget):
         layout.addWidget(self.error)
         self._timer = QTimer(self, singleShot=True, interval=delay_ms)
         self._timer.timeout.connect(self.commit)
-        self.edit.textChanged.connect(self._timer.start)
+        self.edit.textChanged.connect(self._typed)
         self._silent = False
+
+    def _typed(self) -> None:
+        if not self._silent:
+            self._timer.start()
 
     def set_theme(self, theme: Theme) -> None:
         """Error colour from the theme; the code a few points larger than the UI, for the back row."""
@@ -55,31 +60,23 @@ class ExpressionEditor(QWidget):
         return self.edit.toPlainText()
 
     def set_text(self, text: str) -> None:
-        """Replace the text without emitting (the caller has already built the graph)."""
-        self._silent = True
-        self.edit.setPlainText(text)
+        """Show the program on screen without emitting (the caller has already built it); the
+        text being typed is left alone, cursor and all, when it is that program already."""
+        if text != self.text():
+            self._silent = True
+            self.edit.setPlainText(text)
+            self._silent = False
         self._timer.stop()
-        self._silent = False
-        self._show_error(None)
+        self.show_error(None)
 
-    def commit(self) -> Program | None:
-        """Parse now; emit the program, or show the error inline and keep the old graph."""
-        if self._silent:
-            return None
-        try:
-            program = parse(self.text())
-        except ExpressionError as exc:
-            self._show_error(exc)
-            return None
-        self._show_error(None)
-        self.program_changed.emit(program)
-        return program
+    def commit(self) -> None:
+        """Hand the text on now (``source_edited``), without waiting for the pause."""
+        if not self._silent:
+            self._timer.stop()
+            self.source_edited.emit(self.text())
 
-    def show_error(self, exc: ExpressionError) -> None:
-        """Show an error found later (e.g. while building) at its position."""
-        self._show_error(exc)
-
-    def _show_error(self, exc: ExpressionError | None) -> None:
+    def show_error(self, exc: ExpressionError | None) -> None:
+        """Underline the refused part and show the message with a caret (None: clear it)."""
         self.last_error = exc
         if exc is None:
             self.edit.setExtraSelections([])

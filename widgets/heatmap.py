@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QImage
 
+from viewmodel.thumbnails import grid_shape
+
 _NEG = np.array([94, 60, 153], dtype=float)   # PuOr purple
 _POS = np.array([230, 97, 1], dtype=float)    # PuOr orange
 
@@ -23,22 +25,6 @@ def heatmap_rgb(array: np.ndarray, mid: tuple[int, int, int] = (247, 247, 247)) 
     end = np.where(t[..., None] < 0, _NEG, _POS)
     rgb = white + np.abs(t)[..., None] * (end - white)
     return rgb.round().astype(np.uint8)
-
-
-def grid_shape(shape: tuple[int, ...]) -> tuple[int, int]:
-    """(rows, columns) a tensor of this shape is drawn as (a vector is one row)."""
-    if len(shape) < 2:
-        return 1, max(1, int(np.prod(shape)))
-    return int(shape[0]), max(1, int(np.prod(shape[1:])))
-
-
-def thumb_size(shape: tuple[int, ...], side: float) -> tuple[float, float]:
-    """(width, height) of a thumbnail whose long side is ``side``: cells keep the array's
-    proportions, except that the short side is never under half the long one (no thin bars)."""
-    rows, cols = grid_shape(shape)
-    long = max(rows, cols)
-    w, h = side * cols / long, side * rows / long
-    return max(w, side / 2), max(h, side / 2)
 
 
 def heatmap_image(array: np.ndarray, mid: tuple[int, int, int] = (247, 247, 247)) -> QImage:

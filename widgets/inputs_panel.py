@@ -8,9 +8,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from app.value_format import value_lines
 from engine import Node, format_number
-from widgets.heatmap import heatmap_image, thumb_size
+from viewmodel.thumbnails import thumb_size
+from viewmodel.value_format import value_lines
+from widgets.heatmap import heatmap_image
 
 _THUMB = 40
 

@@ -1,7 +1,7 @@
 """The node inspector: one node's value and gradient, op and local derivatives.
 
 It writes the slides' notation (∂f/∂q) next to PyTorch's (``q.grad``), from
-the numbers the explorer model already computed.  Numbers have 4 significant
+the numbers the view model already computed.  Numbers have 4 significant
 digits, small arrays are a table of rows, big ones their shape and min/max/mean;
 formulas wrap only after an ``=``, so the panel never scrolls sideways.
 """
@@ -15,8 +15,9 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-from app.explorer_model import Timeline, derivative_formula, expression_text, short_label
-from app.value_format import array_rows, number, summary
+from viewmodel.text import derivative_formula, expression_text, short_label
+from viewmodel.timeline import Timeline
+from viewmodel.value_format import array_rows, number, summary
 from widgets.theme import LIGHT, Theme
 
 

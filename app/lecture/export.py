@@ -4,8 +4,9 @@ Stills are *rendered* (``QWidget.render``), never screen-grabbed, so they work
 offscreen and on a headless machine.  Animations step a :class:`~app.lecture.scenes.SceneHost`
 through its steps and hand the frames to imageio (Pillow for GIF, ffmpeg for MP4).
 :func:`export_animation` is a generator that yields after every frame: the
-command line simply runs it to the end, the app runs it a few frames per timer
-tick behind a progress dialog whose Cancel closes it (the partial file is removed).
+command line simply runs it to the end, the app runs it as a job on the GUI thread
+(:class:`AnimationJob`), a few frames per timer tick behind a progress dialog
+whose Cancel closes it (the partial file is removed).
 """
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from pathlib import Path
 from typing import Iterator, Protocol
 
 import numpy as np
-from PySide6.QtCore import QObject, QPoint, QRect, QSize, QTimer, Signal
+from PySide6.QtCore import QPoint, QRect, QSize
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from viewmodel.jobs import Job, Outcome
+from widgets.jobs import JobWatcher
 
 STILL_FORMATS = (".png", ".svg")
 ANIMATION_FORMATS = (".gif", ".mp4")
@@ -131,56 +135,40 @@ def export_still(widget: QWidget, path: str | Path, scale: float = 1.0) -> None:
         raise ExportError(f"{path.name}: stills are {' or '.join(STILL_FORMATS)}")
 
 
-class AnimationJob(QObject):
-    """Runs :func:`export_animation` a few frames per timer tick behind a progress dialog.
+class AnimationJob(JobWatcher):
+    """Runs :func:`export_animation` as a job on the GUI thread, a few frames per timer tick, behind a
+    progress dialog: the same signals and cancel as every background job (:mod:`widgets.jobs`).
 
-    The GUI stays responsive without ``processEvents``; Cancel stops the job and
-    removes the partial file.  ``finished(ok, message)`` reports the outcome.
+    The GUI stays responsive without ``processEvents``; Cancel stops the job and removes the
+    partial file.  ``finished(outcome)`` reports how it went; :meth:`summary` says it in words.
     """
-
-    progress = Signal(int, int)
-    """(frames done, total) after every frame."""
-    finished = Signal(bool, str)
 
     def __init__(self, source: Steppable, path: str | Path, parent: QWidget | None = None,
                  fps: float = 2.0, scale: float = 1.0, frames_per_tick: int = 2):
-        super().__init__(parent)
         self.path = Path(path)
-        self._frames = export_animation(source, path, fps, scale)
-        self._per_tick = frames_per_tick
+        frames = export_animation(source, path, fps, scale)
+
+        def work(job: Job):
+            try:
+                for done, total in frames:
+                    job.report(done, total, f"frame {done} of {total}")
+                    yield
+            finally:
+                frames.close()  # a cancelled export removes its partial file
+
+        super().__init__(Job(work, name=f"export {self.path.name}"), parent, on_gui_thread=True,
+                         steps_per_tick=frames_per_tick)
         self.dialog = QProgressDialog(f"Exporting {self.path.name}…", "Cancel", 0, source.step_count(), parent)
         self.dialog.setWindowTitle("Export animation")
         self.dialog.setMinimumDuration(300)
         self.dialog.canceled.connect(self.cancel)
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._tick)
+        self.progress.connect(lambda done, _total, _text: self.dialog.setValue(done))
+        self.finished.connect(lambda _outcome: self.dialog.reset())
 
-    def start(self) -> None:
-        """Begin exporting (returns at once; progress comes through the event loop)."""
-        self._timer.start(0)
-
-    def cancel(self) -> None:
-        """Stop now and remove the partial file."""
-        if self._timer.isActive():
-            self._timer.stop()
-            self._frames.close()
-            self.dialog.reset()
-            self.finished.emit(False, f"Export of {self.path.name} cancelled")
-
-    def _tick(self) -> None:
-        try:
-            for _ in range(self._per_tick):
-                done, total = next(self._frames)
-                self.dialog.setValue(done)
-                self.progress.emit(done, total)
-                if not self._timer.isActive():  # cancelled from a progress slot
-                    return
-        except StopIteration:
-            self._timer.stop()
-            self.dialog.reset()
-            self.finished.emit(True, f"Exported {self.path}")
-        except Exception as exc:  # a write failure must end the job with a message, not a traceback
-            self._timer.stop()
-            self._frames.close()
-            self.dialog.reset()
-            self.finished.emit(False, f"Export failed: {exc}")
+    def summary(self, outcome: Outcome) -> str:
+        """The outcome in words, for the status bar."""
+        if outcome.status == "done":
+            return f"Exported {self.path}"
+        if outcome.status == "cancelled":
+            return f"Export of {self.path.name} cancelled"
+        return f"Export failed: {outcome.message}"

@@ -31,7 +31,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from app.explorer_model import MODES
+from viewmodel.timeline import MODES
 
 SCHEMA_VERSION = 1
 VIEWS = ("explorer", "optimizer", "sequence")

@@ -21,7 +21,7 @@ from app.lecture.browser import LessonBrowser, ScenePanel
 from app.lecture.export import AnimationJob, ExportError, export_still
 from app.lecture.lessons import Lesson, LessonError, Scene
 from app.lecture.presenter import PresenterWindow
-from app.lecture.scenes import ADAPTERS, ViewAdapter, adapter_for, find_page, main_tabs
+from app.lecture.scenes import ADAPTERS, ViewAdapter, adapter_for
 from app.lecture.storage import (FILE_SUFFIX, Autosaver, Document, RecentFiles, load_document,
                                  open_lesson_or_file, save_document, settings)
 from app.lecture.undo import SceneList
@@ -81,16 +81,14 @@ class LectureMode(QObject):
         window.addDockWidget(Qt.RightDockWidgetArea, self.dock)
         self.dock.hide()
         self.scenes.changed.connect(self._update_title)
-        self.scenes.stack.cleanChanged.connect(lambda _: self._update_title())
+        self.scenes.stack.cleanChanged.connect(self._update_title)  # a method: never called once we are gone
         self._build_menus()
         self._clean_views: dict[str, str] = {}
         """Each page's content (see NAVIGATION) as last saved or opened, to tell unsaved changes."""
         self.autosaver = Autosaver(self.snapshot, recovery_folder, parent=self, unsaved=self.has_unsaved_changes,
                                    document_file=lambda: self.path)
         self.autosaver.failed.connect(lambda message: self._status(message))
-        tabs = main_tabs(window)
-        if tabs is not None:  # a lab created on first view starts out as it was "saved"
-            tabs.currentChanged.connect(lambda _: self._adopt_new_pages())
+        window.page_made.connect(self._adopt_new_pages)  # a lab made on first view starts out as "saved"
         window.installEventFilter(self)
         self._update_title()
         self._mark_clean()
@@ -219,23 +217,12 @@ class LectureMode(QObject):
 
     def _pages(self) -> dict[str, QWidget]:
         """The window's pages that exist already, by kind (lazily created labs are not forced)."""
-        tabs = main_tabs(self.window)
-        by_class = {cls.class_name: kind for kind, cls in ADAPTERS.items()}
-        pages = {}
-        for i in range(tabs.count() if tabs is not None else 0):
-            kind = by_class.get(type(tabs.widget(i)).__name__)
-            if kind is not None:
-                pages[kind] = tabs.widget(i)
-        return pages
+        return {kind: page for kind, page in self.window.pages().items() if kind in ADAPTERS}
 
     def current_adapter(self) -> ViewAdapter | None:
         """The adapter of the page on screen, or None if it is not a lecture view."""
-        tabs = main_tabs(self.window)
-        page = tabs.currentWidget() if tabs is not None else None
-        for kind, cls in ADAPTERS.items():
-            if page is not None and type(page).__name__ == cls.class_name:
-                return adapter_for(kind, page)
-        return None
+        kind = self.window.current_kind()
+        return adapter_for(kind, self.window.page(kind)) if kind in ADAPTERS else None
 
     def set_document(self, document: Document, path: Path | None) -> None:
         """Make a checked ``document`` (see ``storage.check_document``) the lesson being built.
@@ -251,7 +238,7 @@ class LectureMode(QObject):
             for scene in document.views.values():
                 self._apply(scene)
             if document.view is not None:
-                find_page(self.window, document.view)
+                self.window.page(document.view)
         else:
             self.show_scene(document.scene)
         self._update_title()
@@ -264,7 +251,7 @@ class LectureMode(QObject):
 
     def _apply(self, scene) -> None:
         try:
-            page = find_page(self.window, scene.view)
+            page = self.window.page(scene.view)
             if page is None:
                 raise LessonError(f"this window has no {scene.view} page")
             adapter = adapter_for(scene.view, page)
@@ -414,12 +401,19 @@ class LectureMode(QObject):
         self.window.setWindowModified(not self.scenes.stack.isClean())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
-        """On closing the window: offer to save, then drop the recovery file (a clean quit)."""
+        """On closing the window: offer to save, then drop the recovery file (a clean quit).
+
+        Quitting without questions (Ctrl+C, SIGTERM) keeps unsaved edits in the autosave instead.
+        """
         if watched is self.window and event.type() == QEvent.Close:
-            if not self._may_discard():
+            asking = self.window.ask_before_closing
+            if asking and not self._may_discard():
                 event.ignore()
                 return True
-            self.autosaver.discard()
+            if asking:
+                self.autosaver.discard()
+            else:
+                self.autosaver.save_now()  # (only unsaved work is written; it never raises)
             if self.presenter is not None:
                 self.presenter.close()
         return False
@@ -478,14 +472,15 @@ class LectureMode(QObject):
             QMessageBox.information(self.window, "Still computing", "Wait for the view to finish, then export.")
             return None
         step = adapter.step()
-        self.job = AnimationJob(adapter, path, self.window, fps=2.0, scale=scale)
-        self.job.finished.connect(lambda ok, message: self._exported(adapter, step, ok, message))
-        self.job.start()
-        return self.job
+        job = self.job = AnimationJob(adapter, path, self.window, fps=2.0, scale=scale)
+        job.finished.connect(lambda outcome: self._exported(adapter, step, job.summary(outcome),
+                                                            outcome.status in ("failed", "paused")))
+        job.start()
+        return job
 
-    def _exported(self, adapter: ViewAdapter, step: int, ok: bool, message: str) -> None:
+    def _exported(self, adapter: ViewAdapter, step: int, message: str, failed: bool) -> None:
         """Put the view back at the step it was on and say how the export went."""
         adapter.set_step(step)
         self.window.statusBar().showMessage(message, 8000)
-        if not ok and not message.endswith("cancelled"):
+        if failed:
             QMessageBox.warning(self.window, "Export failed", message)

@@ -1,7 +1,8 @@
 """Apply a scene to the views: one adapter per view kind over that view's public methods.
 
 An adapter wraps a live page (the main window's, or one a :class:`SceneHost`
-made for presenting and exporting) and gives the lecture layer one vocabulary:
+made for presenting and exporting) and gives the lecture layer one vocabulary
+over the page's view model and public methods (never its widgets' insides):
 ``load(scene)``, ``step_count()``, ``step()``, ``set_step(k)``, ``capture()``
 (the page's current content as a scene, for "add scene"), ``capture_view_state()``
 (the same plus what only a saved session keeps, e.g. the explorer's editor draft),
@@ -18,10 +19,15 @@ import time
 from typing import ClassVar
 
 import numpy as np
-from PySide6.QtCore import QEvent, QEventLoop, QObject, QPointF, QRectF, Qt, QThread
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMainWindow, QStackedWidget, QTabWidget, QWidget
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QThread
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QStackedWidget, QWidget
 
+from app import examples
 from app.lecture.lessons import LessonError, Scene, encode_numbers
+from app.pages import page_info
+from engine import Graph
+from viewmodel.explorer_state import ExplorerState
+from widgets.palette import palette_for
 from widgets.theme import LIGHT, Theme
 
 FOLLOW_SPAN = 2.5
@@ -32,8 +38,6 @@ class ViewAdapter:
     """The lecture layer's handle on one page of the app."""
 
     kind: ClassVar[str]
-    module: ClassVar[str]
-    class_name: ClassVar[str]
 
     def __init__(self, page: QWidget):
         self.page = page
@@ -41,7 +45,12 @@ class ViewAdapter:
     @classmethod
     def page_class(cls) -> type:
         """The page's class (imported on first use, so a missing lab fails only when asked for)."""
-        return getattr(importlib.import_module(cls.module), cls.class_name)
+        return page_info(cls.kind).load()
+
+    @classmethod
+    def module(cls):
+        """The page's module (its presets and catalogues)."""
+        return importlib.import_module(page_info(cls.kind).module)
 
     @classmethod
     def create(cls, theme: Theme) -> "ViewAdapter":
@@ -103,93 +112,56 @@ class ViewAdapter:
 
 
 class ExplorerAdapter(ViewAdapter):
-    """The graph explorer (:class:`app.explorer.ExplorerPage`): positions 0..len(timeline)."""
+    """The graph explorer (:class:`app.explorer.ExplorerPage`) through its state: positions 0..len(timeline)."""
 
     kind = "explorer"
-    module = "app.explorer"
-    class_name = "ExplorerPage"
 
     @classmethod
     def check(cls, scene: Scene) -> None:
-        """Build the scene's graph and its timeline as the explorer does (Qt-free engine calls)."""
-        from app.explorer_model import make_timeline
-        from engine import Graph
-        if scene.example is not None:
-            graph = Graph(_example(scene.example).build().output)
-            _set_inputs(graph, _overrides(graph, scene.example, scene.values))
-        else:
-            from engine.expr import parse
-            try:  # (an ExpressionError is a ValueError)
-                graph = Graph(parse(scene.expression).build(scene.values))
-            except (ValueError, TypeError, ArithmeticError) as exc:
-                raise LessonError(f"the engine cannot build it: {exc}", field_name="expression") from None
-        names = [x.name for x in graph.inputs if x.name]
-        if scene.wrt is not None and scene.wrt not in names:
-            raise LessonError(f"{scene.wrt!r} is not an input to differentiate by (inputs: {', '.join(names)})",
-                              field_name="wrt")
-        mode = scene.mode if names or scene.mode != "grad-graph" else "reverse"
-        try:
-            make_timeline(graph, mode, scene.wrt or (names[0] if names else None))
-        except (ValueError, TypeError, ArithmeticError) as exc:
-            raise LessonError(f"the engine cannot step through it: {exc}",
-                              field_name="expression" if scene.expression is not None else "values") from None
+        """Load the scene into a state of its own, without a page: the same refusals as ``load``."""
+        _show(ExplorerState(examples.get), scene)
 
     def load(self, scene: Scene) -> None:
-        page = self.page
-        if scene.example is not None:
-            page.load_example(_example(scene.example).id)
-            for name, value in _overrides(page.graph, scene.example, scene.values).items():
-                page.set_input(name, value)
-        else:
-            from engine.expr import parse
-            page.editor.set_text(scene.expression)
-            page.load_program(parse(scene.expression), scene.values)
-            if page.editor.last_error is not None:  # the engine refused it (e.g. 1/0): shown inline
-                raise LessonError(str(page.editor.last_error), field_name="expression")
-        page.set_mode(scene.mode, scene.wrt)
+        state = self.page.state
+        _show(state, scene)
         if scene.draft is not None:  # back into the editor as it was, never used as the program
-            from engine.expr import ExpressionError, parse
-            page.editor.set_text(scene.draft)
-            try:
-                parse(scene.draft)
-            except ExpressionError as exc:
-                page.editor.show_error(exc)
+            state.restore_draft(scene.draft)
 
     def step_count(self) -> int:
-        return len(self.page.timeline) + 1 if self.page.timeline is not None else 1
+        timeline = self.page.state.timeline
+        return len(timeline) + 1 if timeline is not None else 1
 
     def step(self) -> int:
-        return self.page.position
+        return self.page.state.position
 
     def set_step(self, step: int) -> None:
-        self.page.set_position(step)
+        self.page.state.set_position(step)
 
     def is_empty(self) -> bool:
-        return self.page.graph is None
+        return self.page.state.graph is None
 
     def capture(self) -> Scene:
         """The graph on screen: the example (with any edited inputs) or the last program that was
         shown, with its values — never editor text that did not become the graph."""
-        page = self.page
-        from app.examples import EXAMPLES
-        title = EXAMPLES[page.example_id].title if page.example_id in EXAMPLES else "My expression"
-        scene = Scene(view="explorer", step=page.position, mode=page.mode, title=title,
-                      wrt=page.wrt if page.mode == "grad-graph" else None)
-        if page.example_id is not None:
-            scene.example = page.example_id
-            defaults = _example_inputs(page.example_id)
-            scene.values = {name: value for name, value in _leaf_values(page.graph).items()
+        state = self.page.state
+        title = examples.EXAMPLES[state.example_id].title if state.example_id in examples.EXAMPLES \
+            else "My expression"
+        scene = Scene(view="explorer", step=state.position, mode=state.mode, title=title,
+                      wrt=state.wrt if state.mode == "grad-graph" else None)
+        if state.example_id is not None:
+            scene.example = state.example_id
+            defaults = _example_inputs(state.example_id)
+            scene.values = {name: value for name, value in _leaf_values(state.graph).items()
                             if _saved_text(value) != defaults.get(name)}
         else:
-            scene.expression = page.program_source
-            scene.values = {x.name: np.asarray(x.data).tolist() for x in page.graph.inputs if x.name}
+            scene.expression = state.source
+            scene.values = {name: np.asarray(value).tolist() for name, value in state.values.items()}
         return scene
 
     def capture_view_state(self) -> Scene:
-        """``capture()`` plus the editor's text as ``draft`` when it is not the program shown."""
+        """``capture()`` plus the editor's draft (text that is not the program shown), if any."""
         scene = self.capture()
-        if self.page.editor.text() != self.page.program_source:
-            scene.draft = self.page.editor.text()
+        scene.draft = self.page.state.draft
         return scene
 
     def picture(self) -> QWidget:
@@ -200,26 +172,25 @@ class ExplorerAdapter(ViewAdapter):
 
     def follow(self) -> None:
         """Centre the canvas on the current node, zoomed to its neighbourhood."""
-        canvas = self.page.canvas
-        state = canvas.state
-        if state is None or state.current is None or not len(canvas.pos):
-            canvas.fit()
-            return
-        x, y = canvas.pos[int(canvas.view.owner[state.current])]
-        spacing = float(np.diff(np.unique(canvas.pos[:, 0])).min()) if len(np.unique(canvas.pos[:, 0])) > 1 else 150.0
-        # a few columns around the node; on a small graph, closer than the whole graph
-        half = min(FOLLOW_SPAN * spacing, canvas.bounds().width() / 3)
-        canvas.fitInView(QRectF(x - half, y - half * 0.6, 2 * half, 1.2 * half), Qt.KeepAspectRatio)
-        canvas.centerOn(QPointF(x, y))
+        display = self.page.state.display
+        self.page.canvas.follow(display.current if display is not None else None, FOLLOW_SPAN)
 
 
-def _example(example_id: str):
-    """The built-in example, or a LessonError on the scene's 'example' field."""
-    from app import examples
-    try:
-        return examples.get(example_id)
-    except KeyError as exc:
-        raise LessonError(exc.args[0], field_name="example") from None
+def _show(state: ExplorerState, scene: Scene) -> None:
+    """Load an explorer scene into ``state`` in one go (one timeline), or a LessonError naming the field."""
+    if scene.example is not None:
+        try:
+            state.load_example(scene.example, mode=scene.mode, wrt=scene.wrt, values=scene.values)
+        except KeyError as exc:
+            raise LessonError(exc.args[0], field_name="example") from None
+        except ValueError as exc:
+            raise LessonError(str(exc), field_name="values") from None
+    elif not state.load_source(scene.expression, scene.values, mode=scene.mode, wrt=scene.wrt):
+        raise LessonError(f"the engine cannot build it: {state.error}", field_name="expression")
+    names = [x.name for x in state.graph.inputs if x.name]
+    if scene.wrt is not None and scene.wrt not in names:
+        raise LessonError(f"{scene.wrt!r} is not an input to differentiate by (inputs: {', '.join(names)})",
+                          field_name="wrt")
 
 
 def _leaf_values(graph) -> dict[str, object]:
@@ -235,32 +206,7 @@ def _saved_text(value: object) -> str:
 @functools.lru_cache(maxsize=None)
 def _example_inputs(example_id: str) -> dict[str, str]:
     """A built-in example's own input values, as saved (examples are built deterministically)."""
-    from engine import Graph
-    return {name: _saved_text(v) for name, v in _leaf_values(Graph(_example(example_id).build().output)).items()}
-
-
-def _overrides(graph, example_id: str, values: dict[str, object]) -> dict[str, object]:
-    """A scene's edited input values for an example's graph, as leaf data (LessonError on 'values'
-    for a name the example does not have or a value of another shape)."""
-    leaves = {n.name: n for n in graph.nodes if n.prim is None and n.name}
-    out = {}
-    for name, value in values.items():
-        leaf = leaves.get(name)
-        if leaf is None:
-            raise LessonError(f"{name} is not an input of example {example_id!r} (its inputs: "
-                              f"{', '.join(leaves)})", field_name="values")
-        if np.shape(value) != np.shape(leaf.data):
-            raise LessonError(f"{name} has shape {np.shape(value)}, the example's {np.shape(leaf.data)}",
-                              field_name="values")
-        out[name] = np.asarray(value, dtype=float) if isinstance(leaf.data, np.ndarray) else float(value)
-    return out
-
-
-def _set_inputs(graph, values: dict[str, object]) -> None:
-    try:
-        graph.forward(values)
-    except (ValueError, TypeError, ArithmeticError) as exc:
-        raise LessonError(f"the engine cannot run it with these values: {exc}", field_name="values") from None
+    return {name: _saved_text(v) for name, v in _leaf_values(Graph(examples.get(example_id).build().output)).items()}
 
 
 def _unknown(what: str, name: str, known: list[str], field_name: str) -> LessonError:
@@ -271,12 +217,10 @@ class OptimizerAdapter(ViewAdapter):
     """The optimizer lab's surface race (:class:`app.optimizer_lab.OptimizerLab`): steps 0..N."""
 
     kind = "optimizer"
-    module = "app.optimizer_lab"
-    class_name = "OptimizerLab"
 
     @classmethod
     def check(cls, scene: Scene) -> None:
-        module = importlib.import_module(cls.module)
+        module = cls.module()
         if scene.preset is not None and scene.preset not in module.PRESETS:
             raise _unknown("optimizer preset", scene.preset, list(module.PRESETS), "preset")
         if scene.surface is not None:
@@ -290,7 +234,7 @@ class OptimizerAdapter(ViewAdapter):
 
     def load(self, scene: Scene) -> None:
         lab = self.page
-        module = importlib.import_module(self.module)
+        module = self.module()
         self.check(scene)
         shown = self.capture()
         if (shown.preset, shown.surface, shown.optimizers) == (scene.preset, scene.surface, scene.optimizers):
@@ -324,9 +268,8 @@ class OptimizerAdapter(ViewAdapter):
     def capture(self) -> Scene:
         lab, race = self.page, self.page.race
         preset = lab.preset_box.currentText()
-        module = importlib.import_module(self.module)
         racers = tuple(r.label for _, r in race.panel.enabled())
-        chosen = module.PRESETS.get(preset)
+        chosen = self.module().PRESETS.get(preset)
         scene = Scene(view="optimizer", title=preset, step=self.step())
         if chosen is not None and (not self._racing() or (chosen.surface == race.surface.name
                                                            and tuple(chosen.racers) == racers)):
@@ -344,19 +287,17 @@ class SequenceAdapter(ViewAdapter):
     """The sequence lab (:class:`app.sequence_lab.SequenceLab`): one step per time step t."""
 
     kind = "sequence"
-    module = "app.sequence_lab"
-    class_name = "SequenceLab"
 
     @classmethod
     def check(cls, scene: Scene) -> None:
-        presets = importlib.import_module(cls.module).PRESETS
+        presets = cls.module().PRESETS
         if scene.preset not in presets:
             raise _unknown("sequence preset", scene.preset, list(presets), "preset")
 
     def load(self, scene: Scene) -> None:
         lab = self.page
         self.check(scene)
-        preset = importlib.import_module(self.module).PRESETS[scene.preset]
+        preset = self.module().PRESETS[scene.preset]
         if (lab.preset_box.currentText(), lab.task.name, lab.task.length) != (scene.preset, preset.task, preset.length):
             lab.load_preset(scene.preset)  # (the same preset on screen keeps what was trained)
 
@@ -373,7 +314,7 @@ class SequenceAdapter(ViewAdapter):
         return not self.page.is_training
 
     def shutdown(self) -> None:
-        self.page.cancel_training()
+        self.page.shutdown()
 
     def capture(self) -> Scene:
         preset = self.page.preset_box.currentText()
@@ -400,32 +341,6 @@ def check_scene(scene: Scene) -> None:
     cls.check(scene)
 
 
-def main_tabs(root: QWidget) -> QTabWidget | None:
-    """The window's own tab widget of pages (its central widget), not a tab widget inside a lab."""
-    central = root.centralWidget() if isinstance(root, QMainWindow) else None
-    return central if isinstance(central, QTabWidget) else root.findChild(QTabWidget, "", Qt.FindDirectChildrenOnly)
-
-
-def find_page(root: QWidget, kind: str) -> QWidget | None:
-    """The page of this kind inside ``root`` (e.g. the main window), made current in its tabs.
-
-    A lab the main window creates lazily (``app.main_window.TABS``) is created by
-    switching to its tab.
-    """
-    cls = ADAPTERS[kind]
-    tabs = main_tabs(root)
-    if tabs is None:
-        pages = root.findChildren(cls.page_class())
-        return pages[0] if pages else None
-    from app.main_window import TABS
-    titles = {title for title, module, name in TABS if (module, name) == (cls.module, cls.class_name)}
-    for i in range(tabs.count()):
-        if type(tabs.widget(i)).__name__ == cls.class_name or tabs.tabText(i) in titles:
-            tabs.setCurrentIndex(i)
-            return tabs.widget(i)
-    return None
-
-
 def _resize_target(picture: QWidget) -> QWidget:
     """The widget whose resize means the drawing area changed (a scroll area's viewport, which
     is resized after the scroll area's own event filters have run)."""
@@ -442,7 +357,6 @@ class SceneHost(QStackedWidget):
         self.adapters: dict[str, ViewAdapter] = {}
         self.adapter: ViewAdapter | None = None
         self.following = False
-        from app.main_window import palette_for
         self.setPalette(palette_for(theme))  # plain widgets in the labs follow the theme too
         self.setAutoFillBackground(True)
 

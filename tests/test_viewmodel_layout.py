@@ -6,7 +6,7 @@ import pytest
 
 from engine import Graph, Value
 from engine.scalar_nn import MLP
-from widgets.layout import column_x, count_crossings, layered_layout, layer_nodes
+from viewmodel.layout import column_x, count_crossings, layered_layout, layer_nodes
 
 
 def _edges(graph):

@@ -1,22 +1,20 @@
-"""The graph explorer's state, apart from any widget: what is shown at step k.
+"""What the graph explorer shows at step k: a :class:`Timeline` per differentiation mode.
 
-A :class:`Timeline` turns an engine trace into per-node "revealed at" positions,
-so the display at any step is *derived* from the step index (``state(k)``):
-stepping back restores the earlier picture exactly, and jumping is as cheap as
-stepping.  Groups (a Linear layer, one RNN cell) are defined here, not in the
-engine, and :class:`ViewGraph` collapses them into single boxes for drawing.
-No Qt in this module.
+A timeline turns an engine trace into per-node "revealed at" positions, so the
+display at any step is *derived* from the step index (``state(k)``): stepping
+back restores the earlier picture exactly, and jumping is as cheap as stepping.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 import engine
-from engine import EdgeStep, Graph, Node, Step, format_number
+from engine import EdgeStep, Graph, Node, Step
+from viewmodel.text import (argument_names, chain_text, derivative_formula, expression_text, number_text,
+                            short_label, sum_text)
 
 NEVER = np.iinfo(np.int64).max
 """Position of something a timeline never reveals."""
@@ -26,183 +24,6 @@ MODES = ("reverse", "forward", "grad-graph")
 input) and the gradient-as-a-graph view (backprop through ∂f/∂x itself)."""
 
 
-# -- groups ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Group:
-    """Nodes drawn as one collapsible box, e.g. ``"cell t=2"``; ``output`` is what it hands on."""
-
-    name: str
-    members: frozenset[int]
-    """``id()`` of the member nodes."""
-    output: int
-    """``id()`` of the node whose value and gradient the collapsed box shows."""
-
-
-def group_between(name: str, output: Node, boundary: Iterable[Node]) -> Group:
-    """The nodes computing ``output`` from ``boundary`` (walked back, stopping at the boundary)."""
-    stop = {id(b) for b in boundary}
-    members: set[int] = set()
-    stack = [output]
-    while stack:
-        node = stack.pop()
-        if id(node) in stop or id(node) in members:
-            continue
-        members.add(id(node))
-        stack.extend(node.parents)
-    return Group(name, frozenset(members), id(output))
-
-
-# -- what the canvas draws: possibly collapsed -------------------------------------------------
-@dataclass
-class ViewGraph:
-    """The graph as drawn: graph nodes, or a collapsed group's box standing for its members.
-
-    ``owner[i]`` is the visual node of graph node ``i``; ``rep[v]`` the graph node whose
-    value/grad visual node ``v`` shows; ``edges`` are visual (parent, child) pairs and
-    ``edge_of[k]`` the visual edge each graph edge is drawn on (-1 inside a box).
-    """
-
-    owner: np.ndarray
-    rep: np.ndarray
-    group: list[Group | None]
-    edges: np.ndarray
-    edge_of: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.rep)
-
-
-def view_graph(graph: Graph, groups: Sequence[Group], collapsed: Iterable[str]) -> ViewGraph:
-    """Collapse the named groups of ``graph`` into boxes; visual nodes stay in topological order."""
-    collapsed = set(collapsed)
-    n = len(graph)
-    box_of = np.full(n, -1)
-    active = [g for g in groups if g.name in collapsed]
-    for k, g in enumerate(active):
-        for i, node in enumerate(graph.nodes):
-            if id(node) in g.members and box_of[i] < 0:
-                box_of[i] = k
-    # A box takes the place of its output node in topological order (groups are convex).
-    out_index = [graph.index[g.output] for g in active]
-    owner = np.full(n, -1)
-    rep: list[int] = []
-    vgroup: list[Group | None] = []
-    for i in range(n):
-        k = box_of[i]
-        if k < 0:
-            owner[i] = len(rep)
-            rep.append(i)
-            vgroup.append(None)
-        elif out_index[k] == i:
-            owner[np.flatnonzero(box_of == k)] = len(rep)
-            rep.append(i)
-            vgroup.append(active[k])
-    g_edges = np.array([(p, c) for p, c, _ in graph.edges], dtype=np.int64).reshape(-1, 2)
-    v_pairs = owner[g_edges] if len(g_edges) else g_edges
-    edge_of = np.full(len(g_edges), -1)
-    unique: dict[tuple[int, int], int] = {}
-    for k, (a, b) in enumerate(v_pairs.tolist()):
-        if a != b:
-            edge_of[k] = unique.setdefault((a, b), len(unique))
-    edges = np.array(list(unique), dtype=np.int64).reshape(-1, 2)
-    return ViewGraph(owner, np.array(rep, dtype=np.int64), vgroup, edges, edge_of)
-
-
-# -- text -------------------------------------------------------------------------------------------
-_LETTERS = {"matmul": ("X", "W"), "linear": ("x", "W", "b"), "conv2d": ("x", "W", "b")}
-"""The slides' argument letters where they are not x, y, z (``local_text`` uses them)."""
-_LETTER = re.compile(r"(?<![A-Za-z0-9_])([xyzXWb])(?![A-Za-z0-9_])")
-_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*|\([^ ()]{1,6}\)|-?[0-9.]+")
-
-
-def _letters(node: Node) -> tuple[str, ...]:
-    return _LETTERS.get(node.prim.name, ("x", "y", "z")[:node.prim.arity])
-
-
-def argument_names(node: Node) -> tuple[str, ...] | None:
-    """The arguments' labels to write into the formula, or None where x, y read better.
-
-    Labels are used when they are distinct, short (≤ 10 characters) and plain (a name,
-    a number or an op like ``(×)``), so ``∂(q × z)/∂q = z`` but not ``∂((×) + (×))/∂(×)``
-    or ``∂(W_hh h1 + …)``; a negative constant is bracketed.
-    """
-    labels = [short_label(p) for p in node.parents]
-    if len(set(labels)) < len(labels) or not all(len(s) <= 10 and _PLAIN.fullmatch(s) for s in labels):
-        return None
-    return tuple(s if not s.startswith("-") else f"({s})".replace("-", "−") for s in labels)
-
-
-def derivative_formula(node: Node, arg: int) -> str:
-    """The slide's local derivative for one argument, e.g. ``∂(q × z)/∂q = z`` (``∂(x × y)/∂x = y``).
-
-    The arguments' own labels replace the letters x, y where :func:`argument_names` allows.
-    """
-    prim = node.prim
-    letters = _letters(node)
-    names = argument_names(node) or letters
-    local = prim.local_text[arg] if arg < len(prim.local_text) else "?"
-    local = _LETTER.sub(lambda m: names[letters.index(m.group(1))] if m.group(1) in letters else m.group(1),
-                        local)
-    if prim.arity == 2:
-        return f"∂({names[0]} {prim.symbol} {names[1]})/∂{names[arg]} = {local}"
-    return f"∂{prim.symbol}({', '.join(names)})/∂{names[arg]} = {local}"
-
-
-def short_label(node: Node) -> str:
-    """A node's name, or its op symbol in parentheses, for formulas like ``∂f/∂(×)``."""
-    return node.name or (f"({node.prim.symbol})" if node.prim else number_text(node.data))
-
-
-def expression_text(node: Node) -> str:
-    """How a node is computed from its arguments, e.g. ``x + y`` or ``exp(a)``."""
-    if node.prim is None:
-        return "input" if node.requires_grad else "constant"
-    args = [short_label(p) for p in node.parents]
-    if len(args) == 2:
-        return f"{args[0]} {node.prim.symbol} {args[1]}"
-    return f"{node.prim.symbol}({', '.join(args)})"
-
-
-def number_text(x: Any) -> str:
-    """4 significant digits for numbers; the shape for arrays (they get a heatmap)."""
-    if x is None:
-        return ""
-    if isinstance(x, Node):
-        x = x.data
-    if isinstance(x, np.ndarray) and x.size == 1:
-        return format_number(x.item())
-    if isinstance(x, np.ndarray) and x.ndim > 0:
-        if x.size <= 3:
-            return "[" + ", ".join(format_number(v, 3) for v in x.ravel()) + "]"
-        return "[" + "×".join(str(s) for s in x.shape) + "]"
-    return format_number(x)
-
-
-def sum_text(incoming: Sequence[EdgeStep]) -> str | None:
-    """How a fan-out node's gradient adds up, e.g. ``−4 + 3 = −1`` (None for one consumer)."""
-    if len(incoming) < 2:
-        return None
-    parts = [number_text(e.contribution) for e in incoming]
-    total = incoming[0].contribution
-    for e in incoming[1:]:
-        total = total + e.contribution
-    text = parts[0] + "".join(f" − {p[1:]}" if p.startswith("-") else f" + {p}" for p in parts[1:])
-    return f"{text} = {number_text(total)}".replace("-", "−")
-
-
-def chain_text(edge: EdgeStep) -> str:
-    """upstream × local = contribution, as numbers (shapes for big tensors; a constant local as one number)."""
-    if edge.local is None:
-        return f"{number_text(edge.upstream)} → {number_text(edge.contribution)}".replace("-", "−")
-    times = "⊙" if np.ndim(edge.upstream) or np.ndim(edge.local) else "×"
-    local = np.asarray(edge.local)
-    if local.size > 1 and (local == local.flat[0]).all():  # "⊙ 1", not "⊙ [1, 1, 1]"
-        local = local.flat[0]
-    return (f"{number_text(edge.upstream)} {times} {number_text(local)} = "
-            f"{number_text(edge.contribution)}").replace("-", "−")
-
-
-# -- timelines ------------------------------------------------------------------------------------
 @dataclass
 class DisplayState:
     """Everything the canvas shows at one position of the animation."""

@@ -1,0 +1,74 @@
+"""Plain geometry for planning a drawing without Qt: rectangles and the canvas's edge curves.
+
+Scene units throughout (the canvas scales them to pixels).  The edge curve is
+defined once here, by its four Bézier control points, so the painter draws the
+very curve along which the label placement looks for room.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+@dataclass(frozen=True)
+class Rect:
+    """An axis-aligned rectangle: left, top, width, height (y grows downwards, as on screen)."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+
+    @property
+    def right(self) -> float:
+        return self.left + self.width
+
+    @property
+    def bottom(self) -> float:
+        return self.top + self.height
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return self.left + self.width / 2, self.top + self.height / 2
+
+    def translated(self, dx: float, dy: float) -> "Rect":
+        """The same rectangle moved by (dx, dy)."""
+        return Rect(self.left + dx, self.top + dy, self.width, self.height)
+
+    def centred_at(self, x: float, y: float) -> "Rect":
+        """The same size, centred at (x, y)."""
+        return Rect(x - self.width / 2, y - self.height / 2, self.width, self.height)
+
+    def row(self) -> list[float]:
+        """[x0, y0, x1, y1], the row format of box arrays."""
+        return [self.left, self.top, self.right, self.bottom]
+
+
+def centred_rect(width: float, height: float, x: float, y: float) -> Rect:
+    """A ``width`` × ``height`` rectangle centred at (x, y)."""
+    return Rect(x - width / 2, y - height / 2, width, height)
+
+
+def overlaps(boxes: np.ndarray, r: Rect) -> bool:
+    """Whether any (x0, y0, x1, y1) row of ``boxes`` intersects ``r``."""
+    return bool(np.any((boxes[:, 0] < r.right) & (boxes[:, 2] > r.left)
+                       & (boxes[:, 1] < r.bottom) & (boxes[:, 3] > r.top)))
+
+
+def curve_controls(x0: float, y0: float, x1: float, y1: float, bow: float = 0.0) -> np.ndarray:
+    """The (4, 2) control points of an edge: an S-curve from a node's right side to the next
+    one's left; ``bow`` lifts an edge that skips layers over the nodes in between."""
+    if bow:
+        top = min(y0, y1) - bow
+        return np.array([[x0, y0], [x0 + 40, top], [x1 - 40, top], [x1, y1]], dtype=float)
+    dx = (x1 - x0) * 0.5
+    return np.array([[x0, y0], [x0 + dx, y0], [x1 - dx, y1], [x1, y1]], dtype=float)
+
+
+def bezier(controls: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Points of a cubic Bézier curve at parameters ``t`` (shape (len(t), 2)); for a one-curve path
+    these are exactly ``QPainterPath.pointAtPercent(t)``."""
+    t = np.asarray(t, dtype=float)[:, None]
+    p0, p1, p2, p3 = controls
+    u = 1.0 - t
+    return u ** 3 * p0 + 3 * u ** 2 * t * p1 + 3 * u * t ** 2 * p2 + t ** 3 * p3

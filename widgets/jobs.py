@@ -1,0 +1,120 @@
+"""The Qt side of background jobs: a :class:`JobWatcher` delivers a job's news on the GUI thread.
+
+The job itself (:class:`viewmodel.jobs.Job`) knows nothing of Qt; the watcher
+starts it and, every POLL_MS on the GUI thread, turns what the job reported
+into signals, so widgets are only ever touched from the GUI thread and a fast
+job costs one redraw per tick, however often it reports::
+
+    watcher = start_job(Job(work, name="train"), parent=self)
+    watcher.progress.connect(self.show_progress)    # (done, total, text), the latest per tick
+    watcher.posted.connect(self.show_partial)       # [items posted since the last tick]
+    watcher.finished.connect(self.show_outcome)     # Outcome: done, cancelled, paused or failed
+    ...
+    watcher.cancel(wait=2.0)                        # stop it; deliver what it did; then silence
+
+Work that must run on the GUI thread (rendering frames to export) is written
+as a generator and started with ``on_gui_thread=True``: the watcher advances it
+``steps_per_tick`` yields per timer tick instead of starting a thread, with the
+same signals and the same cancel.  A watcher deletes itself (``deleteLater``)
+once it has delivered the outcome or was cancelled: drop references to it then.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from viewmodel.jobs import Job, Outcome
+
+POLL_MS = 50
+"""How often a running thread's news is collected (20 times a second)."""
+
+
+class JobWatcher(QObject):
+    """Runs one :class:`~viewmodel.jobs.Job` and re-emits its news as signals on the GUI thread."""
+
+    progress = Signal(int, int, str)
+    """(done, total, text): the latest progress report, at most once per tick."""
+    posted = Signal(list)
+    """Every item the job posted since the last tick, in order."""
+    finished = Signal(object)
+    """The job's :class:`~viewmodel.jobs.Outcome`, once."""
+
+    def __init__(self, job: Job, parent: QObject | None = None, on_gui_thread: bool = False,
+                 steps_per_tick: int = 1, interval_ms: int = POLL_MS):
+        super().__init__(parent)
+        self.job = job
+        self._stepped = on_gui_thread
+        self._steps_per_tick = steps_per_tick
+        self._silent = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(0 if on_gui_thread else interval_ms)
+        self._timer.timeout.connect(self._tick)
+
+    def start(self) -> "JobWatcher":
+        """Start the job (on its thread, or stepping it from the event loop); returns the watcher."""
+        if not self._stepped:
+            self.job.start()
+        self._timer.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        """True until the job has ended and its outcome was delivered (or the watcher was cancelled)."""
+        return self._timer.isActive()
+
+    def cancel(self, wait: float = 0.0) -> None:
+        """Stop the job.  With ``wait`` > 0, wait that many seconds for its thread and deliver what it
+        did, the outcome included if it ended; a job on the GUI thread ends at once, and its outcome is
+        delivered.  After that the watcher emits nothing more (a job still running is abandoned to
+        finish on its own; ``viewmodel.jobs.cancel_all`` waits for it at shutdown)."""
+        if self._silent:
+            return
+        self.job.cancel()
+        if self._stepped:
+            self.job.step()
+        elif wait > 0:
+            self.job.wait(wait)
+        if self._stepped or wait > 0:
+            self.deliver()
+        self._retire()
+
+    def finish(self, timeout: float | None = None) -> Outcome | None:
+        """Block until the job has ended (for scripts and tests; the GUI never waits), then deliver."""
+        if self._stepped:
+            while self.job.step():
+                pass
+        else:
+            self.job.wait(timeout)
+        self.deliver()
+        return self.job.outcome
+
+    def deliver(self) -> None:
+        """Emit what the job reported since the last delivery (the GUI thread calls this every tick)."""
+        if self._silent:
+            return
+        news = self.job.take()
+        if news.progress is not None:
+            self.progress.emit(*news.progress)
+        if news.posted and not self._silent:  # (a progress slot may have cancelled)
+            self.posted.emit(news.posted)
+        if news.outcome is not None:
+            self._retire()
+            self.finished.emit(news.outcome)
+
+    def _retire(self) -> None:
+        """Emit nothing more, and go away once the event loop runs again."""
+        if not self._silent:
+            self._silent = True
+            self._timer.stop()
+            self.deleteLater()
+
+    def _tick(self) -> None:
+        if self._stepped:
+            for _ in range(self._steps_per_tick):
+                if not self.job.step():
+                    break
+        self.deliver()
+
+
+def start_job(job: Job, parent: QObject | None = None, **options) -> JobWatcher:
+    """Start ``job`` and watch it from the GUI thread (options as for :class:`JobWatcher`)."""
+    return JobWatcher(job, parent, **options).start()
