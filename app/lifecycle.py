@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 from PySide6.QtCore import QSocketNotifier, QTimer
+from PySide6.QtWidgets import QApplication
 
 from viewmodel.jobs import Job
 
@@ -42,7 +43,8 @@ def kernel_warm_up() -> Job:
 
 
 def install_signal_handlers(window: Any) -> QSocketNotifier:
-    """Make Ctrl+C and SIGTERM call ``window.quit_without_asking()`` from inside Qt's event loop.
+    """Make Ctrl+C and SIGTERM call ``window.quit_without_asking()`` from inside Qt's event loop,
+    then close every other window and end every event loop (a dialog's too).
 
     The C-level handler writes to a socket Qt watches (``signal.set_wakeup_fd``), so the
     Python handler runs at once even while Qt's loop, not Python, has the main thread.
@@ -55,8 +57,13 @@ def install_signal_handlers(window: Any) -> QSocketNotifier:
     notifier.activated.connect(lambda *_: _drain(reader))
     _WAKE_UP[:] = [reader, writer, notifier]  # both ends stay open as long as the process runs
 
+    def quit_now() -> None:
+        window.quit_without_asking()
+        QApplication.closeAllWindows()
+        QApplication.quit()
+
     def on_signal(signum: int, _frame) -> None:
-        QTimer.singleShot(0, window.quit_without_asking)  # leave whatever Python code was interrupted first
+        QTimer.singleShot(0, quit_now)  # leave whatever Python code was interrupted first
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, on_signal)

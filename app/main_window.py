@@ -134,10 +134,9 @@ class MainWindow(QMainWindow):
         return cancel_all(timeout)
 
     def quit_without_asking(self) -> None:
-        """Close and quit now, asking nothing (Ctrl+C, SIGTERM): unsaved lesson edits go to the autosave."""
+        """Close now, asking nothing (Ctrl+C, SIGTERM): unsaved lesson edits go to the autosave."""
         self.ask_before_closing = False
         self.close()
-        QApplication.quit()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         """Closing (the window's button, File > Quit): stop every job before the window goes away."""

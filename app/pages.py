@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -40,3 +41,19 @@ PAGES: tuple[PageInfo, ...] = (
 def page_info(kind: str) -> PageInfo | None:
     """The page of this view kind, or None."""
     return next((p for p in PAGES if p.kind == kind), None)
+
+
+class PageHost(Protocol):
+    """A window of pages, as the lecture layer uses it (``app.main_window.MainWindow`` is one)."""
+
+    ask_before_closing: bool
+    """False while quitting without questions (Ctrl+C, SIGTERM)."""
+
+    def page(self, kind: str) -> Any:
+        """The page of this kind, made if need be and brought to the front; None if there is none."""
+
+    def pages(self) -> dict[str, Any]:
+        """The pages made so far, by kind."""
+
+    def current_kind(self) -> str | None:
+        """The kind of the page on screen."""

@@ -77,3 +77,42 @@ def test_theme_switch_recolours_the_canvas(qtbot):
     window._pick_theme("dark")
     assert window.explorer.canvas.theme is DARK
     assert window.explorer.canvas.backgroundBrush().color().name().upper() == DARK.background.upper()
+
+
+def test_a_lab_opened_while_the_kernels_warm_up_appears_once_they_are_ready(qtbot):
+    import threading
+
+    from app.main_window import WAITING, MainWindow
+    from viewmodel.jobs import Job
+    from widgets.theme import LIGHT
+    ready = threading.Event()
+    window = MainWindow(LIGHT)
+    qtbot.addWidget(window)
+    window.watch_warm_up(Job(lambda job: ready.wait(10), name="warm-up stand-in"))
+    index = [window.tabs.tabText(i) for i in range(window.tabs.count())].index("Sequence lab")
+    window.tabs.setCurrentIndex(index)
+    assert window.tabs.widget(index).text() == WAITING and window.current_kind() is None, "no compiling here"
+    ready.set()
+    qtbot.waitUntil(lambda: window.current_kind() == "sequence", timeout=10000)
+    assert type(window.tabs.widget(index)).__name__ == "SequenceLab" and window.warm_up is None
+
+
+def test_a_lesson_asking_for_a_lab_waits_for_the_warm_up_first(qtbot):
+    import time
+
+    from app.main_window import MainWindow
+    from viewmodel.jobs import Job
+    from widgets.theme import LIGHT
+    window = MainWindow(LIGHT)
+    qtbot.addWidget(window)
+    window.watch_warm_up(Job(lambda job: time.sleep(0.2), name="warm-up stand-in"))
+    page = window.page("optimizer")
+    assert type(page).__name__ == "OptimizerLab" and window.current_kind() == "optimizer"
+    assert window.warm_up is None
+    page.shutdown()
+
+
+def test_the_kernel_warm_up_job_compiles_what_the_labs_need():
+    from app.lifecycle import kernel_warm_up
+    job = kernel_warm_up()
+    assert job.run().status == "done" and job.take().progress == (2, 2, "ready")

@@ -9,6 +9,8 @@ engine's kernel loader may import by name.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -174,3 +176,12 @@ def test_no_import_cycles_outside_the_known_ones_in_the_engine_core():
     unexpected = [sorted(c) for c in _cycles(graph)
                   if not any(c <= known for known in ENGINE_CORE_CYCLES)]
     assert not unexpected, "import cycles:\n" + "\n".join(" ↔ ".join(c) for c in unexpected)
+
+
+def test_the_view_model_imports_and_runs_without_qt():
+    code = ("import importlib, pkgutil, sys, viewmodel\n"
+            "for m in pkgutil.iter_modules(viewmodel.__path__): importlib.import_module('viewmodel.' + m.name)\n"
+            "print(sorted(k for k in sys.modules if k.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

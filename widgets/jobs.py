@@ -44,7 +44,7 @@ class JobWatcher(QObject):
         self.job = job
         self._stepped = on_gui_thread
         self._steps_per_tick = steps_per_tick
-        self._silent = False
+        self._started = self._silent = False
         self._timer = QTimer(self)
         self._timer.setInterval(0 if on_gui_thread else interval_ms)
         self._timer.timeout.connect(self._tick)
@@ -53,13 +53,14 @@ class JobWatcher(QObject):
         """Start the job (on its thread, or stepping it from the event loop); returns the watcher."""
         if not self._stepped:
             self.job.start()
+        self._started = True
         self._timer.start()
         return self
 
     @property
     def running(self) -> bool:
-        """True until the job has ended and its outcome was delivered (or the watcher was cancelled)."""
-        return self._timer.isActive()
+        """True from ``start()`` until the outcome was delivered or the watcher was cancelled."""
+        return self._started and not self._silent
 
     def cancel(self, wait: float = 0.0) -> None:
         """Stop the job.  With ``wait`` > 0, wait that many seconds for its thread and deliver what it
@@ -79,6 +80,8 @@ class JobWatcher(QObject):
 
     def finish(self, timeout: float | None = None) -> Outcome | None:
         """Block until the job has ended (for scripts and tests; the GUI never waits), then deliver."""
+        if self._silent:
+            return self.job.outcome
         if self._stepped:
             while self.job.step():
                 pass

@@ -1,8 +1,8 @@
 """Lecture mode in the main window: File > Open/Save/Recent/Export, Lessons, View > Presenter mode.
 
 ``install_lecture_mode(main_window)`` adds the menus, the scene panel (a dock),
-recent files, autosave with crash recovery and presenter mode to a window that
-has a ``QTabWidget`` of pages (graph explorer, optimizer lab, sequence lab).
+recent files, autosave with crash recovery and presenter mode to a window of
+pages (graph explorer, optimizer lab, sequence lab: an :class:`app.pages.PageHost`).
 Every action has a keyboard shortcut; settings live in QSettings("Chainrule", "Chainrule").
 """
 from __future__ import annotations
