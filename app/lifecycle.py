@@ -17,7 +17,7 @@ import socket
 import sys
 from typing import Any
 
-from PySide6.QtCore import QSocketNotifier, QTimer
+from PySide6.QtCore import QSocketNotifier, QThread, QTimer
 from PySide6.QtWidgets import QApplication
 
 from viewmodel.jobs import Job
@@ -58,6 +58,9 @@ def install_signal_handlers(window: Any) -> QSocketNotifier:
     _WAKE_UP[:] = [reader, writer, notifier]  # both ends stay open as long as the process runs
 
     def quit_now() -> None:
+        if QThread.currentThread().loopLevel() == 0:  # still starting up (events processed before exec):
+            QTimer.singleShot(50, quit_now)  # a quit now would be lost, and exec would then never return
+            return
         window.quit_without_asking()
         QApplication.closeAllWindows()
         QApplication.quit()

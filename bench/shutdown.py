@@ -2,7 +2,8 @@
 
 Each run starts ``python -m app`` offscreen in a fresh process (with its own
 empty home folder), opens a lab, starts training, and ends the app one way:
-SIGTERM, SIGINT (Ctrl+C), closing the window or File > Quit.  A run is clean
+SIGTERM, SIGINT (Ctrl+C), closing the window or File > Quit (``startup``: a
+SIGTERM while the window is still being shown, before any lab).  A run is clean
 when the process exits 0 and prints no abort, Qt thread warning or traceback.
 ``tests/test_shutdown.py`` runs each way once; this runs them many times, with
 a seeded random delay before the end so the training is caught at different points.
@@ -11,21 +12,24 @@ from __future__ import annotations
 
 import argparse
 import os
+import queue
 import random
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WAYS = ("SIGTERM", "SIGINT", "close", "quit")
+WAYS = ("SIGTERM", "SIGINT", "close", "quit", "startup")
 LABS = ("sequence", "optimizer")
 BAD_OUTPUT = ("QThread", "Traceback", "Aborted", "core dumped", "Fatal Python error")
 
 DRIVER = """
-import os, runpy, sys
-from PySide6.QtCore import QTimer
+import os, runpy, signal, sys
+from PySide6.QtCore import QThread, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 
@@ -36,22 +40,23 @@ def window():
     return next(w for w in app.topLevelWidgets() if type(w).__name__ == "MainWindow")
 
 def start():
+    if way == "startup":
+        print("ENDING", flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    if QThread.currentThread().loopLevel() == 0:  # events processed before app.exec(): wait for it, as a user does
+        QTimer.singleShot(50, start)
+        return
     win = window()
     if edit:
         win.lecture_mode.add_current_view()  # an unsaved lesson edit
-    page = win.page(lab)  # waits for the kernel warm-up if it is still running
-    if lab == "sequence":
-        page.steps_box.setValue(5000)
-        page.start_training()
-    else:
-        page.tabs.setCurrentWidget(page.mlp)
-        page.mlp.steps.setValue(2000)
-        page.mlp.train()
+    from bench.shutdown import start_training
+    start_training(win, lab)
     QTimer.singleShot(delay_ms, end)
 
 def end():
     win = window()
-    print("TRAINING", flush=True)
+    print("ENDING", flush=True)
     if way == "close":
         win.close()
     elif way == "quit":
@@ -63,30 +68,51 @@ runpy.run_module("app", run_name="__main__")
 """
 
 
+def start_training(window, lab: str) -> None:
+    """Open ``lab`` in the main window (after the kernel warm-up, if it still runs) and start a long training."""
+    page = window.page(lab)
+    if lab == "sequence":
+        page.steps_box.setValue(5000)
+        page.start_training()
+    else:
+        page.tabs.setCurrentWidget(page.mlp)
+        page.mlp.steps.setValue(2000)
+        page.mlp.train()
+
+
 def run_once(lab: str, way: str, home: Path, delay_ms: int = 300, edit: bool = False,
              timeout: float = 120.0) -> tuple[int, str]:
-    """Start the app, train in ``lab``, end it ``way``; returns (exit status, everything it printed)."""
+    """Start the app, train in ``lab``, end it ``way``; returns (exit status, everything it printed).
+
+    A run that has not ended after ``timeout`` seconds is killed (and reported as such)."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
            "XDG_DATA_HOME": str(home / ".local" / "share"), "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-c", DRIVER, lab, way, str(delay_ms), "edit" if edit else "-"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = []
-    try:
-        for line in proc.stdout:
-            lines.append(line)
-            if line.startswith("TRAINING") and way.startswith("SIG"):
-                proc.send_signal(getattr(signal, way))
-        status = proc.wait(timeout)
-    except subprocess.TimeoutExpired:
+    lines: queue.SimpleQueue = queue.SimpleQueue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout] and None, daemon=True).start()
+    output, deadline = [], time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        output.append(line)
+        if line.startswith("ENDING") and way.startswith("SIG"):
+            proc.send_signal(getattr(signal, way))
+    if proc.poll() is None:
         proc.kill()
-        status = proc.wait()
-        lines.append(f"(killed after {timeout:.0f} s)\n")
-    return status, "".join(lines)
+        output.append(f"(killed after {timeout:.0f} s)\n")
+    status = proc.wait()
+    time.sleep(0.05)  # the reader thread's last lines
+    while not lines.empty():
+        output.append(lines.get())
+    return status, "".join(output)
 
 
 def clean(status: int, output: str) -> bool:
     """Exit status 0 and none of the messages of a crash or of a thread left running."""
-    return status == 0 and "TRAINING" in output and not any(bad in output for bad in BAD_OUTPUT)
+    return status == 0 and "ENDING" in output and not any(bad in output for bad in BAD_OUTPUT)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,7 +42,7 @@ def make_window(qtbot, tmp_path):
     def make(example: str | None = "add-mul", recovery=None):
         window = MainWindow()
         if example:
-            window.explorer.load_example(example)
+            window.explorer.state.load_example(example)
         mode = install_lecture_mode(window, QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat),
                                     recovery or tmp_path / "recovery")
         made.append(mode)
@@ -95,25 +95,25 @@ def test_a_typo_left_in_the_editor_is_a_draft_not_the_program(make_window, dialo
     assert other_mode.open(path), dialogs.warnings
     assert other.explorer.editor.text() == "q = x + y\nf = q * ", "the draft is back in the editor"
     assert other.explorer.editor.last_error is not None, "with its error shown"
-    assert other.explorer.program_source == "q = x + y\nf = q * z", "and the graph is the last good program"
-    assert [x.name for x in other.explorer.graph.inputs] == ["x", "y", "z"]
+    assert other.explorer.state.source == "q = x + y\nf = q * z", "and the graph is the last good program"
+    assert [x.name for x in other.explorer.state.graph.inputs] == ["x", "y", "z"]
     assert _state(other_mode) == _state(mode)
 
 
 def test_edited_inputs_of_an_example_are_kept(make_window, dialogs, tmp_path):
     window, mode = make_window("sigmoid-neuron")
-    window.explorer.set_input("w0", float("nan"))
-    window.explorer.set_input("x1", float("inf"))
-    window.explorer.set_position(7)
+    window.explorer.state.set_input("w0", float("nan"))
+    window.explorer.state.set_input("x1", float("inf"))
+    window.explorer.state.set_position(7)
     path = tmp_path / "talk.chainrule"
     assert mode._write(path), dialogs.warnings
     text = path.read_text(encoding="utf-8")
     assert '"w0": "nan"' in text and '"x1": "inf"' in text and "NaN" not in text
     other, other_mode = make_window()
     assert other_mode.open(path)
-    values = {n.name: n.data for n in other.explorer.graph.nodes if n.prim is None and n.name}
+    values = {n.name: n.data for n in other.explorer.state.graph.nodes if n.prim is None and n.name}
     assert values["w0"] != values["w0"] and values["x1"] == float("inf") and values["x0"] == -1.0
-    assert (other.explorer.example_id, other.explorer.position) == ("sigmoid-neuron", 7)
+    assert (other.explorer.state.example_id, other.explorer.state.position) == ("sigmoid-neuron", 7)
     assert _state(other_mode) == _state(mode)
 
 
@@ -124,19 +124,19 @@ def test_an_unrolled_network_saves_and_reopens_as_the_same_graph(make_window, di
     other, other_mode = make_window()
     for step, cell in enumerate(("rnn", "lstm", "gru")):
         assert lab.show_unrolled(cell)
-        shown = window.explorer.graph
-        window.explorer.set_position(11 + step)
+        shown = window.explorer.state.graph
+        window.explorer.state.set_position(11 + step)
         mode.add_current_view()
         path = tmp_path / f"unrolled-{cell}.chainrule"
         assert mode._write(path), dialogs.warnings
         assert other_mode.open(path), dialogs.warnings
-        again = other.explorer.graph
+        again = other.explorer.state.graph
         assert [n.name for n in again.nodes] == [n.name for n in shown.nodes]
         for a, b in zip(again.nodes, shown.nodes):
             assert (a.prim is None) == (b.prim is None) and (a.prim is None or a.prim.name == b.prim.name)
             assert np.array_equal(a.data, b.data), "the same numbers, to the last bit"
-        assert other.explorer.position == 11 + step and other.tabs.currentWidget() is other.explorer
-        assert other.explorer.editor.text() == window.explorer.editor.text() == other.explorer.program_source
+        assert other.explorer.state.position == 11 + step and other.tabs.currentWidget() is other.explorer
+        assert other.explorer.editor.text() == window.explorer.editor.text() == other.explorer.state.source
         assert _state(other_mode) == _state(mode)
     assert len(other_mode.scenes.scenes) == 3 and not dialogs.warnings
 
@@ -183,8 +183,8 @@ def test_save_then_open_gives_back_the_same_state_after_random_actions(make_wind
 # -- 3. recovery ---------------------------------------------------------------------------------------
 def test_no_recovery_dialog_after_a_kill_with_nothing_edited(make_window, dialogs, tmp_path):
     window, mode = make_window()
-    window.explorer.set_position(5)  # looking around is not editing
-    window.explorer.set_mode("forward")
+    window.explorer.state.set_position(5)  # looking around is not editing
+    window.explorer.state.set_mode("forward")
     _show_tab(window, "Sequence lab")  # nor is opening a lab
     assert not mode.has_unsaved_changes()
     assert not mode.autosaver.save_now() and not mode.autosaver.path.exists()
@@ -351,10 +351,10 @@ def test_a_failed_open_leaves_the_window_exactly_as_it_was(make_window, dialogs,
     _show_tab(window, "Sequence lab")
     _show_tab(window, "Graph explorer")
     good = tmp_path / "good.chainrule"
-    window.explorer.set_position(4)
+    window.explorer.state.set_position(4)
     mode.add_current_view()
     assert mode._write(good)
-    window.explorer.load_example("sigmoid-neuron")  # something on screen that is not the saved file
+    window.explorer.state.load_example("sigmoid-neuron")  # something on screen that is not the saved file
     mode.add_current_view()
     base = {"format": "chainrule", "schema": 1, "lesson": builtin_lesson("chain-rule").to_dict(), "scene": 2}
     before = _window_state(mode)
@@ -369,10 +369,10 @@ def test_a_failed_open_leaves_the_window_exactly_as_it_was(make_window, dialogs,
 
 def test_an_input_set_to_minus_zero_stays_minus_zero(make_window, dialogs, tmp_path):
     window, mode = make_window("mlp-logloss")
-    leaf = next(n for n in window.explorer.graph.nodes if n.prim is None and n.name and n.data == 0.0)
-    window.explorer.set_input(leaf.name, -0.0)
+    leaf = next(n for n in window.explorer.state.graph.nodes if n.prim is None and n.name and n.data == 0.0)
+    window.explorer.state.set_input(leaf.name, -0.0)
     assert mode._write(tmp_path / "z.chainrule")
     other, other_mode = make_window()
     assert other_mode.open(tmp_path / "z.chainrule")
-    again = other.explorer.graph.find(leaf.name).data
+    again = other.explorer.state.graph.find(leaf.name).data
     assert again == 0.0 and np.copysign(1.0, again) == -1.0

@@ -3,8 +3,8 @@
 In-process (pytest-qt): closing the main window cancels every job and waits for its
 thread, seeded at random points of the training, several times per lab.  In a fresh
 ``python -m app`` (``bench.shutdown`` runs the same many times): the process exits 0
-with no abort, Qt thread warning or traceback, and a signal keeps unsaved lesson
-edits in the autosave.
+with no abort, Qt thread warning or traceback, also for a SIGTERM while it is still
+starting, and a signal keeps unsaved lesson edits in the autosave.
 """
 import threading
 from pathlib import Path
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 
-from bench.shutdown import clean, run_once
+from bench.shutdown import clean, run_once, start_training
 from viewmodel.jobs import running_jobs
 
 pytestmark = pytest.mark.gui
@@ -21,17 +21,6 @@ pytestmark = pytest.mark.gui
 
 def _job_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("job: ")]
-
-
-def _start_training(window, lab: str) -> None:
-    page = window.page(lab)
-    if lab == "sequence":
-        page.steps_box.setValue(5000)
-        page.start_training()
-    else:
-        page.tabs.setCurrentWidget(page.mlp)
-        page.mlp.steps.setValue(2000)
-        page.mlp.train()
 
 
 @pytest.mark.parametrize("lab", ["sequence", "optimizer"])
@@ -42,7 +31,7 @@ def test_closing_mid_training_stops_and_waits_for_every_job(qtbot, lab):
         window = MainWindow()
         window.resize(1024, 768)
         window.show()
-        _start_training(window, lab)
+        start_training(window, lab)
         qtbot.wait(int(rng.integers(0, 400)))  # somewhere in the training, a different point each time
         jobs = running_jobs()
         assert jobs, f"attempt {attempt}: training should be running"
@@ -77,7 +66,8 @@ def test_quitting_without_asking_with_nothing_unsaved_leaves_no_recovery_file(qt
 
 
 @pytest.mark.parametrize("lab, way, edit", [("sequence", "SIGTERM", True), ("optimizer", "SIGINT", False),
-                                            ("sequence", "close", False), ("optimizer", "quit", False)])
+                                            ("sequence", "close", False), ("optimizer", "quit", False),
+                                            ("sequence", "startup", False)])
 def test_the_app_exits_cleanly_mid_training(tmp_path, lab, way, edit):
     status, output = run_once(lab, way, tmp_path, delay_ms=200, edit=edit)
     assert clean(status, output), f"exit status {status}:\n{output}"

@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from engine.sequence_training import NonFiniteError
+from engine.nonfinite import NonFiniteError
 from viewmodel.jobs import Cancelled, Job, cancel_all, running_jobs
 
 
@@ -62,7 +62,7 @@ def test_cancelled_before_it_ended_means_cancelled_even_if_the_work_returned():
 def test_a_non_finite_number_pauses_the_job_and_says_where():
     def work(job: Job):
         job.post("round 1")
-        raise NonFiniteError(3, "lstm", "the loss")
+        raise NonFiniteError(3, "LSTM", "the loss")
     outcome = Job(work).run()
     assert outcome.status == "paused" and isinstance(outcome.error, NonFiniteError)
     assert outcome.message == "training step 3, LSTM: the loss is not finite"

@@ -24,7 +24,7 @@ def test_loading_an_example_notifies_graph_timeline_and_position_in_order(state)
     seen = _record(state)
     state.load_example("add-mul")
     names = [name for name, _ in seen]
-    assert names == ["source", "graph", "timeline", "position"]
+    assert names == ["text", "graph", "timeline", "position"]
     assert seen[0][1] == ("q = x + y\nf = q * z",)
     assert seen[-1][1][0] is state.display and state.display.position == 0
     assert (state.example_id, state.source, state.values) == ("add-mul", "q = x + y\nf = q * z",
