@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget, QWidget
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
         """The Numba warm-up job while it runs: labs wait for it instead of compiling on the GUI thread."""
         self.ask_before_closing = True
         """False when quitting without questions (Ctrl+C, SIGTERM): unsaved work goes to the autosave."""
+        self._stop_by: float | None = None
         self.tabs.currentChanged.connect(self._load_tab)
         self._build_menus()
         self.set_theme(theme or system_theme())
@@ -126,12 +128,15 @@ class MainWindow(QMainWindow):
 
     # -- closing --------------------------------------------------------------------------------
     def shutdown(self, timeout: float = JOB_TIMEOUT_S) -> list[Job]:
-        """Stop all background work: every page cancels its jobs, then every job is waited for
-        (``timeout`` seconds for all together).  Returns the jobs still running, abandoned."""
+        """Stop all background work: every page cancels its jobs, then every job is waited for,
+        ``timeout`` seconds for all together counted from the first call (closing, then the exit,
+        wait once).  Returns the jobs still running, abandoned."""
         for page in self.pages().values():
             if hasattr(page, "shutdown"):
                 page.shutdown()
-        return cancel_all(timeout)
+        if self._stop_by is None:
+            self._stop_by = time.monotonic() + timeout
+        return cancel_all(max(0.0, self._stop_by - time.monotonic()))
 
     def quit_without_asking(self) -> None:
         """Close now, asking nothing (Ctrl+C, SIGTERM): unsaved lesson edits go to the autosave."""

@@ -3,7 +3,9 @@
 Each run starts ``python -m app`` offscreen in a fresh process (with its own
 empty home folder), opens a lab, starts training, and ends the app one way:
 SIGTERM, SIGINT (Ctrl+C), closing the window or File > Quit (``startup``: a
-SIGTERM while the window is still being shown, before any lab).  A run is clean
+SIGTERM while the window is still being shown, before any lab; ``stuck``: closing
+while a job that never checks for cancel runs beside the training, which must be
+abandoned after 2 s, not waited for forever).  A run is clean
 when the process exits 0 and prints no abort, Qt thread warning or traceback.
 ``tests/test_shutdown.py`` runs each way once; this runs them many times, with
 a seeded random delay before the end so the training is caught at different points.
@@ -23,7 +25,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WAYS = ("SIGTERM", "SIGINT", "close", "quit", "startup")
+WAYS = ("SIGTERM", "SIGINT", "close", "quit", "startup", "stuck")
 LABS = ("sequence", "optimizer")
 BAD_OUTPUT = ("QThread", "Traceback", "Aborted", "core dumped", "Fatal Python error")
 
@@ -52,12 +54,16 @@ def start():
         win.lecture_mode.add_current_view()  # an unsaved lesson edit
     from bench.shutdown import start_training
     start_training(win, lab)
+    if way == "stuck":
+        import time
+        from viewmodel.jobs import Job
+        Job(lambda job: time.sleep(60), name="stuck stand-in").start()
     QTimer.singleShot(delay_ms, end)
 
 def end():
     win = window()
     print("ENDING", flush=True)
-    if way == "close":
+    if way in ("close", "stuck"):
         win.close()
     elif way == "quit":
         next(a for a in win.findChildren(QAction) if a.text() == "&Quit").trigger()

@@ -7,6 +7,7 @@ with no abort, Qt thread warning or traceback, also for a SIGTERM while it is st
 starting, and a signal keeps unsaved lesson edits in the autosave.
 """
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -67,9 +68,13 @@ def test_quitting_without_asking_with_nothing_unsaved_leaves_no_recovery_file(qt
 
 @pytest.mark.parametrize("lab, way, edit", [("sequence", "SIGTERM", True), ("optimizer", "SIGINT", False),
                                             ("sequence", "close", False), ("optimizer", "quit", False),
-                                            ("sequence", "startup", False)])
+                                            ("sequence", "startup", False), ("optimizer", "stuck", False)])
 def test_the_app_exits_cleanly_mid_training(tmp_path, lab, way, edit):
+    started = time.monotonic()
     status, output = run_once(lab, way, tmp_path, delay_ms=200, edit=edit)
     assert clean(status, output), f"exit status {status}:\n{output}"
+    if way == "stuck":  # waited for once (2 s), then left behind, and said so
+        assert "stuck stand-in did not stop within 2 s; leaving it behind" in output
+        assert time.monotonic() - started < 45
     autosaves = list(Path(tmp_path).rglob("autosave.chainrule"))
     assert bool(autosaves) == edit, "a signal keeps unsaved edits for recovery; a clean quit leaves nothing"

@@ -132,7 +132,7 @@ class ExplorerState:
         with some inputs changed to ``values`` (a saved scene's edits).
 
         KeyError for an unknown id; ValueError (nothing changed) for a value that is not one of the
-        example's inputs, has another shape, or that the engine refuses.
+        example's inputs, has another shape, or with which the engine cannot run or step through it.
         """
         if self._examples is None:
             raise KeyError(f"no example {example_id!r}: this explorer has no examples")
@@ -141,17 +141,18 @@ class ExplorerState:
         built = example.build()
         graph = Graph(built.output)
         edits = _edited_inputs(graph, example_id, values or {})
-        if edits:
-            try:
+        try:
+            if edits:
                 graph.forward(edits)
-            except (ValueError, TypeError, ArithmeticError) as exc:
-                raise ValueError(f"the engine cannot run it with these values: {exc}") from None
+            timeline = self._timeline(graph, mode or self.mode, wrt or self.wrt)
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise ValueError(f"the engine cannot run it with these values: {exc}") from None
         self.example_id, self.title, self.caption = example.id, example.title, example.caption
         self.values = {**(example.values or {}), **edits}
         self.collapse_groups = example.collapsed
         self._accept(example.source)
         self.mode, self.wrt = mode or self.mode, wrt or self.wrt
-        self._show(graph, self._timeline(graph), list(built.groups))
+        self._show(graph, timeline, list(built.groups))
 
     def load_source(self, source: str, values: Mapping[str, Any] | None = None, mode: str | None = None,
                     wrt: str | None = None, unrolled: bool = False) -> bool:
