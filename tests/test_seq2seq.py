@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.explorer_model import group_between
+from viewmodel.groups import group_between
 from engine import Graph, no_grad
 from engine.generative import seq2seq_tasks as tasks
 from engine.generative.scenarios import SCENARIOS
