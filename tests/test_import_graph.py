@@ -23,9 +23,8 @@ QT = {"PySide6", "shiboken6", "pyqtgraph"}
 IMPORT_BY_NAME_ALLOWED = ("app", "engine.kernels", "bench")
 """Where ``import_module`` / ``__import__`` may be used: same-layer lazy loading only."""
 ENGINE_CORE_CYCLES: list[set[str]] = [
-    {"engine.autodiff", "engine.graph", "engine.node", "engine.prims.activation", "engine.prims.core",
-     "engine.prims.dispatch", "engine.prims.elementwise", "engine.prims.shape", "engine.tape", "engine.tensor",
-     "engine.value"},
+    {"engine.autodiff", "engine.graph", "engine.node", "engine.prims.core", "engine.prims.dispatch", "engine.tape",
+     "engine.tensor", "engine.value"},
 ]
 """Import cycles known inside the engine's core (nodes, tensors, the primitives and the graph import each
 other, mostly inside functions), each as the set of modules it may span; any other cycle fails."""

@@ -141,7 +141,7 @@ def test_new_primitive_everywhere(name, monkeypatch):
     y.backward()
     assert y._tape is not None and x.grad == pytest.approx(expected, rel=1e-12)
     # the explorer reads the slide's local derivative from the declaration
-    from app.explorer_model import derivative_formula
+    from viewmodel.text import derivative_formula
     assert derivative_formula(expr, 0) == f"∂{name}(x)/∂x = {text}"
 
 
