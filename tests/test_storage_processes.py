@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 folder, trials, seed = Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+MID_WRITE_TRIALS = 3
 import numpy as np
 from app.lecture.lessons import Lesson, Scene
 from app.lecture.storage import Autosaver, Document, document_from_text, document_text, load_document
@@ -40,7 +41,14 @@ texts = [document_text(d) for d in docs]
 document_from_text(texts[0], "warm-up")  # compile what the check builds, before forking
 
 
-def autosave_forever(first):
+def autosave_forever(first, mid_write):
+    if mid_write is not None:  # stop inside the first write of a new file, after its bytes are out
+        real_fsync = os.fsync
+        def fsync(fd):
+            real_fsync(fd)
+            os.write(mid_write, b"x")
+            time.sleep(60)
+        os.fsync = fsync
     from PySide6.QtCore import QCoreApplication
     app = QCoreApplication([])
     turn = [first]
@@ -53,13 +61,20 @@ def autosave_forever(first):
 rng = random.Random(seed)
 results = []
 for trial in range(trials):
+    hooked = trial < MID_WRITE_TRIALS  # the first few kills land inside a write for certain
+    r, w = os.pipe() if hooked else (None, None)
     pid = os.fork()
     if pid == 0:
         try:
-            autosave_forever(trial)
+            autosave_forever(trial, w)
         finally:
             os._exit(1)
-    time.sleep(rng.uniform(0.01, 0.15))
+    if hooked:
+        os.read(r, 1)
+        os.close(r)
+        os.close(w)
+    else:
+        time.sleep(rng.uniform(0.01, 0.15))
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     temps = len(list(folder.glob(".autosave.chainrule.*.tmp")))
@@ -87,7 +102,7 @@ def test_sigkill_during_autosave_leaves_the_old_or_the_new_file_complete(tmp_pat
     assert all(state in ("none", 0, 1) for state in states), [s for s in states if s not in ("none", 0, 1)]
     assert states.count(0) + states.count(1) >= KILL_TRIALS // 2, "most kills came after a first complete save"
     assert len(set(states) - {"none"}) == 2, "kills landed after either document"
-    assert any(temps for _, temps in results), "some kills landed mid-write, leaving a temp file"
+    assert all(temps for _, temps in results[:3]), "kills inside a write leave a temp file"
     save_document(folder / "autosave.chainrule", Document(lesson=_lesson()))  # the next autosave
     assert list(folder.glob(".autosave.chainrule.*.tmp")) == [], "which cleans up what the kills left"
 
