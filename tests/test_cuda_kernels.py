@@ -118,6 +118,36 @@ def record_launches():
 
 
 # -- the table ---------------------------------------------------------------------------------------
+@pytest.mark.skipif(not engine.cuda.is_simulator(), reason="a simulator detail")
+def test_simulated_threads_of_a_block_share_one_shared_array():
+    """Threads that all miss the lookup at once (a slow dict forces it) still get one array."""
+    import threading
+    import time
+
+    from numba.cuda.simulator.kernelapi import FakeCUDAShared
+
+    class SlowLookup(dict):
+        def get(self, key, default=None):
+            found = super().get(key, default)
+            time.sleep(0.01)  # every thread has looked before any has stored
+            return found
+
+    shared = FakeCUDAShared(0)
+    shared._allocations = SlowLookup()
+    got, start = [], threading.Barrier(6)
+
+    def thread():
+        start.wait()
+        got.append(shared.array((4, 5), np.float64))
+
+    threads = [threading.Thread(target=thread) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(a) for a in got}) == 1
+
+
 def test_every_rule_is_a_registered_primitive_with_its_arity():
     for name, rule in RULES.items():
         prim = REGISTRY[name]

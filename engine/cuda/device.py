@@ -23,6 +23,10 @@ except ImportError:  # pragma: no cover - every supported Numba has it
 
 SIMULATED = cuda.to_device.__module__.startswith("numba.cuda.simulator")
 """True under Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1`` before Numba loaded)."""
+if SIMULATED:  # the simulator's shared-array lookup races between its threads
+    from .simulator_fix import install as _lock_simulated_shared_arrays
+
+    _lock_simulated_shared_arrays()
 
 THREADS = 16 if SIMULATED else 256
 """Threads per block of the 1-D kernels and of the block reductions."""
