@@ -6,6 +6,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from . import node as _node
+from .devices import device_of, move
 from .node import Node, enable_grad, is_node, no_grad, raw
 from .prims.core import sum_to
 from .value import Value
@@ -49,6 +51,9 @@ def _seed(root: Node, grad, create_graph: bool):
     if np.shape(grad) != tuple(root.shape):
         raise ValueError(f"grad of shape {np.shape(grad)} does not match the output's shape {root.shape}")
     grad = np.asarray(grad, dtype=root.data.dtype) if is_array else float(grad)
+    device = device_of(root.data)
+    if device != "cpu":  # the seed lives with the output (a float for a 0-d GPU output)
+        grad = move(np.asarray(grad, dtype=root.data.dtype), device)
     return root._kind.const(grad) if create_graph else grad
 
 
@@ -66,6 +71,7 @@ def backprop(root: Node, grad=None, create_graph: bool = False,
     (the compiled scalar tape is its Numba form)."""
     order = topological_order(root) if order is None else order
     grads: dict[int, object] = {id(root): _seed(root, grad, create_graph)}
+    device = None if create_graph else _node.device_dispatch  # nodes dispatch by themselves
     with enable_grad() if create_graph else no_grad():
         for node in reversed(order):
             g = grads.get(id(node))
@@ -78,10 +84,11 @@ def backprop(root: Node, grad=None, create_graph: bool = False,
                 params = node.params
                 out, args = (node, parents) if create_graph else (node.data, list(map(_data, parents)))
                 arrays = node._kind is not _SCALAR
+                rules = prim.vjps if device is None or not arrays else device.vjps(prim, out)
                 for i, parent in enumerate(parents):
                     if not parent.requires_grad:
                         continue
-                    rule = prim.vjps[i]
+                    rule = rules[i]
                     contrib = rule(g, out, *args, **params) if params else rule(g, out, *args)
                     if arrays and (contrib.shape if contrib.__class__ is np.ndarray
                                    else _shape(contrib)) != parent.shape:
@@ -97,7 +104,7 @@ def backprop(root: Node, grad=None, create_graph: bool = False,
 
 
 def _shape(x) -> tuple:
-    return tuple(x.shape) if is_node(x) or isinstance(x, np.ndarray) else ()
+    return tuple(getattr(x, "shape", ()))
 
 
 def backward(root: Node, grad=None, *, create_graph: bool = False) -> None:

@@ -158,6 +158,8 @@ class Node:
 
 def format_number(x, digits: int = 4) -> str:
     """Compact text for a number or array: 4 significant digits, as slides show them."""
+    if getattr(x, "ndim", 0) and not isinstance(x, np.ndarray):  # an array on a GPU
+        return f"array{list(x.shape)}"
     if isinstance(x, np.ndarray):
         if x.ndim == 0:
             return format_number(float(x), digits)
@@ -190,6 +192,17 @@ _KIND_OF: dict[type, type] = {}
 _NUMBERS = (float, int)
 _RAW = frozenset({float, int, bool, np.ndarray, np.float64, np.float32, np.bool_})
 """Argument types that are no node: an op on these alone just computes."""
+
+
+device_dispatch = None
+"""None until data is first moved to a GPU; then :mod:`engine.cuda.dispatch`, whose
+``forward(prim, data, params)`` runs each op on its inputs' device (the one hook)."""
+
+
+def set_device_dispatch(dispatch) -> None:
+    """Route every op through ``dispatch.forward`` (see :mod:`engine.cuda.dispatch`)."""
+    global device_dispatch
+    device_dispatch = dispatch
 
 
 def apply(prim: Primitive, *args: Any, **params: Any):
@@ -238,10 +251,15 @@ def apply(prim: Primitive, *args: Any, **params: Any):
             kind, data, parents, grad = _gather(args)
     else:
         kind, data, parents, grad = _gather(args)
-    if kind is None:
-        return prim.forward(*args, **params)  # numbers or arrays in, numbers or arrays out
+    if kind is None:  # numbers or arrays in, numbers or arrays out
+        if device_dispatch is not None:
+            return device_dispatch.forward(prim, args, params)
+        return prim.forward(*args, **params)
     try:
-        out = prim.forward(*data, **params) if params else prim.forward(*data)
+        if device_dispatch is None:
+            out = prim.forward(*data, **params) if params else prim.forward(*data)
+        else:
+            out = device_dispatch.forward(prim, data, params)
     except ValueError as exc:
         raise _shape_error(prim, data, exc) from None
     # the one decision: record the result in the graph, or not

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 from . import node
+from .devices import DeviceData, device_of, move
+from .devices import parse as _parse_device
 from .node import Node, is_node, raw
 from .prims.core import pick_axis
 from .registry import TENSOR, bind_methods
@@ -21,6 +23,8 @@ _FLOATS = (np.float64, np.float32)
 
 
 def _to_array(data: Any, dtype=None) -> np.ndarray:
+    if isinstance(data, DeviceData):  # GPU data stays on the GPU
+        return data if dtype is None else data.astype(dtype)
     if is_node(data):
         raise TypeError("Tensor(...) takes numbers or arrays; use .detach() to copy a node")
     arr = np.array(data, dtype=dtype)
@@ -33,15 +37,19 @@ class Tensor(Node):
     """A NumPy array (float64, or float32 on request) that records its operations.
 
     As in PyTorch, ``requires_grad`` is False by default and ``.grad`` is None
-    until a backward pass reaches the tensor; it is then a NumPy array.
+    until a backward pass reaches the tensor; it is then a NumPy array (on
+    ``device="cuda"`` a GPU array: data and gradient live on the tensor's device).
     """
 
     __slots__ = ()
     __array_ufunc__ = None  # NumPy arrays on the left defer to our reflected operators
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None,
-                 dtype=None):
-        self._fill(_to_array(data, dtype), None, None, (), _EMPTY, name, requires_grad)
+                 dtype=None, device=None):
+        data = _to_array(data, dtype)
+        if device is not None:
+            data = move(data, device)
+        self._fill(data, None, None, (), _EMPTY, name, requires_grad)
 
     @classmethod
     def const(cls, x, dtype=None) -> "Tensor":
@@ -49,7 +57,8 @@ class Tensor(Node):
 
     @classmethod
     def _leaf(cls, data, requires_grad: bool, name: str | None) -> "Tensor":
-        return cls(np.array(data), requires_grad=requires_grad, name=name)
+        copy = data.copy() if isinstance(data, DeviceData) else np.array(data)
+        return cls(copy, requires_grad=requires_grad, name=name)
 
     # -- the hooks of :func:`engine.node.apply` ----------------------------------------
     @staticmethod
@@ -69,8 +78,9 @@ class Tensor(Node):
     @staticmethod
     def _result(data, prim, parents, params, requires_grad) -> "Tensor":
         t = object.__new__(Tensor)
-        t._fill(data if isinstance(data, np.ndarray) else np.asarray(data), None, prim, parents,
-                params, None, requires_grad)
+        if data.__class__ is not np.ndarray and not isinstance(data, DeviceData):
+            data = np.asarray(data)
+        t._fill(data, None, prim, parents, params, None, requires_grad)
         return t
 
     def _coerce(self, value) -> np.ndarray:
@@ -101,7 +111,29 @@ class Tensor(Node):
         return len(self._data)
 
     def numpy(self) -> np.ndarray:
-        return self._data
+        """The data as a NumPy array (a host copy for a tensor on the GPU)."""
+        return np.asarray(self._data)
+
+    # -- devices -----------------------------------------------------------------
+    @property
+    def device(self) -> str:
+        """Where the numbers live: ``"cpu"`` or ``"cuda"``."""
+        return device_of(self._data)
+
+    def to(self, device) -> "Tensor":
+        """This tensor on ``device`` ("cpu" or "cuda"): itself when already there, else a
+        copy that is a leaf with the same ``requires_grad`` (graphs stay on one device:
+        move the inputs and the model, then compute)."""
+        if device_of(self._data) == _parse_device(device):
+            return self
+        return Tensor(move(self.data, device), requires_grad=self.requires_grad and self.is_leaf,
+                      name=self.name)
+
+    def cuda(self) -> "Tensor":
+        return self.to("cuda")
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
 
     def item(self) -> float:
         return float(self._data.item())
@@ -139,9 +171,10 @@ def as_tensor(x, dtype=None) -> Tensor:
     return Tensor.const(x)
 
 
-def tensor(data: Any, requires_grad: bool = False, name: str | None = None, dtype=None) -> Tensor:
+def tensor(data: Any, requires_grad: bool = False, name: str | None = None, dtype=None,
+           device=None) -> Tensor:
     """``engine.tensor([...])`` as ``torch.tensor``."""
-    return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
+    return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype, device=device)
 
 
 __all__ = ["Tensor", "as_tensor", "tensor"]

@@ -6,6 +6,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
+from ..devices import move
 from ..tensor import Tensor
 
 
@@ -88,6 +89,18 @@ class Module:
     def eval(self) -> "Module":
         """Evaluation mode (Dropout off, BatchNorm uses running statistics)."""
         return self.train(False)
+
+    def to(self, device) -> "Module":
+        """Move every parameter (in place: optimizers keep holding them), its gradient and
+        every buffer to ``device`` ("cpu" or "cuda"); returns self, as PyTorch's."""
+        for p in self.parameters():
+            p.data = move(p.data, device)
+            if p.grad is not None:
+                p.grad = move(p.grad, device)
+        for m in self.modules():
+            for name, b in m._buffers.items():
+                m._buffers[name] = move(b, device)
+        return self
 
     def zero_grad(self) -> None:
         """Forget accumulated gradients (set to None, as PyTorch's default)."""

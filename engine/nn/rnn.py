@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
+from ..devices import move
 from ..node import Node
 from ..prims import core as C
 from ..prims.rnn import gru_cell, lstm_cell
@@ -48,7 +49,7 @@ class _Recurrent(Module):
 
     def _inputs(self, x) -> list:
         """Per-step inputs; a constant sequence is sliced without recording a graph."""
-        if isinstance(x, Node) and not x.requires_grad:
+        if isinstance(x, Node) and not x.requires_grad and isinstance(x.data, np.ndarray):
             x = x.data
         if isinstance(x, Node):
             return [getitem(x, t) for t in range(x.shape[0])]
@@ -58,7 +59,8 @@ class _Recurrent(Module):
         """The packed initial state [h0, (c0)] from tensors of shape (B, H) or (1, B, H)."""
         h = self.hidden_size
         if states is None:
-            return np.zeros((batch, self.state_width * h))
+            zeros, device = np.zeros((batch, self.state_width * h)), self.weight_ih.device
+            return zeros if device == "cpu" else move(zeros, device, self.weight_ih.dtype)
         parts = [C.reshape(s, (batch, h)) for s in states]
         if all(not isinstance(p, Node) for p in parts):
             return np.concatenate(parts, axis=1)

@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from ..devices import DeviceData
 from ..node import Node, enable_grad
 from ..value import Value
 
@@ -19,7 +20,10 @@ Closure = Callable[[], Any]
 
 
 def read(p: Node) -> np.ndarray:
-    """A float64 NumPy copy of a parameter's data (0-d for a ``Value``)."""
+    """A float64 NumPy copy of a parameter's data (0-d for a ``Value``); on a GPU the data
+    itself, so the update runs there, in the parameter's dtype (updates make new arrays)."""
+    if isinstance(p.data, DeviceData):
+        return p.data
     return np.array(p.data, dtype=np.float64)
 
 
@@ -28,6 +32,8 @@ def read_grad(p: Node) -> np.ndarray | None:
     g = p.grad
     if g is None:
         return None
+    if isinstance(g, DeviceData):
+        return g
     return np.array(g.data if isinstance(g, Node) else g, dtype=np.float64)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..devices import DeviceData
 from ..node import apply
 from ..registry import Export, export, register
 from .dispatch import call
@@ -136,7 +137,7 @@ def _is_scalar_value(x) -> bool:
     """A ``Value`` or plain number: summing or averaging it over no axes is itself."""
     if isinstance(x, np.ndarray):
         return False
-    return not isinstance(getattr(x, "data", x), np.ndarray)
+    return not isinstance(getattr(x, "data", x), (np.ndarray, DeviceData))
 
 
 def pick_axis(axis, dim):
