@@ -18,6 +18,7 @@ from .graph import EdgeStep, Graph, Step, to_networkx
 from .gradcheck import gradcheck, numerical_grad
 from .prims.shape import concat, stack, where, clip
 from . import functional, nn
+from . import cuda  # noqa: F401  (registers the "cuda" device; loads no numba.cuda)
 
 __all__ = [
     "REGISTRY", "Primitive", "register", "unregister", "Node", "apply", "is_node", "Value",

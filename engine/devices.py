@@ -4,14 +4,17 @@ A tensor's device is the type of its data: a NumPy array on the CPU, a
 :class:`DeviceData` (``engine.cuda.array.DeviceArray``) on the GPU.  This module is
 what the engine core needs to know about devices without importing Numba's CUDA
 target: the names, the one function that moves data between devices, and the
-marker class.  The device side itself (the dispatch hook, the array type) is in
-:mod:`engine.cuda`, loaded only when something is moved to ``"cuda"``.
+marker class.  The device side registers itself (:func:`register`): ``import
+engine`` imports the light :mod:`engine.cuda` package, whose array type and
+dispatch hook load, with numba.cuda, only when something is moved to ``"cuda"``.
 """
 from __future__ import annotations
 
 import numpy as np
 
 DEVICES = ("cpu", "cuda")
+_BACKENDS: dict = {}
+"""Device name -> ``to_device(host_array, dtype)``; :mod:`engine.cuda` registers "cuda"."""
 
 
 class DeviceData:
@@ -19,6 +22,11 @@ class DeviceData:
 
     __slots__ = ()
     device = "cuda"
+
+
+def register(device: str, to_device) -> None:
+    """Make ``device`` reachable by :func:`move` (a backend registers itself on import)."""
+    _BACKENDS[device] = to_device
 
 
 def parse(device) -> str:
@@ -50,5 +58,4 @@ def move(data, device, dtype=None):
         return data if dtype is None else data.astype(dtype)
     if target == "cpu":
         return data if dtype is None else np.asarray(data, dtype=dtype)
-    from .cuda import array
-    return array.from_host(data, dtype)
+    return _BACKENDS[target](data, dtype)

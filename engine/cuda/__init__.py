@@ -23,6 +23,8 @@ import functools
 import importlib.util
 import os
 
+from ..devices import register
+
 
 @functools.cache
 def _cuda():
@@ -63,6 +65,20 @@ def unavailable_reason() -> str:
     if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
         return "NUMBA_ENABLE_CUDASIM=1 was set after Numba was imported"
     return "numba.cuda found no usable NVIDIA GPU and driver"
+
+
+def _to_device(data, dtype=None):
+    """The "cuda" backend of :func:`engine.devices.move`: a host array copied to the GPU
+    (the first call loads numba.cuda and switches device dispatch on)."""
+    if not is_available():
+        raise RuntimeError(f"cannot use the 'cuda' device: {unavailable_reason()}")
+    from . import dispatch
+    from .array import from_host
+    dispatch.install()
+    return from_host(data, dtype)
+
+
+register("cuda", _to_device)
 
 
 def device_name() -> str:

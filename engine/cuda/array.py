@@ -138,12 +138,8 @@ class DeviceArray(DeviceData):
 def from_host(data, dtype=None) -> DeviceArray:
     """A NumPy array (or number) copied to the GPU; float32 stays float32, the rest float64.
 
-    The first copy loads numba.cuda and installs the device dispatch
-    (:func:`engine.cuda.dispatch.install`); without a usable GPU it raises a
-    RuntimeError saying why.
+    ``engine.devices.move`` checks that CUDA is available and installs the dispatch first.
     """
-    from . import dispatch
-    dispatch.install()
     host = np.asarray(data, dtype=dtype)
     if host.dtype not in D.FLOAT_TYPES:
         host = host.astype(np.float64)
