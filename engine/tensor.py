@@ -66,6 +66,8 @@ class Tensor(Node):
         """A number or array mixed into a tensor op; numbers take the first tensor's dtype."""
         if isinstance(x, np.ndarray):
             return x if x.dtype.type in _FLOATS else x.astype(np.float64)
+        if isinstance(x, DeviceData):
+            return x
         try:
             return np.asarray(x, dtype=first._data.dtype)
         except (TypeError, ValueError):

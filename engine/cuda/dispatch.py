@@ -51,9 +51,23 @@ def kernel_of(prim: Primitive) -> Kernel | None:
     if kernel is None and prim.name in RULES:
         rule = RULES[prim.name]
         kernel = prim.kernels["cuda"] = Kernel(_on_device(prim, rule.forward),
-                                               [_on_device(prim, rule.vjps[i])
-                                                for i in range(len(rule.vjps))])
+                                               _DeviceVJPs(prim, rule.vjps))
     return kernel
+
+
+class _DeviceVJPs(Sequence):
+    """A rule table's VJPs on DeviceArrays, by argument position (variadic tables too)."""
+
+    def __init__(self, prim: Primitive, rules: Sequence[Callable]):
+        self.prim, self.rules, self.made = prim, rules, {}
+
+    def __getitem__(self, i: int) -> Callable:
+        if i not in self.made:
+            self.made[i] = _on_device(self.prim, self.rules[i])
+        return self.made[i]
+
+    def __len__(self) -> int:
+        return len(self.rules)  # 0 for a variadic primitive, as its CPU table
 
 
 def forward(prim: Primitive, data: Sequence, params: dict):
