@@ -2,7 +2,9 @@
 
 Numba reads ``NUMBA_ENABLE_CUDASIM`` once, when it is imported, and the rest of the
 suite must keep running the real CPU kernels, so everything CUDA-specific runs in
-subprocesses: ``tests/test_cuda_kernels.py`` under the simulator, and (where the
+subprocesses: ``tests/test_cuda_kernels.py`` (the kernels and rules) and
+``tests/test_cuda_devices.py`` (the "cuda" device through the public API) under the
+simulator, and (where the
 CUDA compiler libraries are installed but no GPU is) every kernel signature that
 run launched, compiled to PTX by the real numba-cuda compiler.
 """
@@ -39,6 +41,8 @@ def test_importing_the_engine_never_loads_numba_cuda():
         "x = Tensor(np.linspace(-1, 1, 6), requires_grad=True)\n"
         "F.leaky_relu(x).sum().backward()   # runs a CPU Numba kernel\n"
         "assert x.grad is not None\n"
+        "assert x.device == 'cpu' and x.to('cpu') is x and x.cpu() is x\n"
+        "assert engine.nn.Linear(2, 3).to('cpu').weight.device == 'cpu'\n"
         "loaded = sorted(m for m in sys.modules if m.startswith(('numba.cuda', 'numba_cuda')))\n"
         "print(loaded)\n")
     assert done.returncode == 0, done.stderr
@@ -56,6 +60,23 @@ def test_without_a_cuda_target_the_backend_is_unavailable_and_says_how_to_instal
     first, reason = done.stdout.splitlines()
     assert first == "False False ''"
     assert 'pip install -e ".[cuda]"' in reason
+
+
+def test_without_cuda_moving_to_the_gpu_is_a_clear_error():
+    done = run_python(
+        "import sys\n"
+        "sys.modules['numba.cuda'] = None\n"
+        "from engine import Tensor, nn\n"
+        "for move in (lambda: Tensor([1.0]).to('cuda'), lambda: Tensor([1.0], device='cuda'),\n"
+        "             lambda: nn.Linear(2, 3).to('cuda')):\n"
+        "    try:\n"
+        "        move()\n"
+        "    except RuntimeError as exc:\n"
+        "        print(exc)\n")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 3 and all(line.startswith("cannot use the 'cuda' device: no CUDA target")
+                                   for line in lines), lines
 
 
 @pytest.mark.skipif(not HAS_CUDA_TARGET, reason="no CUDA target for Numba installed")
@@ -85,13 +106,15 @@ def test_the_benchmark_says_why_and_exits_cleanly_without_a_gpu():
 
 @pytest.fixture(scope="module")
 def simulator_run(tmp_path_factory):
-    """``tests/test_cuda_kernels.py`` under the CUDA simulator, recording its launches."""
+    """``tests/test_cuda_kernels.py`` and ``tests/test_cuda_devices.py`` under the CUDA
+    simulator, recording the kernel tests' launches."""
     if not HAS_CUDA_TARGET:
         pytest.skip("no CUDA target for Numba installed")
     launches = tmp_path_factory.mktemp("cuda") / "launches.json"
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", CHAINRULE_CUDA_LAUNCHES=str(launches))
     done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-                           str(ROOT / "tests" / "test_cuda_kernels.py")],
+                           str(ROOT / "tests" / "test_cuda_kernels.py"),
+                           str(ROOT / "tests" / "test_cuda_devices.py")],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     return done, launches
 
@@ -101,7 +124,7 @@ def test_every_cuda_kernel_matches_the_cpu_under_the_simulator(simulator_run):
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     passed = re.search(r"(\d+) passed", summary)
-    assert passed and int(passed.group(1)) >= 90, summary
+    assert passed and int(passed.group(1)) >= 105, summary
     assert "failed" not in summary and "error" not in summary, summary
 
 
