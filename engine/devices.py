@@ -44,13 +44,14 @@ def device_of(data) -> str:
     return data.device if isinstance(data, DeviceData) else "cpu"
 
 
-def move(data, device, dtype=None):
-    """``data`` on ``device`` (itself when already there), optionally cast to ``dtype``.
+def move(data, device=None, dtype=None):
+    """``data`` on ``device`` (itself when already there; None: where it is), optionally
+    cast to ``dtype``.
 
     Moving to ``"cuda"`` needs ``engine.cuda.is_available()``; otherwise a RuntimeError
     says why (no GPU, no driver, or no CUDA target installed).
     """
-    target = parse(device)
+    target = device_of(data) if device is None else parse(device)
     if isinstance(data, DeviceData):
         if target == "cpu":
             host = data.to_host()

@@ -25,7 +25,6 @@ if engine.cuda.is_simulator():
 import engine.functional as F  # noqa: E402
 from engine import Tensor, grad, nn, optim, tensor  # noqa: E402
 from engine.cuda.array import DeviceArray  # noqa: E402
-from engine.nn.module import Parameter  # noqa: E402
 
 gpu_only = pytest.mark.skipif(engine.cuda.is_simulator(), reason="needs a real GPU")
 TOL = {np.dtype(np.float64): dict(rtol=1e-12, atol=1e-12),
@@ -128,20 +127,12 @@ def test_create_graph_runs_on_the_device():
 
 
 # -- whole training steps ----------------------------------------------------------------------------
-def as_dtype(model: nn.Module, dtype) -> nn.Module:
-    """The model with every parameter replaced by one of ``dtype`` (same values)."""
-    for m in model.modules():
-        for name, p in list(m._parameters.items()):
-            setattr(m, name, Parameter(p.data.astype(dtype)))
-    return model
-
-
 def check_training_step(build, inputs, loss_fn, make_opt, dtype, steps: int = 2) -> None:
     """The same model and data on the CPU and on "cuda": after ``steps`` optimizer steps the
     losses, the gradients (which live on "cuda") and the parameters agree."""
     runs = []
     for device in ("cpu", "cuda"):
-        model = as_dtype(build(), dtype).to(device)
+        model = build().to(device, dtype)
         data = [Tensor(np.asarray(a, dtype), requires_grad=needs, device=device)
                 for a, needs in inputs]
         opt = make_opt(list(model.parameters()))
@@ -212,6 +203,18 @@ def test_lstm_gates_and_hidden_gradients_read_back_for_the_lab():
     F.cross_entropy(model(Tensor(rand(0, 3, 2, 2), device="cuda")), np.array([1, 0])).backward()
     assert model.rnn.last_gates["i"].shape == (3, 2, 3)
     assert isinstance(model.rnn.hidden_grads(), np.ndarray)
+
+
+def test_every_benchmark_case_runs_at_a_tiny_size():
+    """bench.cuda is timed only on a GPU; here each case's CPU and CUDA sides run once."""
+    from bench import cuda as bench
+    rng = np.random.default_rng(0)
+    cases = [bench.matmul_case(5, rng, None), bench.conv_case(rng, None, (1, 2, 4, 4), (2, 2, 3, 3)),
+             bench.lstm_case(rng, None, batch=2, f=2, h=3), bench.cnn_case(rng, None, batch=2, side=4, channels=(2, 2))]
+    for cpu, ours, theirs in cases:
+        assert theirs is None
+        cpu()
+        ours()
 
 
 # -- real hardware only --------------------------------------------------------------------------------

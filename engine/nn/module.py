@@ -90,16 +90,17 @@ class Module:
         """Evaluation mode (Dropout off, BatchNorm uses running statistics)."""
         return self.train(False)
 
-    def to(self, device) -> "Module":
-        """Move every parameter (in place: optimizers keep holding them), its gradient and
-        every buffer to ``device`` ("cpu" or "cuda"); returns self, as PyTorch's."""
+    def to(self, device=None, dtype=None) -> "Module":
+        """Move every parameter, its gradient and every buffer to ``device`` ("cpu" or
+        "cuda"), optionally cast to ``dtype`` (``model.to("cuda", np.float32)``); in place
+        (optimizers keep holding the same parameters), returns self, as PyTorch's."""
         for p in self.parameters():
-            p.data = move(p.data, device)
+            p._data = move(p.data, device, dtype)  # not p.data =, which keeps the old dtype
             if p.grad is not None:
-                p.grad = move(p.grad, device)
+                p.grad = move(p.grad, device, dtype)
         for m in self.modules():
             for name, b in m._buffers.items():
-                m._buffers[name] = move(b, device)
+                m._buffers[name] = move(b, device, dtype)
         return self
 
     def zero_grad(self) -> None:
