@@ -18,10 +18,12 @@ import numpy as np
 
 from . import functional as F
 from . import nn
+from .devices import move
 from .node import no_grad
 from .nonfinite import NonFiniteError
 from .optim import Adam
 from .sequence_tasks import Batch, SequenceTask, make_task
+from .tensor import Tensor
 
 CELLS = ("rnn", "lstm", "gru")
 """The three recurrent cells the lab compares."""
@@ -113,16 +115,34 @@ def clip_grad_norm(parameters: Sequence[nn.Parameter], max_norm: float) -> float
 
 
 class SequenceTrainer:
-    """Trains one model (``cell`` in CELLS) on one task with Adam."""
+    """Trains one model (``cell`` in CELLS) on one task with Adam, on ``device`` ("cpu" or "cuda")."""
 
-    def __init__(self, task: SequenceTask, cell: str, config: TrainConfig = TrainConfig()):
-        self.task, self.cell, self.config = task, cell, config
+    def __init__(self, task: SequenceTask, cell: str, config: TrainConfig = TrainConfig(),
+                 device: str = "cpu"):
+        self.task, self.cell, self.config, self.device = task, cell, config, "cpu"
         self.model = SequenceModel(cell, task, config)
         self.parameters = list(self.model.parameters())
         self.names = [name for name, _ in self.model.named_parameters()]
         self.optimizer = Adam(self.parameters, lr=config.lr)
         self.data_rng = np.random.default_rng(config.seed + 1)
         self.steps_done = 0
+        self.to(device)
+
+    def to(self, device: str) -> None:
+        """Move the model and the optimizer's state to ``device``; training goes on there."""
+        self.model.to(device)
+        for state in self.optimizer.state.values():
+            for key, value in state.items():
+                if hasattr(value, "shape"):
+                    state[key] = move(value, device)
+        self.device = device
+
+    def _on_device(self, batch: Batch) -> Batch:
+        """The batch as tensors on the model's device (class-index targets stay indices)."""
+        if self.device == "cpu":
+            return batch
+        targets = batch.targets if batch.loss == "ce" else Tensor(batch.targets, device=self.device)
+        return batch._replace(inputs=Tensor(batch.inputs, device=self.device), targets=targets)
 
     def train_step(self) -> StepReport:
         """One batch, one backward pass, one Adam update; NonFiniteError instead of a bad update."""
@@ -137,12 +157,12 @@ class SequenceTrainer:
     def measure(self, batch: Batch) -> StepReport:
         """Forward and backward on ``batch`` without updating: loss, accuracy, gradient per step."""
         self.optimizer.zero_grad()
-        outputs = self.model(batch.inputs)
-        loss = task_loss(outputs, batch)
+        outputs = self.model(self._on_device(batch).inputs)
+        loss = task_loss(outputs, self._on_device(batch))
         loss.backward()
         rnn = self.model.rnn
         grad_c = _norms(rnn.cell_grads()) if self.cell == "lstm" else None
-        return StepReport(self.cell, self.steps_done, loss.item(), accuracy(outputs.data, batch),
+        return StepReport(self.cell, self.steps_done, loss.item(), accuracy(outputs.numpy(), batch),
                           _norms(rnn.hidden_grads()), grad_c)
 
     def _check_finite(self, report: StepReport) -> None:
@@ -161,7 +181,7 @@ class SequenceTrainer:
     def gate_trace(self, inputs: np.ndarray) -> dict[str, np.ndarray]:
         """The recorded gates, cell and hidden state for one sequence (T, F), each (T, H)."""
         with no_grad():
-            self.model(inputs[:, None, :])
+            self.model(Tensor(inputs[:, None, :], device=self.device))
         return {k: v[:, 0, :] for k, v in self.model.rnn.last_gates.items()}
 
 
@@ -177,8 +197,9 @@ def unrolled_program(trainer: SequenceTrainer, inputs: np.ndarray,
     :func:`engine.expr.parse` plus the trained weights as values (column vectors), so the
     graph explorer can show it.  L = sum(h_T) stands in for the loss."""
     rnn, h = trainer.model.rnn, trainer.config.hidden_size
-    w_ih, w_hh = rnn.weight_ih.data.copy(), rnn.weight_hh.data.copy()
-    bias = (rnn.bias_ih.data + rnn.bias_hh.data)[:, None]
+    w_ih, w_hh = rnn.weight_ih.numpy().copy(), rnn.weight_hh.numpy().copy()
+    b_ih, b_hh = rnn.bias_ih.numpy(), rnn.bias_hh.numpy()
+    bias = (b_ih + b_hh)[:, None]
     values = {f"x{t}": inputs[t - 1][:, None] for t in range(1, steps + 1)}
     values["h0"] = np.zeros((h, 1))
     lines = []
@@ -193,8 +214,8 @@ def unrolled_program(trainer: SequenceTrainer, inputs: np.ndarray,
             lines += [f"{g}{t} = {act}(W_x{g} @ x{t} + W_h{g} @ h{t - 1} + b_{g})" for g, act in _LSTM_GATES]
             lines += [f"c{t} = f{t} * c{t - 1} + i{t} * g{t}", f"h{t} = o{t} * tanh(c{t})"]
     else:  # GRU: n keeps its two biases apart, because r multiplies only the recurrent one
-        bias[2 * h:] = rnn.bias_ih.data[2 * h:, None]
-        values.update(_gate_blocks("rzn", w_ih, w_hh, bias), b_hn=rnn.bias_hh.data[2 * h:, None])
+        bias[2 * h:] = b_ih[2 * h:, None]
+        values.update(_gate_blocks("rzn", w_ih, w_hh, bias), b_hn=b_hh[2 * h:, None])
         for t in range(1, steps + 1):
             lines += [f"{g}{t} = sigmoid(W_x{g} @ x{t} + W_h{g} @ h{t - 1} + b_{g})" for g in "rz"]
             lines += [f"n{t} = tanh(W_xn @ x{t} + b_n + r{t} * (W_hn @ h{t - 1} + b_hn))",

@@ -86,7 +86,10 @@ class Tensor(Node):
         return t
 
     def _coerce(self, value) -> np.ndarray:
-        return _to_array(value, self._data.dtype)
+        """``t.data = value`` keeps the tensor's dtype and device (``Module.to`` moves)."""
+        data = _to_array(value, self._data.dtype)
+        device = device_of(self._data)
+        return data if device_of(data) == device else move(data, device)
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         self.requires_grad = flag

@@ -205,6 +205,30 @@ def test_lstm_gates_and_hidden_gradients_read_back_for_the_lab():
     assert isinstance(model.rnn.hidden_grads(), np.ndarray)
 
 
+@pytest.mark.parametrize("cell, task", [("lstm", "first_bit"), ("gru", "adding")])
+def test_the_sequence_lab_trainer_on_cuda_matches_the_cpu(cell, task):
+    from engine.sequence_tasks import make_task
+    from engine.sequence_training import SequenceTrainer, TrainConfig
+    config = TrainConfig(hidden_size=3, batch_size=2)
+    cpu, gpu = (SequenceTrainer(make_task(task, 3), cell, config, device=d) for d in ("cpu", "cuda"))
+    want, got = cpu.train_step(), gpu.train_step()
+    close(got.loss, want.loss, np.float64)
+    close(got.grad_h, want.grad_h, np.float64)
+    example = make_task(task, 3).batch(1, np.random.default_rng(5)).inputs[:, 0, :]
+    for key, value in cpu.gate_trace(example).items():
+        close(gpu.gate_trace(example)[key], value, np.float64)
+    gpu.to("cpu")   # the lab's fallback: model and Adam's state come back, training goes on
+    close(gpu.train_step().loss, cpu.train_step().loss, np.float64)
+
+
+def test_the_optimizer_lab_mlp_on_cuda_matches_the_cpu():
+    from engine.datasets import moons
+    from engine.optim.training import train_mlp
+    data = moons(8, seed=0)
+    close(train_mlp("Adam", {"lr": 0.05}, data, steps=2, hidden=3, device="cuda"),
+          train_mlp("Adam", {"lr": 0.05}, data, steps=2, hidden=3), np.float64)
+
+
 def test_every_benchmark_case_runs_at_a_tiny_size():
     """bench.cuda is timed only on a GPU; here each case's CPU and CUDA sides run once."""
     from bench import cuda as bench

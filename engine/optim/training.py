@@ -17,10 +17,10 @@ from ..datasets import Dataset
 from . import OPTIMIZERS
 
 
-def mlp_loss(model: MLP, data: Dataset) -> Tensor:
+def mlp_loss(model: MLP, data: Dataset, device: str = "cpu") -> Tensor:
     """Mean binary cross-entropy (from logits) for classification, mean squared error otherwise."""
-    z = model(Tensor(data.X)).reshape(-1)
-    y = Tensor(data.y)
+    z = model(Tensor(data.X, device=device)).reshape(-1)
+    y = Tensor(data.y, device=device)
     if data.classification:
         return F.binary_cross_entropy_with_logits(z, y)
     return F.mse_loss(z, y)
@@ -28,9 +28,10 @@ def mlp_loss(model: MLP, data: Dataset) -> Tensor:
 
 def train_mlp(optimizer_name: str, hyperparams: Mapping[str, Any], data: Dataset, steps: int = 200,
               hidden: int = 8, seed: int = 0,
-              should_stop: Callable[[], bool] = lambda: False) -> np.ndarray:
-    """Losses (steps+1,) of training from the same seeded start; NaN after a divergence or a stop."""
-    model = MLP([2, hidden, 1], activation="tanh", seed=seed)
+              should_stop: Callable[[], bool] = lambda: False, device: str = "cpu") -> np.ndarray:
+    """Losses (steps+1,) of training from the same seeded start; NaN after a divergence or a stop.
+    ``device="cuda"`` trains on the GPU (the first-order optimizers update there)."""
+    model = MLP([2, hidden, 1], activation="tanh", seed=seed).to(device)
     hp = dict(hyperparams)
     if optimizer_name == "LBFGS":
         hp.setdefault("max_iter", 1)
@@ -39,7 +40,7 @@ def train_mlp(optimizer_name: str, hyperparams: Mapping[str, Any], data: Dataset
 
     def closure() -> Tensor:
         opt.zero_grad()
-        loss = mlp_loss(model, data)
+        loss = mlp_loss(model, data, device)
         loss.backward()
         return loss
 
@@ -48,7 +49,7 @@ def train_mlp(optimizer_name: str, hyperparams: Mapping[str, Any], data: Dataset
         for i in range(steps + 1):
             if should_stop():
                 break
-            loss = float(mlp_loss(model, data).data)
+            loss = float(mlp_loss(model, data, device).data)
             if not np.isfinite(loss):
                 break
             losses[i] = loss
