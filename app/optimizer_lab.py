@@ -23,6 +23,7 @@ from engine.surfaces import SURFACES, Surface, Trajectory, run
 from engine.datasets import DATASETS, Dataset
 from viewmodel.jobs import Job, Outcome
 from widgets.curves import Curve, LossCurvesView, series_style
+from widgets.device_selector import DeviceSelector
 from widgets.jobs import JobWatcher, start_job
 from widgets.loss_surface import LossSurfaceView, Path
 from widgets.step_controls import StepControls
@@ -440,6 +441,7 @@ class MlpTraining(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
+        self.device_selector = DeviceSelector()
 
         self.data_plot = pg.PlotWidget(background=theme.background)
         self.data_plot.setAspectLocked(True)
@@ -465,7 +467,8 @@ class MlpTraining(QWidget):
         scroll.setWidget(self.panel)
         scroll.setWidgetResizable(True)
         left.addWidget(scroll, 1)
-        self._editing = (*editing, self.progress, scroll)
+        left.addWidget(self.device_selector)
+        self._editing = (*editing, self.progress, scroll, self.device_selector)
         middle = QHBoxLayout()
         middle.addLayout(left, 1)
         middle.addWidget(self.curves, 1)
@@ -500,7 +503,8 @@ class MlpTraining(QWidget):
         def work(job: Job):
             out = {}
             for k, (_, label, name, hp) in enumerate(jobs):
-                out[label] = train_mlp(name, hp, data, steps, hidden, should_stop=lambda: job.cancelled)
+                out[label] = self.device_selector.run(lambda device: train_mlp(
+                    name, hp, data, steps, hidden, should_stop=lambda: job.cancelled, device=device))
                 job.report(k + 1, len(jobs))
             return jobs, out
 

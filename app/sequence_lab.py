@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QMenu, QProgressB
 from engine.sequence_tasks import TASKS, SequenceTask, make_task
 from engine.sequence_training import (CELLS, UNROLL_STEPS, SequenceTrainer, StepReport, TrainConfig,
                                       train_side_by_side, unrolled_program)
+from viewmodel.device_choice import DeviceChoice
 from viewmodel.explorer_state import ExplorerState
 from viewmodel.jobs import Job, Outcome
+from widgets.device_selector import DeviceSelector
 from widgets.gate_heatmaps import GateHeatmaps, axis_label, style_plot
 from widgets.gradient_through_time import (MODEL_COLORS, MODEL_NAMES, GradientThroughTime,
                                            legend_label)
@@ -76,11 +78,13 @@ class TrainingRun:
 
     Posts ``("round", rounds, [StepReport])`` after every round and ``("traces", {cell: gates})``
     every TRACE_EVERY rounds (on ``example``, which the lab may swap meanwhile); a NaN ends the
-    job as "paused" with the step, model and tensor in its message.
+    job as "paused" with the step, model and tensor in its message.  The models train on the
+    device ``devices`` chose; if the GPU fails, the remaining rounds run on the CPU.
     """
 
-    def __init__(self, trainers: dict[str, SequenceTrainer], steps: int, example: np.ndarray):
-        self.trainers, self.steps, self.example = trainers, steps, example
+    def __init__(self, trainers: dict[str, SequenceTrainer], steps: int, example: np.ndarray,
+                 devices: DeviceChoice):
+        self.trainers, self.steps, self.example, self.devices = trainers, steps, example, devices
 
     def __call__(self, job: Job) -> int:
         rounds = 0
@@ -93,7 +97,12 @@ class TrainingRun:
             if rounds % TRACE_EVERY == 0 or rounds == self.steps:
                 job.post(("traces", gate_traces(self.trainers, self.example)))
 
-        return train_side_by_side(list(self.trainers.values()), self.steps, on_round, lambda: job.cancelled)
+        def train(device: str) -> int:
+            for trainer in self.trainers.values():
+                trainer.to(device)
+            return rounds + train_side_by_side(list(self.trainers.values()), self.steps - rounds,
+                                               on_round, lambda: job.cancelled)
+        return self.devices.run(train)
 
 
 def gate_traces(trainers: dict[str, SequenceTrainer], example: np.ndarray) -> dict:
@@ -162,6 +171,7 @@ class SequenceLab(QWidget):
         self.description.setWordWrap(True)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.device_selector = DeviceSelector()
 
         self.gate_cell_box = QComboBox()
         self.gate_cell_box.addItem("LSTM gates", "lstm")
@@ -226,6 +236,7 @@ class SequenceLab(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.description)
         layout.addWidget(main, 1)
+        layout.addWidget(self.device_selector)
         layout.addWidget(self.status)
 
     def set_presenting(self, presenting: bool) -> None:
@@ -233,7 +244,7 @@ class SequenceLab(QWidget):
         for w in (self.preset_box, self.task_box, self.length_box, self.steps_box, self.train_button,
                   self.cancel_button, self.reset_button, self.progress, self.description, self.gate_cell_box,
                   self.example_button, self.unroll_button, self.step_controls, self.heatmaps.readout,
-                  self._learning_pane):  # (nothing trains in presenter mode: no learning curves)
+                  self._learning_pane, self.device_selector):  # (nothing trains in presenter mode)
             w.setVisible(not presenting)
         self.gradients.set_presenting(presenting)
 
@@ -412,7 +423,7 @@ class SequenceLab(QWidget):
         steps = self.steps_box.value()
         self.progress.setRange(0, steps)
         self.progress.setValue(0)
-        self._run = TrainingRun(self.trainers, steps, self.example)
+        self._run = TrainingRun(self.trainers, steps, self.example, self.device_selector.choice)
         self._job = start_job(Job(self._run, name="sequence training"), self)
         self._job.posted.connect(self._on_posted)
         self._job.finished.connect(self._on_finished)
