@@ -33,6 +33,9 @@ class DeviceSelector(QWidget):
         self.choice = DeviceChoice() if choice is None else choice
         self.box = QComboBox()
         self.box.setToolTip("Where training runs: the CPU, or an NVIDIA GPU through numba.cuda")
+        # as wide as the usable entries; a disabled entry's reason shows in the open menu
+        self.box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.box.setMinimumContentsLength(max(len(o.label) for o in self.choice.options if o.available))
         for i, option in enumerate(self.choice.options):
             self.box.addItem(option.label, option.device)
             self.box.model().item(i).setEnabled(option.available)
@@ -42,7 +45,7 @@ class DeviceSelector(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Device"))
-        layout.addWidget(self.box)
+        layout.addWidget(self.box, 0)
         layout.addWidget(self.status, 1)
         self._changed.connect(self._redraw)
         self.choice.events.changed.connect(self._post)
