@@ -7,7 +7,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from . import node as _node
-from .devices import device_of, move
+from .devices import DeviceData, device_of, move
 from .node import Node, enable_grad, is_node, no_grad, raw
 from .prims.core import sum_to
 from .value import Value
@@ -40,7 +40,7 @@ def topological_order(root: Node) -> list[Node]:
 
 def _seed(root: Node, grad, create_graph: bool):
     """The starting gradient: 1 for a scalar output, else the given array."""
-    is_array = isinstance(root.data, np.ndarray)
+    is_array = isinstance(root.data, (np.ndarray, DeviceData))
     if grad is None:
         if root.shape != ():
             raise RuntimeError(
@@ -51,9 +51,8 @@ def _seed(root: Node, grad, create_graph: bool):
     if np.shape(grad) != tuple(root.shape):
         raise ValueError(f"grad of shape {np.shape(grad)} does not match the output's shape {root.shape}")
     grad = np.asarray(grad, dtype=root.data.dtype) if is_array else float(grad)
-    device = device_of(root.data)
-    if device != "cpu":  # the seed lives with the output (a float for a 0-d GPU output)
-        grad = move(np.asarray(grad, dtype=root.data.dtype), device)
+    if device_of(root.data) != "cpu":  # the seed lives with the output
+        grad = move(grad, device_of(root.data))
     return root._kind.const(grad) if create_graph else grad
 
 

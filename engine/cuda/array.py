@@ -130,8 +130,11 @@ class DeviceArray(DeviceData):
         return getattr(ufunc, method)(*(_host(x) for x in inputs), **kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        if func in _LIKE and not args[1:] and not kwargs:
-            return _LIKE[func](args[0])
+        if func in _LIKE and not kwargs and isinstance(args[0], DeviceArray):
+            try:
+                return _LIKE[func](*args)
+            except TypeError:  # another signature (dtype=, shape=, ...): the host version
+                pass
         return func(*_host_all(args), **{k: _host_all(v) for k, v in kwargs.items()})
 
 
@@ -146,16 +149,14 @@ def from_host(data, dtype=None) -> DeviceArray:
     return DeviceArray(D.to_device(host))
 
 
-def _zeros_like(a: DeviceArray) -> DeviceArray:
-    return DeviceArray(D.zeros(a.shape, a.dtype))
+def _full_like(a: DeviceArray, value: float) -> DeviceArray:
+    return DeviceArray(E.binary("add", D.zeros(a.shape, a.dtype), float(value)))
 
 
-def _ones_like(a: DeviceArray) -> DeviceArray:
-    return DeviceArray(E.binary("add", D.zeros(a.shape, a.dtype), 1.0))
-
-
-_LIKE = {np.zeros_like: _zeros_like, np.ones_like: _ones_like, np.copy: DeviceArray.copy}
-"""NumPy functions with a device version (one array argument, no options)."""
+_LIKE = {np.zeros_like: lambda a: DeviceArray(D.zeros(a.shape, a.dtype)),
+         np.ones_like: lambda a: _full_like(a, 1.0), np.full_like: _full_like,
+         np.copy: DeviceArray.copy}
+"""NumPy functions with a device version (their positional arguments only)."""
 
 _UFUNCS = {"add": "add", "subtract": "sub", "multiply": "mul", "true_divide": "div",
            "divide": "div", "power": "pow", "maximum": "maximum", "minimum": "minimum",

@@ -20,10 +20,7 @@ Closure = Callable[[], Any]
 
 
 def read(p: Node) -> np.ndarray:
-    """A float64 NumPy copy of a parameter's data (0-d for a ``Value``); on a GPU the data
-    itself, so the update runs there, in the parameter's dtype (updates make new arrays)."""
-    if isinstance(p.data, DeviceData):
-        return p.data
+    """A float64 NumPy copy of a parameter's data (0-d for a ``Value``)."""
     return np.array(p.data, dtype=np.float64)
 
 
@@ -32,8 +29,6 @@ def read_grad(p: Node) -> np.ndarray | None:
     g = p.grad
     if g is None:
         return None
-    if isinstance(g, DeviceData):
-        return g
     return np.array(g.data if isinstance(g, Node) else g, dtype=np.float64)
 
 
@@ -104,10 +99,13 @@ class ElementwiseOptimizer(Optimizer):
         loss = evaluate(closure) if closure is not None else None
         for group in self.param_groups:
             for p in group["params"]:
-                g = read_grad(p)
+                if isinstance(p.data, DeviceData):  # on a GPU: updated there, in its dtype
+                    g, w = p.grad, p.data             # (updates make new arrays, never in place)
+                else:
+                    g, w = read_grad(p), read(p)
                 if g is None:
                     continue
-                p.data = self.update(read(p), g, self.state[p], group)
+                p.data = self.update(w, g, self.state[p], group)
         return loss
 
     def update(self, w: np.ndarray, g: np.ndarray, state: dict, group: dict) -> np.ndarray:
