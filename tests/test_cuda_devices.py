@@ -89,6 +89,15 @@ def test_module_to_moves_parameters_in_place_with_their_grads_and_buffers():
     np.testing.assert_array_equal(weight.grad, np.ones((2, 3)))
 
 
+def test_batch_norm_updates_its_running_statistics_on_the_device():
+    x = rand(0, 5, 3)
+    cpu, gpu = nn.BatchNorm1d(3), nn.BatchNorm1d(3).to("cuda")
+    close(gpu(Tensor(x, device="cuda")).numpy(), cpu(Tensor(x)).data, np.float64)
+    for (name, want), (_, got) in zip(cpu.named_buffers(), gpu.named_buffers()):
+        assert isinstance(got, DeviceArray), name
+        close(got, want, np.float64)
+
+
 # -- dispatch and its errors -------------------------------------------------------------------------
 def test_ops_run_on_the_device_and_match_the_cpu():
     a, b = rand(0, 3, 4), rand(1, 4, 2)

@@ -285,6 +285,13 @@ def test_reductions_match_the_cpu(case, kind, keepdims, dtype, seed):
     check_rule(kind, [x], dtype, seed, axis=axes, keepdims=keepdims)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_variance_rule_matches_the_cpu(dtype):
+    x = rand(0, 4, 3, 2)
+    for axis, keepdims, correction in [(None, False, 1), ((0,), True, 0), ((0, 2), False, 1)]:
+        check_rule("var", [x], dtype, axis=axis, keepdims=keepdims, correction=correction)
+
+
 def test_row_and_column_reductions_use_both_kernels():
     """Long rows (block tree) and wide columns (thread per column), larger than one block."""
     x = rand(0, 3, 70, 5)

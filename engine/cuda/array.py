@@ -5,7 +5,7 @@ Tensor ops never use its arithmetic: they dispatch to the primitives' CUDA kerne
 (:mod:`.dispatch`).  The operators and NumPy protocol here serve the code that
 handles raw data around the ops: the backward loop adds gradient contributions,
 optimizers compute their updates (``w - lr * g``, ``np.sqrt``, ``np.zeros_like``),
-all on the device.  A NumPy function or ufunc with no device version here runs on
+all on the device (``+=`` and friends in place).  A NumPy function or ufunc with no device version here runs on
 a host copy and returns a NumPy array (``np.stack`` of recorded gates for a plot);
 ``np.asarray`` copies to the host.
 """
@@ -106,6 +106,18 @@ class DeviceArray(DeviceData):
     def __rtruediv__(self, o): return self._binary("div", o, True)
     def __pow__(self, o): return self._binary("pow", o)
     def __rpow__(self, o): return self._binary("pow", o, True)
+    def _inplace(self, name: str, other):
+        other = _operand(other)
+        if other is NotImplemented:
+            return NotImplemented
+        E.binary(name, self.array, other, out=self.array)
+        return self
+
+    # in place, as NumPy's (BatchNorm's running statistics are updated so)
+    def __iadd__(self, o): return self._inplace("add", o)
+    def __isub__(self, o): return self._inplace("sub", o)
+    def __imul__(self, o): return self._inplace("mul", o)
+    def __itruediv__(self, o): return self._inplace("div", o)
     def __neg__(self): return DeviceArray(E.unary("neg", self.array))
     def __abs__(self): return DeviceArray(E.unary("abs", self.array))
 

@@ -13,7 +13,7 @@ from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from ..prims.shape import _concat_slice, _PerArgument
+from ..prims.shape import _concat_slice, _dof, _PerArgument
 from . import conv as K
 from . import elementwise as E
 from . import indexing as I
@@ -75,6 +75,24 @@ for _name in ("sum", "mean", "max", "min"):
           lambda g, out, x, axis=None, keepdims=False, _n=_name:
           R.reduce_grad(_n, g, x, out, axis, keepdims))
 
+def _centred(x, axis):
+    return E.binary("sub", x, R.reduce("mean", x, axis, keepdims=True))
+
+
+def _var(x, axis, keepdims, correction):        # Σ(x - mean)² / (n - correction)
+    d = _centred(x, axis)
+    total = R.reduce("sum", E.binary("mul", d, d), axis, keepdims)
+    return E.binary("div", total, max(0, _dof(x, axis, correction)), out=total)
+
+
+def _var_vjp(g, out, x, axis, keepdims, correction):   # g · 2(x - mean)/(n - correction)
+    with np.errstate(divide="ignore"):
+        scale = float(np.float64(2.0) / _dof(x, axis, correction))
+    spread = R.reduce_grad("sum", g, x, out, axis, keepdims)
+    return E.binary("mul", spread, E.binary("mul", _centred(x, axis), scale))
+
+
+_rule("var", _var, _var_vjp)
 _rule("reshape", lambda x, shape: E.reshape(x, shape),
       lambda g, out, x, shape: E.reshape(g, x.shape))
 _rule("transpose", lambda x, axes: E.transpose(x, axes),
