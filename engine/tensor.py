@@ -80,7 +80,7 @@ class Tensor(Node):
     @staticmethod
     def _result(data, prim, parents, params, requires_grad) -> "Tensor":
         t = object.__new__(Tensor)
-        if data.__class__ is not np.ndarray and not isinstance(data, DeviceData):
+        if not isinstance(data, (np.ndarray, DeviceData)):
             data = np.asarray(data)
         t._fill(data, None, prim, parents, params, None, requires_grad)
         return t

@@ -5,9 +5,9 @@ Tensor ops never use its arithmetic: they dispatch to the primitives' CUDA kerne
 (:mod:`.dispatch`).  The operators and NumPy protocol here serve the code that
 handles raw data around the ops: the backward loop adds gradient contributions,
 optimizers compute their updates (``w - lr * g``, ``np.sqrt``, ``np.zeros_like``),
-all on the device (``+=`` and friends in place).  A NumPy function or ufunc with no device version here runs on
-a host copy and returns a NumPy array (``np.stack`` of recorded gates for a plot);
-``np.asarray`` copies to the host.
+BatchNorm updates its running statistics (``+=`` in place), all on the device.  A NumPy
+function or ufunc with no device version here runs on a host copy and returns a NumPy
+array (``np.stack`` of recorded gates for a plot); ``np.asarray`` copies to the host.
 """
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ class DeviceArray(DeviceData):
     """A C-contiguous float32/float64 array in GPU memory (``array`` is the numba.cuda one)."""
 
     __slots__ = ("array",)
-    __array_priority__ = 1000
 
     def __init__(self, array):
         self.array = array
@@ -106,6 +105,9 @@ class DeviceArray(DeviceData):
     def __rtruediv__(self, o): return self._binary("div", o, True)
     def __pow__(self, o): return self._binary("pow", o)
     def __rpow__(self, o): return self._binary("pow", o, True)
+    def __neg__(self): return DeviceArray(E.unary("neg", self.array))
+    def __abs__(self): return DeviceArray(E.unary("abs", self.array))
+
     def _inplace(self, name: str, other):
         other = _operand(other)
         if other is NotImplemented:
@@ -118,8 +120,6 @@ class DeviceArray(DeviceData):
     def __isub__(self, o): return self._inplace("sub", o)
     def __imul__(self, o): return self._inplace("mul", o)
     def __itruediv__(self, o): return self._inplace("div", o)
-    def __neg__(self): return DeviceArray(E.unary("neg", self.array))
-    def __abs__(self): return DeviceArray(E.unary("abs", self.array))
 
     # comparisons give host boolean masks, as Tensor's comparisons do
     def __lt__(self, o): return self.to_host() < _host(o)
@@ -134,7 +134,7 @@ class DeviceArray(DeviceData):
         name = _UFUNCS.get(ufunc.__name__)
         if method == "__call__" and not kwargs and name is not None:
             if len(inputs) == 1:
-                return DeviceArray(E.unary(name, _device_operand(inputs[0])))
+                return DeviceArray(E.unary(name, self.array))
             if len(inputs) == 2:
                 a, b = (_operand(x) for x in inputs)
                 if a is not NotImplemented and b is not NotImplemented:
@@ -188,10 +188,6 @@ def _operand(x):
         raise TypeError(f"cannot combine a cuda array with a cpu array of shape {x.shape}; "
                         "move one with .to()")
     return NotImplemented
-
-
-def _device_operand(x):
-    return x.array if isinstance(x, DeviceArray) else D.to_device(x)
 
 
 def _host(x):
