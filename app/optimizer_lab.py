@@ -258,7 +258,7 @@ class SurfaceRace(QWidget):
 
         self.map = LossSurfaceView(theme=theme)
         self.map.start_selected.connect(self.set_start)
-        self.curves = LossCurvesView(theme=theme)
+        self.curves = LossCurvesView(theme=theme, legend=True)
         self.panel = RacerPanel(surface_racers(), _per_line(theme))
         self.panel.changed.connect(self.recompute)
         self.controls = StepControls(steps_per_second=15)

@@ -50,6 +50,8 @@ class Preset:
     gate_cell: str = "lstm"
     note: str = ""
     """What to look at, added to the task's description."""
+    seed: int = 0
+    """Seed of every model's first weights and of the training batches (the note holds for it)."""
 
 
 PRESETS = {
@@ -57,7 +59,9 @@ PRESETS = {
         "first_bit", 20, 150,
         note="Watch the LSTM's and GRU's accuracy leave 50 % while the plain RNN's stays."),
     "Remember the first bit, long (T = 40)": Preset(
-        "first_bit", 40, 300, note="Twice as far back: the RNN's curve falls twice as many decades."),
+        "first_bit", 40, 300, seed=1,
+        note="Twice as far back: the RNN's gradient falls twice as many decades, and trained, the LSTM and "
+             "GRU learn the task while the plain RNN stays at chance."),
     "Vanishing RNN: W_hh × 0.5": Preset(
         "first_bit", 20, 150, rnn_scale=0.5,
         note="Small recurrent weights: each step back multiplies the RNN's gradient by less than 1."),
@@ -119,6 +123,7 @@ class SequenceLab(QWidget):
         self._run: TrainingRun | None = None
         self._explorer: ExplorerState | None = None
         self._show_explorer: Callable[[], Any] = lambda: None
+        self._presenting = False
         self._build_ui()
         self.set_theme(theme)
         self.load_preset(next(iter(PRESETS)))
@@ -233,8 +238,11 @@ class SequenceLab(QWidget):
         for w in (self.preset_box, self.task_box, self.length_box, self.steps_box, self.train_button,
                   self.cancel_button, self.reset_button, self.progress, self.description, self.gate_cell_box,
                   self.example_button, self.unroll_button, self.step_controls, self.heatmaps.readout,
-                  self._learning_pane):  # (nothing trains in presenter mode: no learning curves)
+                  self._learning_pane):  # (no learning curves on a slide)
             w.setVisible(not presenting)
+        self._presenting = presenting
+        self.progress.setVisible(not presenting or self.is_training)
+        self.progress.setFormat("training the models for this scene: %v / %m" if presenting else "%v / %m")
         self.gradients.set_presenting(presenting)
 
     def set_theme(self, theme: Theme) -> None:
@@ -284,7 +292,7 @@ class SequenceLab(QWidget):
         self.steps_box.setValue(preset.steps)
         self.gate_cell_box.setCurrentIndex(self.gate_cell_box.findData(preset.gate_cell))
         self.config = replace(self.config, rnn_scale=preset.rnn_scale,
-                              rnn_activation=preset.rnn_activation)
+                              rnn_activation=preset.rnn_activation, seed=preset.seed)
         self.gradients.set_rnn_settings(preset.rnn_scale, preset.rnn_activation)
         self._set_task(preset.task, preset.length)
         if preset.note:
@@ -400,6 +408,21 @@ class SequenceLab(QWidget):
 
     # -- training ------------------------------------------------------------------------
     @property
+    def trained(self) -> bool:
+        """True when every model has done the budget's rounds (``steps_box``) since its weights were made."""
+        return bool(self.curves) and min(map(len, self.curves.values())) >= self.steps_box.value()
+
+    def gate_spreads(self) -> dict[str, float]:
+        """How far each shown gate moves over the example sequence: the largest max − min of one unit."""
+        trace = self.latest_traces.get(self.gate_cell_box.currentData(), {})
+        return {name: float(np.ptp(np.asarray(v), axis=0).max()) for name, v in trace.items()}
+
+    def scores(self) -> dict[str, float]:
+        """Each model's latest smoothed score, higher is better (accuracy, or minus the loss)."""
+        sign = 1.0 if self.task.loss != "mse" else -1.0
+        return {cell: sign * points[-1][1] for cell, points in self.curves.items() if points}
+
+    @property
     def is_training(self) -> bool:
         """True while the background training job runs."""
         return self._job is not None
@@ -488,6 +511,8 @@ class SequenceLab(QWidget):
     def _set_running(self, running: bool) -> None:
         self.train_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
+        if self._presenting:  # a scene that trains first says so with the progress line, then hides it
+            self.progress.setVisible(running)
 
     def _draw_curves(self) -> None:
         for cell, points in self.curves.items():

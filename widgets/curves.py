@@ -132,6 +132,10 @@ class LossCurvesView(pg.PlotWidget):
             values = self._values(curve.losses[:step + 1])
             self._items[curve.label].setData(np.arange(len(values)), values)
 
+    def legend_labels(self) -> list[str]:
+        """The names the legend shows (empty without a legend)."""
+        return [label.text for _, label in self.legend.items] if self.legend is not None else []
+
     def drawn_points(self, label: str) -> int:
         """How many steps of ``label``'s curve are drawn (for tests)."""
         x, _ = self._items[label].getData()

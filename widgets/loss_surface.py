@@ -155,6 +155,14 @@ class LossSurfaceView(pg.PlotWidget):
             self._lines[path.label].setData(pts[:, 0], pts[:, 1])
             self._heads[path.label].setData(pts[-1:, 0], pts[-1:, 1])
 
+    def drawn_labels(self) -> list[str]:
+        """The trajectories on the map."""
+        return list(self._lines)
+
+    def legend_labels(self) -> list[str]:
+        """The names the map's legend shows (none while it is hidden)."""
+        return [label.text for _, label in self.legend.items] if self.legend.isVisible() else []
+
     def drawn_points(self, label: str) -> int:
         """How many points of ``label``'s trajectory are drawn (for tests)."""
         x, _ = self._lines[label].getData()
