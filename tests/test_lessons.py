@@ -191,7 +191,7 @@ def test_choosing_a_scene_shows_it_in_the_window(lecture):
     from app.lecture.storage import Document
     lecture.set_document(Document(lesson=builtin_lesson("chain-rule"), scene=3), None)
     explorer = lecture.window.explorer.state
-    assert (explorer.example_id, explorer.position) == ("add-mul", 8)
+    assert (explorer.example_id, explorer.position) == ("add-mul", 6)
     lecture.panel.select(5)
     assert (explorer.example_id, explorer.position) == ("sigmoid-neuron", 15)
     lecture._step_scene(1)
