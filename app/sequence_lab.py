@@ -157,11 +157,14 @@ class SequenceLab(QWidget):
         self.reset_button.clicked.connect(self.reset_models)
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m")
-        top = QHBoxLayout()
-        for w in (self.preset_box, self.task_box, self.length_box, self.steps_box,
-                  self.train_button, self.cancel_button, self.reset_button):
-            top.addWidget(w)
-        top.addWidget(self.progress, 1)
+        top = QVBoxLayout()
+        self._toolbar = (QHBoxLayout(), QHBoxLayout())
+        """The toolbar's rows: settings, then the training buttons and progress (on the first row too
+        where the theme's font leaves room, see :meth:`_arrange_toolbar`)."""
+        for row in self._toolbar:
+            top.addLayout(row)
+        for w in (self.preset_box, self.task_box, self.length_box, self.steps_box):
+            self._toolbar[0].addWidget(w)
 
         self.description = QLabel()
         self.description.setWordWrap(True)
@@ -181,9 +184,9 @@ class SequenceLab(QWidget):
         self.step_controls.jump_requested.connect(
             lambda where: self.heatmaps.set_time(0 if where == "start" else self.task.length - 1))
         self.heatmaps.time_changed.connect(self._on_time_changed)
-        self.unroll_button = QPushButton("Unroll in graph explorer")
-        self.unroll_button.setToolTip(f"The trained network over the example's first "
-                                      f"{UNROLL_STEPS} steps, as a graph to step through")
+        self.unroll_button = QPushButton("Unroll")
+        self.unroll_button.setToolTip(f"Unroll in the graph explorer: the trained network over the example's "
+                                      f"first {UNROLL_STEPS} steps, as a graph to step through")
         unroll_menu = QMenu(self.unroll_button)
         for cell in CELLS:
             unroll_menu.addAction(MODEL_NAMES[cell], lambda c=cell: self.show_unrolled(c))
@@ -252,6 +255,7 @@ class SequenceLab(QWidget):
         font.setPointSize(theme.base_font_pt + 1)
         self.setFont(font)
         self.status.setStyleSheet(f"color: {theme.error}; font-weight: bold;")
+        self._arrange_toolbar(two_rows=theme.base_font_pt >= 16)
         self.heatmaps.set_theme(theme)
         self.gradients.set_theme(theme)
         self.learning.setBackground(theme.background)
@@ -259,6 +263,15 @@ class SequenceLab(QWidget):
         style_plot(plot, theme, theme.base_font_pt)
         axis_label(plot, "bottom", "training step", theme, theme.base_font_pt + 1)
         self._title_learning_plot()
+
+    def _arrange_toolbar(self, two_rows: bool) -> None:
+        """Training buttons and progress after the settings, or on a row of their own (large fonts),
+        so the toolbar never makes the window wider than a 1024-pixel screen."""
+        row = self._toolbar[1 if two_rows else 0]
+        for w in (self.train_button, self.cancel_button, self.reset_button, self.progress):
+            for layout in self._toolbar:
+                layout.removeWidget(w)
+            row.addWidget(w, 1 if w is self.progress else 0)
 
     def _title_learning_plot(self) -> None:
         """Accuracy (0 to 1) for classification tasks, loss for regression."""

@@ -12,11 +12,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 
-from .theme import LIGHT, SERIES, Theme
-
-_DASHES = (Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine)
-_MARKERS = ("o", "s", "t", "d", "star", "p", "h", "t1", "t2")
-_PALETTE = [c for c in SERIES if c != "#F0E442"]  # yellow vanishes on white and on viridis' top
+from .palette import SERIES_STYLES
+from .theme import LIGHT, Theme
 
 
 @dataclass(frozen=True)
@@ -35,9 +32,8 @@ class SeriesStyle:
 
 
 def series_style(index: int) -> SeriesStyle:
-    """The style of the ``index``-th series; colours, dashes and markers cycle independently."""
-    dash = _DASHES[(index + index // len(_PALETTE)) % len(_DASHES)]  # a repeated colour gets a new dash
-    return SeriesStyle(_PALETTE[index % len(_PALETTE)], dash, _MARKERS[index % len(_MARKERS)])
+    """The style of the ``index``-th series (:data:`widgets.palette.SERIES_STYLES`, cycling)."""
+    return SeriesStyle(*SERIES_STYLES[index % len(SERIES_STYLES)])
 
 
 def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
@@ -51,6 +47,28 @@ def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
         axis.setTextPen(pg.mkPen(theme.text))
         axis.setTickFont(font)
         axis.label.setFont(font)
+
+
+def restyle_plot(plot: pg.PlotItem, theme: Theme, legend: pg.LegendItem | None) -> None:
+    """A plot (and its legend) over to ``theme``: axes, axis titles and the legend's box and text."""
+    style_plot(plot, theme)
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        if axis.labelText:
+            plot.setLabel(name, axis.labelText, color=theme.text)
+    if legend is not None:
+        legend.setBrush(legend_brush(theme))
+        legend.setPen(pg.mkPen(theme.muted))
+        legend.setLabelTextColor(theme.text)
+
+
+def quiet_corner(points: np.ndarray, view: tuple[tuple[float, float], tuple[float, float]]) -> tuple[int, int]:
+    """The corner of the view, (x, y) with 1 = right/bottom, that the fewest finite ``points`` fall in (for a legend)."""
+    (x0, x1), (y0, y1) = view
+    pts = points[np.all(np.isfinite(points), axis=1)]
+    right, top = pts[:, 0] > (x0 + x1) / 2, pts[:, 1] > (y0 + y1) / 2
+    corners = {(1, 0): right & top, (0, 0): ~right & top, (1, 1): right & ~top, (0, 1): ~right & ~top}
+    return min(corners, key=lambda c: int(corners[c].sum()))
 
 
 def legend_brush(theme: Theme) -> pg.QtGui.QBrush:
@@ -104,7 +122,25 @@ class LossCurvesView(pg.PlotWidget):
             plot.addItem(item)
             self._items[curve.label] = item
         self._fit(y_range)
+        self._place_legend()
         self.reveal(0)
+
+    def set_theme(self, theme: Theme) -> None:
+        """Background, axes and legend in ``theme``."""
+        self.theme = theme
+        self.setBackground(theme.background)
+        restyle_plot(self.getPlotItem(), theme, self.legend)
+
+    def _place_legend(self) -> None:
+        """Put the legend in the corner the whole race's curves pass through least, so it hides none."""
+        if self.legend is None or not self._curves:
+            return
+        pts = np.concatenate([np.column_stack([np.arange(len(c.losses)), self._values(c.losses)])
+                              for c in self._curves])
+        if self._log:
+            pts[:, 1] = np.log10(pts[:, 1])
+        cx, cy = quiet_corner(pts, self.getPlotItem().vb.viewRange())
+        self.legend.anchor((cx, cy), (cx, cy), (6 - 12 * cx, 6 - 12 * cy))
 
     def _values(self, losses: np.ndarray) -> np.ndarray:
         v = np.asarray(losses, dtype=np.float64)

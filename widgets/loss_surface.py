@@ -12,7 +12,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 
 from engine.surfaces import Surface
 
-from .curves import legend_brush, series_style, style_plot
+from .curves import legend_brush, quiet_corner, restyle_plot, series_style, style_plot
 from .theme import LIGHT, Theme
 
 COLORMAP = "cividis"
@@ -98,6 +98,12 @@ class LossSurfaceView(pg.PlotWidget):
         self.getPlotItem().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         self.set_start(*surface.start)
 
+    def set_theme(self, theme: Theme) -> None:
+        """Background, axes and legend in ``theme`` (the map's own colours stay: they mean height)."""
+        self.theme = theme
+        self.setBackground(theme.background)
+        restyle_plot(self.getPlotItem(), theme, self.legend)
+
     def set_start(self, x: float, y: float) -> None:
         """Mark where the race starts."""
         self.start_marker.setData([x], [y])
@@ -140,12 +146,8 @@ class LossSurfaceView(pg.PlotWidget):
 
     def _place_legend(self) -> None:
         """Put the legend in the corner of the view that the trajectories visit least."""
-        (x0, x1), (y0, y1) = self.getPlotItem().vb.viewRange()
         pts = np.concatenate([p.points for p in self._paths]) if self._paths else np.zeros((0, 2))
-        pts = pts[np.all(np.isfinite(pts), axis=1)]
-        right, top = pts[:, 0] > (x0 + x1) / 2, pts[:, 1] > (y0 + y1) / 2
-        corners = {(1, 0): right & top, (0, 0): ~right & top, (1, 1): right & ~top, (0, 1): ~right & ~top}
-        (cx, cy) = min(corners, key=lambda c: int(corners[c].sum()))
+        cx, cy = quiet_corner(pts, self.getPlotItem().vb.viewRange())
         self.legend.anchor((cx, cy), (cx, cy), (6 - 12 * cx, 6 - 12 * cy))
 
     def reveal(self, step: int) -> None:
