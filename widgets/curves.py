@@ -62,13 +62,8 @@ def restyle_plot(plot: pg.PlotItem, theme: Theme, legend: pg.LegendItem | None) 
         legend.setLabelTextColor(theme.text)
 
 
-def quiet_corner(points: np.ndarray, view: tuple[tuple[float, float], tuple[float, float]]) -> tuple[int, int]:
-    """The corner of the view, (x, y) with 1 = right/bottom, that the fewest finite ``points`` fall in (for a legend)."""
-    (x0, x1), (y0, y1) = view
-    pts = points[np.all(np.isfinite(points), axis=1)]
-    right, top = pts[:, 0] > (x0 + x1) / 2, pts[:, 1] > (y0 + y1) / 2
-    corners = {(1, 0): right & top, (0, 0): ~right & top, (1, 1): right & ~top, (0, 1): ~right & ~top}
-    return min(corners, key=lambda c: int(corners[c].sum()))
+LEGEND_COLUMNS = 3
+"""Columns of the legend under the surface map: a few rows high, and no wider than the map."""
 
 
 def legend_brush(theme: Theme) -> pg.QtGui.QBrush:
@@ -101,9 +96,13 @@ class LossCurvesView(pg.PlotWidget):
         style_plot(plot, theme)
         self.setLabel("bottom", "step", color=theme.text)
         plot.setMenuEnabled(False)
-        self.legend = plot.addLegend(offset=(-6, -6), labelTextSize=f"{theme.base_font_pt}pt",
-                                     labelTextColor=theme.text, brush=legend_brush(theme),
-                                     pen=pg.mkPen(theme.muted), verSpacing=-4) if legend else None
+        self.legend = None
+        if legend:  # under the axis, outside the plotted area: it can never cover a curve
+            self.legend = pg.LegendItem(labelTextSize=f"{min(theme.base_font_pt, 14)}pt", labelTextColor=theme.text,
+                                        brush=legend_brush(theme), pen=pg.mkPen(theme.muted), verSpacing=-6,
+                                        colCount=2)  # (the loss pane is the narrower one)
+            plot.layout.addItem(self.legend, 4, 1)
+            plot.legend = self.legend  # PlotDataItems with a name join it
 
     def set_curves(self, curves: list[Curve], log: bool, y_label: str = "loss L",
                    y_range: tuple[float, float] | None = None) -> None:
@@ -122,7 +121,6 @@ class LossCurvesView(pg.PlotWidget):
             plot.addItem(item)
             self._items[curve.label] = item
         self._fit(y_range)
-        self._place_legend()
         self.reveal(0)
 
     def set_theme(self, theme: Theme) -> None:
@@ -130,17 +128,6 @@ class LossCurvesView(pg.PlotWidget):
         self.theme = theme
         self.setBackground(theme.background)
         restyle_plot(self.getPlotItem(), theme, self.legend)
-
-    def _place_legend(self) -> None:
-        """Put the legend in the corner the whole race's curves pass through least, so it hides none."""
-        if self.legend is None or not self._curves:
-            return
-        pts = np.concatenate([np.column_stack([np.arange(len(c.losses)), self._values(c.losses)])
-                              for c in self._curves])
-        if self._log:
-            pts[:, 1] = np.log10(pts[:, 1])
-        cx, cy = quiet_corner(pts, self.getPlotItem().vb.viewRange())
-        self.legend.anchor((cx, cy), (cx, cy), (6 - 12 * cx, 6 - 12 * cy))
 
     def _values(self, losses: np.ndarray) -> np.ndarray:
         v = np.asarray(losses, dtype=np.float64)

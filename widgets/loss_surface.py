@@ -12,7 +12,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 
 from engine.surfaces import Surface
 
-from .curves import legend_brush, quiet_corner, restyle_plot, series_style, style_plot
+from .curves import LEGEND_COLUMNS, legend_brush, restyle_plot, series_style, style_plot
 from .theme import LIGHT, Theme
 
 COLORMAP = "cividis"
@@ -66,10 +66,10 @@ class LossSurfaceView(pg.PlotWidget):
                                                brush=pg.mkBrush(0, 0, 0, 0))
         self.start_marker.setZValue(21)
         plot.addItem(self.start_marker)
-        self.legend = pg.LegendItem(offset=(-6, 6), labelTextSize=f"{min(theme.base_font_pt, 14)}pt",
+        self.legend = pg.LegendItem(labelTextSize=f"{min(theme.base_font_pt, 14)}pt",
                                     labelTextColor=theme.text, brush=legend_brush(theme),
                                     pen=pg.mkPen(theme.muted), verSpacing=-4)
-        self.legend.setParentItem(plot.vb)
+        plot.layout.addItem(self.legend, 4, 1)  # under the map, outside it: it never covers a path
         self._paths: list[Path] = []
         self._lines: dict[str, pg.PlotDataItem] = {}
         self._finite: dict[str, int] = {}
@@ -139,16 +139,9 @@ class LossSurfaceView(pg.PlotWidget):
             sample = pg.PlotDataItem(pen=style.pen(3), symbol=style.marker, symbolSize=13,
                                      symbolBrush=style.color, symbolPen=pg.mkPen("#FFFFFF"))
             self.legend.addItem(sample, path.label)
-        self.legend.setColumnCount(2 if len(paths) > 4 else 1)  # short and wide: hides less of the map
+        self.legend.setColumnCount(LEGEND_COLUMNS)
         self.legend.setVisible(bool(paths))
-        self._place_legend()
         self.reveal(0)
-
-    def _place_legend(self) -> None:
-        """Put the legend in the corner of the view that the trajectories visit least."""
-        pts = np.concatenate([p.points for p in self._paths]) if self._paths else np.zeros((0, 2))
-        cx, cy = quiet_corner(pts, self.getPlotItem().vb.viewRange())
-        self.legend.anchor((cx, cy), (cx, cy), (6 - 12 * cx, 6 - 12 * cy))
 
     def reveal(self, step: int) -> None:
         """Draw every trajectory up to point ``step`` (a diverged one stops where it left)."""
