@@ -23,6 +23,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.lecture.export import render_image  # noqa: E402
+from docs.small_png import save_small_png  # noqa: E402
 from app.lecture.lessons import builtin_lessons  # noqa: E402
 from app.lecture.presenter import PresenterWindow  # noqa: E402
 from widgets.theme import PRESENTER  # noqa: E402
@@ -76,7 +77,7 @@ def contact_sheet(size: tuple[int, int], columns: int, thumb_width: int, frames:
 
 
 def main() -> int:
-    """Parse the options, render every scene and write the sheet (8-bit colours, so it stays small)."""
+    """Parse the options, render every scene and write the sheet (256 colours, so it stays small)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", default="1024x768", help="presenter window size in logical pixels")
     p.add_argument("--columns", type=int, default=7)
@@ -88,7 +89,7 @@ def main() -> int:
     if args.frames is not None:
         args.frames.mkdir(parents=True, exist_ok=True)
     sheet = contact_sheet(size, args.columns, args.thumb, args.frames)
-    sheet.convertToFormat(QImage.Format_Indexed8, Qt.ThresholdDither).save(args.out, "PNG")
+    save_small_png(sheet, args.out)
     print(f"wrote {args.out} ({Path(args.out).stat().st_size // 1024} kB)")
     return 0
 
