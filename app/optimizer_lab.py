@@ -22,7 +22,7 @@ from engine.optim.training import train_mlp
 from engine.surfaces import SURFACES, Surface, Trajectory, run
 from engine.datasets import DATASETS, Dataset
 from viewmodel.jobs import Job, Outcome
-from widgets.curves import Curve, LossCurvesView, series_style
+from widgets.curves import Curve, LossCurvesView, restyle_plot, series_style, style_plot
 from widgets.device_selector import DeviceSelector
 from widgets.jobs import JobWatcher, start_job
 from widgets.loss_surface import LossSurfaceView, Path
@@ -216,7 +216,9 @@ class RacerPanel(QWidget):
         return [(i, r) for i, r in enumerate(self.racers) if r.enabled]
 
 
-_GLYPHS = {"o": "●", "s": "■", "t": "▼", "d": "◆", "star": "★", "p": "⬟", "h": "⬢", "t1": "▲", "t2": "▶"}
+_GLYPHS = {"o": "●", "s": "■", "t": "▼", "d": "◆", "p": "⬟", "h": "⬢", "t1": "▲", "x": "✕", "t2": "▶",
+           "t3": "◀", "+": "✚", "crosshair": "⊕"}
+"""The text glyph for each series marker (:data:`widgets.palette.SERIES_STYLES`), for the racer list."""
 
 
 # -- the two tabs ------------------------------------------------------------------------
@@ -226,11 +228,17 @@ def _per_line(theme: Theme) -> int:
 
 def _heading(text: str, theme: Theme, scale: float = 1.0) -> QLabel:
     label = QLabel(text)
-    font = QFont()
-    font.setPointSizeF(theme.base_font_pt * scale)
-    label.setFont(font)
+    label.setProperty("scale", scale)
+    _size_heading(label, theme)
     label.setWordWrap(True)
     return label
+
+
+def _size_heading(label: QLabel, theme: Theme) -> None:
+    """A heading's font: its scale (a property set by :func:`_heading`) times the theme's base size."""
+    font = QFont()
+    font.setPointSizeF(theme.base_font_pt * float(label.property("scale")))
+    label.setFont(font)
 
 
 class SurfaceRace(QWidget):
@@ -259,7 +267,7 @@ class SurfaceRace(QWidget):
 
         self.map = LossSurfaceView(theme=theme)
         self.map.start_selected.connect(self.set_start)
-        self.curves = LossCurvesView(theme=theme)
+        self.curves = LossCurvesView(theme=theme, legend=True)
         self.panel = RacerPanel(surface_racers(), _per_line(theme))
         self.panel.changed.connect(self.recompute)
         self.controls = StepControls(steps_per_second=15)
@@ -297,6 +305,15 @@ class SurfaceRace(QWidget):
         """Presenter mode: hide the surface picker, racer settings and step controls (False: back)."""
         for w in self._editing:
             w.setVisible(not presenting)
+
+    def set_theme(self, theme: Theme) -> None:
+        """Plots, headings and the racer panel in ``theme`` (the race itself is kept)."""
+        self.theme = theme
+        _size_heading(self.formula, theme)
+        self.status.setStyleSheet(f"color: {theme.muted};")
+        self.map.set_theme(theme)
+        self.curves.set_theme(theme)
+        self._replace_panel(self.panel.racers)
 
     # -- configuration -----------------------------------------------------------
     def _surface_chosen(self, name: str) -> None:
@@ -446,6 +463,7 @@ class MlpTraining(QWidget):
         self.data_plot = pg.PlotWidget(background=theme.background)
         self.data_plot.setAspectLocked(True)
         self.data_plot.getPlotItem().setMenuEnabled(False)
+        style_plot(self.data_plot.getPlotItem(), theme)
         self.data_items = pg.ScatterPlotItem(size=9)
         self.data_plot.addItem(self.data_items)
         self.curves = LossCurvesView(theme=theme, legend=True)
@@ -461,9 +479,10 @@ class MlpTraining(QWidget):
             row.addWidget(widget)
         row.addWidget(self.progress, 1)
         left = QVBoxLayout()
-        left.addWidget(_heading("tanh(X W₁ + b₁) W₂ + b₂, full batch, cross-entropy", theme))
+        self.heading = _heading("tanh(X W₁ + b₁) W₂ + b₂, full batch, cross-entropy", theme)
+        left.addWidget(self.heading)
         left.addWidget(self.data_plot, 1)
-        scroll = QScrollArea()
+        scroll = self.scroll = QScrollArea()
         scroll.setWidget(self.panel)
         scroll.setWidgetResizable(True)
         left.addWidget(scroll, 1)
@@ -482,6 +501,17 @@ class MlpTraining(QWidget):
         """Presenter mode: hide the training settings, buttons and racer settings (False: back)."""
         for w in self._editing:
             w.setVisible(not presenting)
+
+    def set_theme(self, theme: Theme) -> None:
+        """Plots, heading and the racer panel in ``theme`` (any training result is kept)."""
+        self.theme = theme
+        _size_heading(self.heading, theme)
+        self.data_plot.setBackground(theme.background)
+        restyle_plot(self.data_plot.getPlotItem(), theme, None)
+        self.curves.set_theme(theme)
+        panel = RacerPanel(self.panel.racers, _per_line(theme))
+        self.scroll.setWidget(panel)
+        self.panel = panel
 
     def dataset(self) -> Dataset:
         """The chosen data set (seeded, 100 points)."""
@@ -563,6 +593,7 @@ class OptimizerLab(QWidget):
         self.preset_box.addItems(self.presets())
         self.preset_box.textActivated.connect(self.load_preset)
         heading, preset_label = _heading("Optimizer lab", theme, 1.3), QLabel("Preset")
+        self.heading = heading
         self._header = (heading, preset_label, self.preset_box)
         header = QHBoxLayout()
         header.addWidget(heading)
@@ -583,6 +614,15 @@ class OptimizerLab(QWidget):
         self.tabs.setDocumentMode(presenting)  # no pane frame around the picture
         self.race.set_presenting(presenting)
         self.mlp.set_presenting(presenting)
+
+    def set_theme(self, theme: Theme) -> None:
+        """Light, dark or presenter: fonts, plots and panels follow (what is computed stays)."""
+        font = self.font()
+        font.setPointSize(theme.base_font_pt)
+        self.setFont(font)
+        _size_heading(self.heading, theme)
+        self.race.set_theme(theme)
+        self.mlp.set_theme(theme)
 
     @staticmethod
     def presets() -> list[str]:

@@ -52,6 +52,8 @@ class Preset:
     gate_cell: str = "lstm"
     note: str = ""
     """What to look at, added to the task's description."""
+    seed: int = 0
+    """Seed of every model's first weights and of the training batches (the note holds for it)."""
 
 
 PRESETS = {
@@ -59,7 +61,9 @@ PRESETS = {
         "first_bit", 20, 150,
         note="Watch the LSTM's and GRU's accuracy leave 50 % while the plain RNN's stays."),
     "Remember the first bit, long (T = 40)": Preset(
-        "first_bit", 40, 300, note="Twice as far back: the RNN's curve falls twice as many decades."),
+        "first_bit", 40, 300, seed=1,
+        note="Twice as far back: the RNN's gradient falls twice as many decades, and trained, the LSTM and "
+             "GRU learn the task while the plain RNN stays at chance."),
     "Vanishing RNN: W_hh × 0.5": Preset(
         "first_bit", 20, 150, rnn_scale=0.5,
         note="Small recurrent weights: each step back multiplies the RNN's gradient by less than 1."),
@@ -128,6 +132,7 @@ class SequenceLab(QWidget):
         self._run: TrainingRun | None = None
         self._explorer: ExplorerState | None = None
         self._show_explorer: Callable[[], Any] = lambda: None
+        self._presenting = False
         self._build_ui()
         self.set_theme(theme)
         self.load_preset(next(iter(PRESETS)))
@@ -161,11 +166,14 @@ class SequenceLab(QWidget):
         self.reset_button.clicked.connect(self.reset_models)
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m")
-        top = QHBoxLayout()
-        for w in (self.preset_box, self.task_box, self.length_box, self.steps_box,
-                  self.train_button, self.cancel_button, self.reset_button):
-            top.addWidget(w)
-        top.addWidget(self.progress, 1)
+        top = QVBoxLayout()
+        self._toolbar = (QHBoxLayout(), QHBoxLayout())
+        """The toolbar's rows: settings, then the training buttons and progress (on the first row too
+        where the theme's font leaves room, see :meth:`_arrange_toolbar`)."""
+        for row in self._toolbar:
+            top.addLayout(row)
+        for w in (self.preset_box, self.task_box, self.length_box, self.steps_box):
+            self._toolbar[0].addWidget(w)
 
         self.description = QLabel()
         self.description.setWordWrap(True)
@@ -186,9 +194,9 @@ class SequenceLab(QWidget):
         self.step_controls.jump_requested.connect(
             lambda where: self.heatmaps.set_time(0 if where == "start" else self.task.length - 1))
         self.heatmaps.time_changed.connect(self._on_time_changed)
-        self.unroll_button = QPushButton("Unroll in graph explorer")
-        self.unroll_button.setToolTip(f"The trained network over the example's first "
-                                      f"{UNROLL_STEPS} steps, as a graph to step through")
+        self.unroll_button = QPushButton("Unroll")
+        self.unroll_button.setToolTip(f"Unroll in the graph explorer: the trained network over the example's "
+                                      f"first {UNROLL_STEPS} steps, as a graph to step through")
         unroll_menu = QMenu(self.unroll_button)
         for cell in CELLS:
             unroll_menu.addAction(MODEL_NAMES[cell], lambda c=cell: self.show_unrolled(c))
@@ -244,8 +252,11 @@ class SequenceLab(QWidget):
         for w in (self.preset_box, self.task_box, self.length_box, self.steps_box, self.train_button,
                   self.cancel_button, self.reset_button, self.progress, self.description, self.gate_cell_box,
                   self.example_button, self.unroll_button, self.step_controls, self.heatmaps.readout,
-                  self._learning_pane, self.device_selector):  # (nothing trains in presenter mode)
+                  self._learning_pane, self.device_selector):  # (no learning curves or devices on a slide)
             w.setVisible(not presenting)
+        self._presenting = presenting
+        self.progress.setVisible(not presenting or self.is_training)
+        self.progress.setFormat("training the models for this scene: %v / %m" if presenting else "%v / %m")
         self.gradients.set_presenting(presenting)
 
     def set_theme(self, theme: Theme) -> None:
@@ -255,6 +266,7 @@ class SequenceLab(QWidget):
         font.setPointSize(theme.base_font_pt + 1)
         self.setFont(font)
         self.status.setStyleSheet(f"color: {theme.error}; font-weight: bold;")
+        self._arrange_toolbar(two_rows=theme.base_font_pt >= 16)
         self.heatmaps.set_theme(theme)
         self.gradients.set_theme(theme)
         self.learning.setBackground(theme.background)
@@ -262,6 +274,15 @@ class SequenceLab(QWidget):
         style_plot(plot, theme, theme.base_font_pt)
         axis_label(plot, "bottom", "training step", theme, theme.base_font_pt + 1)
         self._title_learning_plot()
+
+    def _arrange_toolbar(self, two_rows: bool) -> None:
+        """Training buttons and progress after the settings, or on a row of their own (large fonts),
+        so the toolbar never makes the window wider than a 1024-pixel screen."""
+        row = self._toolbar[1 if two_rows else 0]
+        for w in (self.train_button, self.cancel_button, self.reset_button, self.progress):
+            for layout in self._toolbar:
+                layout.removeWidget(w)
+            row.addWidget(w, 1 if w is self.progress else 0)
 
     def _title_learning_plot(self) -> None:
         """Accuracy (0 to 1) for classification tasks, loss for regression."""
@@ -295,7 +316,7 @@ class SequenceLab(QWidget):
         self.steps_box.setValue(preset.steps)
         self.gate_cell_box.setCurrentIndex(self.gate_cell_box.findData(preset.gate_cell))
         self.config = replace(self.config, rnn_scale=preset.rnn_scale,
-                              rnn_activation=preset.rnn_activation)
+                              rnn_activation=preset.rnn_activation, seed=preset.seed)
         self.gradients.set_rnn_settings(preset.rnn_scale, preset.rnn_activation)
         self._set_task(preset.task, preset.length)
         if preset.note:
@@ -411,6 +432,21 @@ class SequenceLab(QWidget):
 
     # -- training ------------------------------------------------------------------------
     @property
+    def trained(self) -> bool:
+        """True when every model has done the budget's rounds (``steps_box``) since its weights were made."""
+        return bool(self.curves) and min(map(len, self.curves.values())) >= self.steps_box.value()
+
+    def gate_spreads(self) -> dict[str, float]:
+        """How far each shown gate moves over the example sequence: the largest max − min of one unit."""
+        trace = self.latest_traces.get(self.gate_cell_box.currentData(), {})
+        return {name: float(np.ptp(np.asarray(v), axis=0).max()) for name, v in trace.items()}
+
+    def scores(self) -> dict[str, float]:
+        """Each model's latest smoothed score, higher is better (accuracy, or minus the loss)."""
+        sign = 1.0 if self.task.loss != "mse" else -1.0
+        return {cell: sign * points[-1][1] for cell, points in self.curves.items() if points}
+
+    @property
     def is_training(self) -> bool:
         """True while the background training job runs."""
         return self._job is not None
@@ -499,6 +535,8 @@ class SequenceLab(QWidget):
     def _set_running(self, running: bool) -> None:
         self.train_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
+        if self._presenting:  # a scene that trains first says so with the progress line, then hides it
+            self.progress.setVisible(running)
 
     def _draw_curves(self) -> None:
         for cell, points in self.curves.items():

@@ -11,33 +11,59 @@ from app.lecture.lessons import builtin_lesson
 from app.lecture.scenes import SceneHost
 
 ADD_MUL_POSITIONS = 11  # 5 forward + 5 backward steps, plus the empty start
+FIRST_STORY = 6  # chain-rule scene 1 runs from step 0 to its until, 5
 
 
 def _export(qapp, tmp_path, name, *extra):
     out = tmp_path / name
-    assert main(["export", "chain-rule", "--out", str(out), "--size", "160x120", *extra]) == 0
+    assert main(["export", "chain-rule", "--out", str(out), "--size", "400x300", *extra]) == 0
     return out
 
 
 def test_png_at_slide_scale(qapp, tmp_path):
     png = _export(qapp, tmp_path, "s.png", "--scene", "4")
-    assert iio.imread(png).shape == (240, 320, 3), "PNG defaults to 2x for slides"
+    assert iio.imread(png).shape == (600, 800, 3), "PNG defaults to 2x for slides"
     png1 = _export(qapp, tmp_path, "s1.png", "--scene", "4", "--scale", "1")
-    assert iio.imread(png1).shape == (120, 160, 3)
+    assert iio.imread(png1).shape == (300, 400, 3)
 
 
 def test_svg_is_a_vector_picture_of_the_right_size(qapp, tmp_path):
     svg = _export(qapp, tmp_path, "s.svg", "--scene", "4")
     root = ET.parse(svg).getroot()
-    assert root.tag.endswith("svg") and root.get("viewBox") == "0 0 160 120"
-    assert any(el.tag.endswith("path") or el.tag.endswith("text") for el in root.iter())
+    assert root.tag.endswith("svg") and root.get("viewBox") == "0 0 400 300"
+    tags = [el.tag.rsplit("}", 1)[-1] for el in root.iter()]
+    assert "image" not in tags, "nodes, edges and text are SVG elements, not one embedded bitmap"
+    assert tags.count("path") >= 5 and "text" in tags
+    assert "Product rule" in "".join(el.text or "" for el in root.iter()), "the title is text"
 
 
 @pytest.mark.parametrize("suffix", [".gif", ".mp4"])
-def test_animation_has_one_frame_per_step(qapp, tmp_path, suffix):
+def test_animation_has_one_frame_per_step_of_the_scene_story(qapp, tmp_path, suffix):
     out = _export(qapp, tmp_path, "a" + suffix, "--scene", "1", "--fps", "8")
     frames = iio.imread(out, index=None)
-    assert frames.shape == (ADD_MUL_POSITIONS, 120, 160, 3)
+    assert frames.shape == (FIRST_STORY, 300, 400, 3)
+
+
+def test_a_later_scene_animates_its_own_story(qapp, tmp_path):
+    scene = builtin_lesson("chain-rule").scenes[3]
+    out = _export(qapp, tmp_path, "s4.gif", "--scene", "4")
+    assert len(iio.imread(out, index=None)) == scene.until - scene.step + 1
+    first = iio.imread(_export(qapp, tmp_path, "s4.png", "--scene", "4", "--scale", "1"))
+    assert (iio.imread(out, index=0)[..., :3].astype(int) - first).__abs__().mean() < 8, "starts at its own step"
+
+
+def test_frames_carry_title_and_caption_unless_turned_off(qapp, tmp_path):
+    framed = iio.imread(_export(qapp, tmp_path, "c.png", "--scene", "4", "--scale", "1"))
+    bare = iio.imread(_export(qapp, tmp_path, "b.png", "--scene", "4", "--scale", "1", "--no-captions"))
+    assert framed.shape == bare.shape == (300, 400, 3)
+    assert (framed != bare).any()
+
+
+def test_every_view_exports_at_exactly_the_size_asked(qapp, tmp_path):
+    out = tmp_path / "o.png"
+    assert main(["export", "optimizers", "--scene", "1", "--out", str(out), "--size", "1280x720", "--scale", "1",
+                 "--theme", "presenter"]) == 0
+    assert iio.imread(out).shape == (720, 1280, 3)
 
 
 def test_saved_file_and_lesson_json_are_sources_too(qapp, tmp_path):
@@ -87,7 +113,7 @@ def test_closing_the_export_early_removes_the_partial_file(qtbot, tmp_path):
     host = _host(qtbot)
     out = tmp_path / "cut.gif"
     frames = export_animation(host, out)
-    assert next(frames) == (1, ADD_MUL_POSITIONS)
+    assert next(frames) == (1, ADD_MUL_POSITIONS)  # (the whole animation when no steps are given)
     frames.close()
     assert not out.exists()
 

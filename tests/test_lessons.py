@@ -7,6 +7,7 @@ import pytest
 
 from app.lecture.lessons import (SCHEMA_VERSION, LessonError, builtin_lesson, builtin_lessons, lesson_from_dict,
                                  load_lesson)
+from app.lecture.expect import lecturer_rules, unmet
 from app.lecture.scenes import SceneHost
 from widgets.theme import PRESENTER
 
@@ -96,10 +97,12 @@ def _scenes(view: str):
     pytest.param("optimizer", marks=pytest.mark.skipif(LEAKY_PYSIDE, reason="PySide6 6.12.0 refcount bug")),
     pytest.param("sequence", marks=pytest.mark.skipif(LEAKY_PYSIDE, reason="PySide6 6.12.0 refcount bug")),
 ])
-def test_every_builtin_scene_renders_offscreen(qtbot, view):
+def test_every_builtin_scene_renders_offscreen_and_shows_what_it_promises(qtbot, view):
+    """Each scene painted, and its ``expect`` (and the lecturer's rules) met by the view's state."""
     host = SceneHost(PRESENTER)
     qtbot.addWidget(host)
-    host.resize(640, 480)  # not shown: each scene is painted once, by grab() (see LEAKY_PYSIDE)
+    host.resize(1024, 640)  # not shown: each scene is painted once, by grab() (see LEAKY_PYSIDE)
+    problems = []
     for lesson_id, number, scene in _scenes(view):
         host.show_scene(scene)
         host.wait_ready()
@@ -107,7 +110,12 @@ def test_every_builtin_scene_renders_offscreen(qtbot, view):
         if not LEAKY_PYSIDE or number == 1:  # painting is what leaks: paint one scene per lesson there
             image = host.picture().grab().toImage()
             assert not image.isNull() and image.width() > 0
+        facts = host.adapter.facts()
+        found = (["declares nothing it must show"] if not scene.expect else []) + unmet(scene.expect, facts) \
+            + lecturer_rules(scene.title, scene.caption, facts)
+        problems += [f"{lesson_id} scene {number} ({scene.title}): {p}" for p in found]
     host.shutdown()
+    assert not problems, "\n".join(problems)
 
 
 def test_lab_scenes_name_real_presets_surfaces_optimizers_and_steps():
@@ -191,10 +199,10 @@ def test_choosing_a_scene_shows_it_in_the_window(lecture):
     from app.lecture.storage import Document
     lecture.set_document(Document(lesson=builtin_lesson("chain-rule"), scene=3), None)
     explorer = lecture.window.explorer.state
-    assert (explorer.example_id, explorer.position) == ("add-mul", 8)
+    assert (explorer.example_id, explorer.position) == ("add-mul", 6)
     lecture.panel.select(5)
     assert (explorer.example_id, explorer.position) == ("sigmoid-neuron", 15)
-    lecture._step_scene(1)
+    lecture.panel.select(7)
     assert explorer.position == len(explorer.timeline), "step -1 means the last step"
 
 

@@ -44,7 +44,17 @@ def test_previous_keys_step_back_then_open_the_previous_scene_at_its_end(qtbot, 
     assert where(presenter) == (1, 4)
     presenter.deck.jump("start")
     qtbot.keyClick(presenter, key)
-    assert where(presenter) == (0, presenter.host.step_count() - 1)
+    assert where(presenter) == (0, presenter.deck.lesson.scenes[0].until), "at the end of its story"
+
+
+def test_a_scene_story_ends_at_its_until(qtbot, presenter):
+    until = presenter.deck.lesson.scenes[0].until
+    assert 0 < until < presenter.host.step_count() - 1
+    for _ in range(until):
+        qtbot.keyClick(presenter, Qt.Key_Right)
+    assert where(presenter) == (0, until)
+    qtbot.keyClick(presenter, Qt.Key_Right)
+    assert presenter.deck.index == 1, "past its until the next scene follows"
 
 
 def test_first_and_last_scene_stop_the_deck(qtbot, presenter):

@@ -53,7 +53,7 @@ class Timeline:
     """
 
     phase_names = ("forward", "backward")
-    start_caption = "Press ▶| to run the forward pass node by node"
+    start_caption = "Nothing computed yet: the forward pass goes node by node"
 
     def __init__(self, graph: Graph, output_name: str = "f"):
         self.graph = graph
@@ -201,7 +201,8 @@ class TangentTimeline(Timeline):
         return st
 
     def explain(self, k: int) -> list[tuple[str, str]]:
-        """Forward mode at step ``k``: the value and its tangent, e.g. ``dq/dx = dx/dx + dy/dx = 1``."""
+        """Forward mode at step ``k``: the value and its tangent, e.g. ``dq/dx = dx/dx + dy/dx = 1``,
+        then what every earlier pass found for the output (``pass 1: df/dx = 2``), so no pass is lost."""
         if k <= 0 or not self.passes:
             return [("text", self.start_caption)]
         p, r = divmod(min(k, len(self.steps)) - 1, len(self.graph))
@@ -210,8 +211,10 @@ class TangentTimeline(Timeline):
         t = number_text(step.tangent).replace("-", "−")
         rule = " + ".join(f"∂{short_label(node)}/∂{short_label(q)}·d{short_label(q)}/d{wrt}"
                           for q in node.parents if q.requires_grad)
+        earlier = [("tangent", f"pass {q + 1}: d{short_label(self.graph.root)}/d{self.wrt[q]} = "
+                               f"{number_text(self.passes[q][-1].tangent)}".replace("-", "−")) for q in range(p)]
         return [("value", f"{short_label(node)} = {expression_text(node)} = {number_text(node.data)}".replace("-", "−")),
-                ("tangent", f"d{short_label(node)}/d{wrt} = {rule + ' = ' if rule else ''}{t}")]
+                ("tangent", f"d{short_label(node)}/d{wrt} = {rule + ' = ' if rule else ''}{t}")] + earlier
 
     def _phase(self, k: int) -> str:
         return "start" if k == 0 else ("end" if k == len(self.steps) else "tangent")

@@ -12,11 +12,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 
-from .theme import LIGHT, SERIES, Theme
-
-_DASHES = (Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine)
-_MARKERS = ("o", "s", "t", "d", "star", "p", "h", "t1", "t2")
-_PALETTE = [c for c in SERIES if c != "#F0E442"]  # yellow vanishes on white and on viridis' top
+from .palette import SERIES_STYLES
+from .theme import LIGHT, Theme
 
 
 @dataclass(frozen=True)
@@ -35,9 +32,8 @@ class SeriesStyle:
 
 
 def series_style(index: int) -> SeriesStyle:
-    """The style of the ``index``-th series; colours, dashes and markers cycle independently."""
-    dash = _DASHES[(index + index // len(_PALETTE)) % len(_DASHES)]  # a repeated colour gets a new dash
-    return SeriesStyle(_PALETTE[index % len(_PALETTE)], dash, _MARKERS[index % len(_MARKERS)])
+    """The style of the ``index``-th series (:data:`widgets.palette.SERIES_STYLES`, cycling)."""
+    return SeriesStyle(*SERIES_STYLES[index % len(SERIES_STYLES)])
 
 
 def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
@@ -51,6 +47,23 @@ def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
         axis.setTextPen(pg.mkPen(theme.text))
         axis.setTickFont(font)
         axis.label.setFont(font)
+
+
+def restyle_plot(plot: pg.PlotItem, theme: Theme, legend: pg.LegendItem | None) -> None:
+    """A plot (and its legend) over to ``theme``: axes, axis titles and the legend's box and text."""
+    style_plot(plot, theme)
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        if axis.labelText:
+            plot.setLabel(name, axis.labelText, color=theme.text)
+    if legend is not None:
+        legend.setBrush(legend_brush(theme))
+        legend.setPen(pg.mkPen(theme.muted))
+        legend.setLabelTextColor(theme.text)
+
+
+LEGEND_COLUMNS = 3
+"""Columns of the legend under the surface map: a few rows high, and no wider than the map."""
 
 
 def legend_brush(theme: Theme) -> pg.QtGui.QBrush:
@@ -83,9 +96,13 @@ class LossCurvesView(pg.PlotWidget):
         style_plot(plot, theme)
         self.setLabel("bottom", "step", color=theme.text)
         plot.setMenuEnabled(False)
-        self.legend = plot.addLegend(offset=(-6, -6), labelTextSize=f"{theme.base_font_pt}pt",
-                                     labelTextColor=theme.text, brush=legend_brush(theme),
-                                     pen=pg.mkPen(theme.muted), verSpacing=-4) if legend else None
+        self.legend = None
+        if legend:  # under the axis, outside the plotted area: it can never cover a curve
+            self.legend = pg.LegendItem(labelTextSize=f"{min(theme.base_font_pt, 14)}pt", labelTextColor=theme.text,
+                                        brush=legend_brush(theme), pen=pg.mkPen(theme.muted), verSpacing=-6,
+                                        colCount=2)  # (the loss pane is the narrower one)
+            plot.layout.addItem(self.legend, 4, 1)
+            plot.legend = self.legend  # PlotDataItems with a name join it
 
     def set_curves(self, curves: list[Curve], log: bool, y_label: str = "loss L",
                    y_range: tuple[float, float] | None = None) -> None:
@@ -105,6 +122,12 @@ class LossCurvesView(pg.PlotWidget):
             self._items[curve.label] = item
         self._fit(y_range)
         self.reveal(0)
+
+    def set_theme(self, theme: Theme) -> None:
+        """Background, axes and legend in ``theme``."""
+        self.theme = theme
+        self.setBackground(theme.background)
+        restyle_plot(self.getPlotItem(), theme, self.legend)
 
     def _values(self, losses: np.ndarray) -> np.ndarray:
         v = np.asarray(losses, dtype=np.float64)
@@ -131,6 +154,10 @@ class LossCurvesView(pg.PlotWidget):
         for curve in self._curves:
             values = self._values(curve.losses[:step + 1])
             self._items[curve.label].setData(np.arange(len(values)), values)
+
+    def legend_labels(self) -> list[str]:
+        """The names the legend shows (empty without a legend)."""
+        return [label.text for _, label in self.legend.items] if self.legend is not None else []
 
     def drawn_points(self, label: str) -> int:
         """How many steps of ``label``'s curve are drawn (for tests)."""

@@ -49,13 +49,15 @@ def legend_text(entries: list[tuple[str, str, bool]], per_line: int = 0) -> str:
     """Rich text of a legend: (name, colour, dashed) each, ``per_line`` entries a line (0: one line)."""
     parts = [f'<span style="color:{color}; font-weight:bold;">{"╍╍" if dashed else "━━"}</span>'
              f'&nbsp;{name}' for name, color, dashed in entries]
-    per_line = per_line or len(parts)
-    return "<br>".join("&nbsp;&nbsp;&nbsp;".join(parts[i:i + per_line]) for i in range(0, len(parts), per_line))
+    per_line = per_line or len(parts)  # (entries are joined by a breakable space: a narrow pane wraps them)
+    return "<br>".join("&nbsp;&nbsp; ".join(parts[i:i + per_line]) for i in range(0, len(parts), per_line))
 
 
 def legend_label(entries: list[tuple[str, str, bool]]) -> QLabel:
-    """A one-line legend under a plot (never over the curves): (name, colour, dashed) each."""
-    return QLabel(legend_text(entries))
+    """A legend under a plot (never over the curves), wrapping when the pane is narrow: (name, colour, dashed) each."""
+    label = QLabel(legend_text(entries))
+    label.setWordWrap(True)
+    return label
 
 
 class GradientThroughTime(QWidget):
@@ -99,11 +101,9 @@ class GradientThroughTime(QWidget):
         self.controls = QWidget()
         controls = QHBoxLayout(self.controls)
         controls.setContentsMargins(4, 0, 4, 0)
-        controls.addWidget(QLabel("Plain RNN: W_hh × "))
+        controls.addWidget(QLabel("Plain RNN: W_hh ×"))
         controls.addWidget(self.scale)
-        controls.addSpacing(8)
-        controls.addWidget(QLabel("activation"))
-        controls.addWidget(self.activation)
+        controls.addWidget(self.activation)  # (its items, tanh and relu, say what it is)
         controls.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -24,7 +24,7 @@ from viewmodel.timeline import DisplayState, Timeline
 from widgets.canvas_text import CanvasText
 from widgets.card_strip import CardStrip
 from widgets.graph_painter import GraphItem, qrect
-from widgets.heatmap import heatmap_image
+from widgets.heatmap import HeatLegend, heatmap_image
 from widgets.theme import LIGHT, Theme
 
 MAX_FIT = 1.8
@@ -55,6 +55,9 @@ class GraphCanvas(QGraphicsView):
         self.scene().addItem(self._item)
         self.strip = CardStrip(self)
         self.card = self.strip.card
+        self.heat_legend = HeatLegend(self.viewport(), theme)
+        """The heatmaps' colour scale, top right, shown while the graph has tensors."""
+        self.heat_legend.hide()
         self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
         self.setDragMode(QGraphicsView.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
@@ -77,6 +80,7 @@ class GraphCanvas(QGraphicsView):
         self._item.prepare()
         self.resetCachedContent()
         self.strip.set_timeline(timeline)
+        self.heat_legend.setVisible(bool(self.plan.tensor.any()))
         self.show_state(timeline.state(0))
         self.fit()
 
@@ -102,6 +106,7 @@ class GraphCanvas(QGraphicsView):
         self._heat_cache = {}
         self.resetCachedContent()
         self.strip.set_theme(theme)
+        self.heat_legend.set_theme(theme)
         self._item.update()
         self.viewport().update()
 
@@ -120,8 +125,7 @@ class GraphCanvas(QGraphicsView):
         if key not in self._heat_cache:
             timeline = self.plan.timeline
             arr = timeline.graph.nodes[i].data if kind == "value" else timeline.grads[i]
-            mid = self.colours["node_fill"]
-            self._heat_cache[key] = heatmap_image(arr, (mid.red(), mid.green(), mid.blue()))
+            self._heat_cache[key] = heatmap_image(arr)
         return self._heat_cache[key]
 
     def tooltip(self, i: int) -> str:
@@ -165,6 +169,7 @@ class GraphCanvas(QGraphicsView):
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().resizeEvent(event)
         self.strip.resized()
+        self.heat_legend.move(self.viewport().width() - self.heat_legend.width() - 8, 8)
 
     # -- interaction -----------------------------------------------------------------------------
     def _node_under(self, event) -> int | None:

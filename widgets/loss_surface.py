@@ -12,7 +12,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 
 from engine.surfaces import Surface
 
-from .curves import legend_brush, series_style, style_plot
+from .curves import LEGEND_COLUMNS, legend_brush, restyle_plot, series_style, style_plot
 from .theme import LIGHT, Theme
 
 COLORMAP = "cividis"
@@ -66,10 +66,10 @@ class LossSurfaceView(pg.PlotWidget):
                                                brush=pg.mkBrush(0, 0, 0, 0))
         self.start_marker.setZValue(21)
         plot.addItem(self.start_marker)
-        self.legend = pg.LegendItem(offset=(-6, 6), labelTextSize=f"{min(theme.base_font_pt, 14)}pt",
+        self.legend = pg.LegendItem(labelTextSize=f"{min(theme.base_font_pt, 14)}pt",
                                     labelTextColor=theme.text, brush=legend_brush(theme),
                                     pen=pg.mkPen(theme.muted), verSpacing=-4)
-        self.legend.setParentItem(plot.vb)
+        plot.layout.addItem(self.legend, 4, 1)  # under the map, outside it: it never covers a path
         self._paths: list[Path] = []
         self._lines: dict[str, pg.PlotDataItem] = {}
         self._finite: dict[str, int] = {}
@@ -97,6 +97,12 @@ class LossSurfaceView(pg.PlotWidget):
         self.minima.setData([m[0] for m in surface.minima], [m[1] for m in surface.minima])
         self.getPlotItem().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         self.set_start(*surface.start)
+
+    def set_theme(self, theme: Theme) -> None:
+        """Background, axes and legend in ``theme`` (the map's own colours stay: they mean height)."""
+        self.theme = theme
+        self.setBackground(theme.background)
+        restyle_plot(self.getPlotItem(), theme, self.legend)
 
     def set_start(self, x: float, y: float) -> None:
         """Mark where the race starts."""
@@ -133,20 +139,9 @@ class LossSurfaceView(pg.PlotWidget):
             sample = pg.PlotDataItem(pen=style.pen(3), symbol=style.marker, symbolSize=13,
                                      symbolBrush=style.color, symbolPen=pg.mkPen("#FFFFFF"))
             self.legend.addItem(sample, path.label)
-        self.legend.setColumnCount(2 if len(paths) > 4 else 1)  # short and wide: hides less of the map
+        self.legend.setColumnCount(LEGEND_COLUMNS)
         self.legend.setVisible(bool(paths))
-        self._place_legend()
         self.reveal(0)
-
-    def _place_legend(self) -> None:
-        """Put the legend in the corner of the view that the trajectories visit least."""
-        (x0, x1), (y0, y1) = self.getPlotItem().vb.viewRange()
-        pts = np.concatenate([p.points for p in self._paths]) if self._paths else np.zeros((0, 2))
-        pts = pts[np.all(np.isfinite(pts), axis=1)]
-        right, top = pts[:, 0] > (x0 + x1) / 2, pts[:, 1] > (y0 + y1) / 2
-        corners = {(1, 0): right & top, (0, 0): ~right & top, (1, 1): right & ~top, (0, 1): ~right & ~top}
-        (cx, cy) = min(corners, key=lambda c: int(corners[c].sum()))
-        self.legend.anchor((cx, cy), (cx, cy), (6 - 12 * cx, 6 - 12 * cy))
 
     def reveal(self, step: int) -> None:
         """Draw every trajectory up to point ``step`` (a diverged one stops where it left)."""
@@ -154,6 +149,14 @@ class LossSurfaceView(pg.PlotWidget):
             pts = path.points[:min(step + 1, self._finite[path.label])]
             self._lines[path.label].setData(pts[:, 0], pts[:, 1])
             self._heads[path.label].setData(pts[-1:, 0], pts[-1:, 1])
+
+    def drawn_labels(self) -> list[str]:
+        """The trajectories on the map."""
+        return list(self._lines)
+
+    def legend_labels(self) -> list[str]:
+        """The names the map's legend shows (none while it is hidden)."""
+        return [label.text for _, label in self.legend.items] if self.legend.isVisible() else []
 
     def drawn_points(self, label: str) -> int:
         """How many points of ``label``'s trajectory are drawn (for tests)."""

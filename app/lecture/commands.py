@@ -2,7 +2,8 @@
 
 ``chainrule lessons`` prints one built-in lesson per line: id, number of scenes, title.
 ``chainrule export chain-rule --scene 4 --out slide.png`` renders one scene (PNG at
-``--scale``, SVG) or its whole animation (GIF, MP4) offscreen.  The source may be
+``--scale``, SVG) or its story (GIF, MP4: from the scene's own step to its ``until``) offscreen,
+every frame exactly ``--size`` with the scene's title and caption (``--no-captions``: without).  The source may be
 a built-in lesson id, a lesson .json or a saved .chainrule file.
 This module imports no Qt until an export actually runs, so building the parser stays cheap.
 """
@@ -52,7 +53,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from app.lecture.export import ExportError, export_animation, export_still
+    from app.lecture.export import ExportError, SlideFrame, export_animation, export_still
     from app.lecture.scenes import SceneHost
     from app.lecture.storage import open_lesson_or_file
     from widgets.theme import THEMES
@@ -64,24 +65,29 @@ def cmd_export(args: argparse.Namespace) -> int:
         index = document.scene if args.scene is None else args.scene - 1
         if not 0 <= index < len(scenes):
             raise LessonError(f"--scene {index + 1}: {document.lesson.id} has scenes 1..{len(scenes)}")
-        host = SceneHost(THEMES[args.theme])
-        host.resize(*args.size)
-        host.show()
+        scene = scenes[index]
+        theme = THEMES[args.theme]
+        host = SceneHost(theme)
+        frame = SlideFrame(host, theme, captioned=args.captions)
+        frame.resize(*args.size)
+        frame.show()
         app.processEvents()
-        host.show_scene(scenes[index])
-        host.resize(*args.size)  # a page made on demand may have pushed the window larger
+        host.show_scene(scene)
+        frame.resize(*args.size)  # a page made on demand may have asked for more room
+        frame.set_scene(scene.title or document.lesson.title, scene.caption)
         host.wait_ready()
         app.processEvents()
-        shown = host.picture().size()
-        if shown.width() > args.size[0] or shown.height() > args.size[1]:
-            print(f"chainrule: this view needs at least {shown.width()}x{shown.height()}; exported at that size",
-                  file=sys.stderr)
+        shown = frame.size()
+        if (shown.width(), shown.height()) != args.size:
+            print(f"chainrule: this view needs at least {shown.width()}x{shown.height()}; scaled to "
+                  f"{args.size[0]}x{args.size[1]}", file=sys.stderr)
         if args.out.suffix.lower() in (".gif", ".mp4"):
-            for done, total in export_animation(host, args.out, fps=args.fps, scale=args.scale or 1.0):
+            for done, total in export_animation(frame.stepping(host), args.out, fps=args.fps,
+                                                scale=args.scale or 1.0, steps=host.story(), size=args.size):
                 if sys.stderr.isatty():
                     print(f"\rframe {done}/{total}", end="", file=sys.stderr)
         else:
-            export_still(host.picture(), args.out, scale=args.scale or 2.0)
+            export_still(frame, args.out, scale=args.scale or 2.0, size=args.size)
         host.close()
     except (LessonError, ExportError, OSError) as exc:
         print(f"chainrule: {exc}", file=sys.stderr)
@@ -114,4 +120,6 @@ def add_lecture_commands(sub: argparse._SubParsersAction) -> None:
                         help="pixel scale (PNG default 2 for crisp slides; animations default 1)")
     export.add_argument("--theme", choices=("light", "dark", "presenter"), default="light", help="colour theme")
     export.add_argument("--fps", type=float, default=2.0, help="animation steps per second")
+    export.add_argument("--no-captions", dest="captions", action="store_false",
+                        help="leave out the scene's title and caption (the picture alone)")
     export.set_defaults(func=cmd_export)

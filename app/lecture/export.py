@@ -10,15 +10,17 @@ whose Cancel closes it (the partial file is removed).
 """
 from __future__ import annotations
 
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Iterator, Protocol
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRect, QSize
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtWidgets import QGraphicsView, QLabel, QProgressDialog, QSizePolicy, QVBoxLayout, QWidget
+
+from widgets.theme import Theme
 
 from viewmodel.jobs import Job, Outcome
 from widgets.jobs import JobWatcher
@@ -50,14 +52,35 @@ def render_image(widget: QWidget, scale: float = 1.0) -> QImage:
     return image
 
 
-def save_png(widget: QWidget, path: str | Path, scale: float = 1.0) -> None:
-    """Write the widget as a PNG at ``scale`` (2 for crisp slides)."""
-    if not render_image(widget, scale).save(str(path), "PNG"):
+def save_png(widget: QWidget, path: str | Path, scale: float = 1.0, size: tuple[int, int] | None = None) -> None:
+    """Write the widget as a PNG at ``scale`` (2 for crisp slides); ``size``: exactly that many logical pixels."""
+    image = render_image(widget, scale)
+    if size is not None:
+        image = exact_size(image, round(size[0] * scale), round(size[1] * scale))
+    if not image.save(str(path), "PNG"):
         raise ExportError(f"could not write {path}")
 
 
+@contextmanager
+def _uncached(widget: QWidget) -> Iterator[None]:
+    """Graphics views inside ``widget`` paint their background directly while this lasts, so an SVG
+    gets the graph painter's (and the plots') shapes and text as vectors, not a cached bitmap."""
+    views = [widget] if isinstance(widget, QGraphicsView) else []
+    views += widget.findChildren(QGraphicsView)
+    modes = [v.cacheMode() for v in views]
+    for v in views:
+        v.setCacheMode(QGraphicsView.CacheNone)
+    try:
+        yield
+    finally:
+        for v, mode in zip(views, modes):
+            v.setCacheMode(mode)
+            v.resetCachedContent()
+
+
 def save_svg(widget: QWidget, path: str | Path, title: str = "Chainrule") -> None:
-    """Write the widget as SVG (vector where the view draws vectors)."""
+    """Write the widget as SVG: nodes, edges, plots and text as SVG elements (graphics views paint
+    uncached for it, see :func:`_uncached`)."""
     size: QSize = widget.size()
     generator = QSvgGenerator()
     generator.setFileName(str(path))
@@ -67,7 +90,8 @@ def save_svg(widget: QWidget, path: str | Path, title: str = "Chainrule") -> Non
     generator.setDescription("Exported from Chainrule")
     painter = QPainter(generator)
     try:  # an error mid-render must not leave a half-written SVG behind
-        QWidget.render(widget, painter, QPoint())
+        with _uncached(widget):
+            QWidget.render(widget, painter, QPoint())
     except BaseException:
         painter.end()
         Path(path).unlink(missing_ok=True)
@@ -94,8 +118,9 @@ def _writer(path: Path, fps: float):
 
 
 def export_animation(source: Steppable, path: str | Path, fps: float = 2.0, scale: float = 1.0,
-                     ) -> Iterator[tuple[int, int]]:
-    """Render every step of ``source`` into a GIF or MP4, yielding (frames done, total) after each.
+                     steps: range | None = None, size: tuple[int, int] | None = None) -> Iterator[tuple[int, int]]:
+    """Render ``steps`` of ``source`` (default: all) into a GIF or MP4, yielding (frames done, total) after each;
+    ``size``: every frame exactly that many (logical) pixels.
 
     Closing the generator early (Cancel) removes the partial file; the view is left
     at the step it was on before.
@@ -103,19 +128,24 @@ def export_animation(source: Steppable, path: str | Path, fps: float = 2.0, scal
     path = Path(path)
     if path.suffix not in ANIMATION_FORMATS:
         raise ExportError(f"{path.name}: animations are {' or '.join(ANIMATION_FORMATS)}")
-    total = source.step_count()
+    steps = range(source.step_count()) if steps is None else steps
+    total = len(steps)
     if total < 2:
-        raise ExportError("this scene has no steps to animate; export it as PNG or SVG")
+        raise ExportError("this scene has no steps to animate; export it as PNG or SVG"
+                          + (f" (its story is step {steps[0]} alone: give it an 'until')" if total else ""))
     writer = _writer(path, fps)
     finished = False
     try:
-        for step in range(total):
+        for done, step in enumerate(steps, start=1):
             source.set_step(step)
-            frame = image_to_array(render_image(source.picture(), scale))
+            image = render_image(source.picture(), scale)
+            if size is not None:
+                image = exact_size(image, round(size[0] * scale), round(size[1] * scale))
+            frame = image_to_array(image)
             if path.suffix == ".mp4":  # yuv420p needs even sides
                 frame = frame[: frame.shape[0] // 2 * 2, : frame.shape[1] // 2 * 2]
             writer.append_data(frame)
-            yield step + 1, total
+            yield done, total
         finished = True
     finally:
         writer.close()
@@ -124,15 +154,75 @@ def export_animation(source: Steppable, path: str | Path, fps: float = 2.0, scal
                 path.unlink()
 
 
-def export_still(widget: QWidget, path: str | Path, scale: float = 1.0) -> None:
-    """PNG or SVG by the file's suffix."""
+def export_still(widget: QWidget, path: str | Path, scale: float = 1.0, size: tuple[int, int] | None = None) -> None:
+    """PNG or SVG by the file's suffix (a PNG exactly ``size`` × ``scale`` when given)."""
     path = Path(path)
     if path.suffix == ".png":
-        save_png(widget, path, scale)
+        save_png(widget, path, scale, size)
     elif path.suffix == ".svg":
         save_svg(widget, path)
     else:
         raise ExportError(f"{path.name}: stills are {' or '.join(STILL_FORMATS)}")
+
+
+class SlideFrame(QWidget):
+    """What an exported frame shows: the scene's title above the picture and its caption below
+    (``captioned=False``: the picture alone), in the theme's colours, at exactly the size it is given."""
+
+    def __init__(self, picture: QWidget, theme: Theme, captioned: bool = True, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.theme = theme
+        self.title, self.caption = QLabel(), QLabel()
+        self.caption.setTextFormat(Qt.MarkdownText)
+        self.caption.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6) if captioned else layout.setContentsMargins(0, 0, 0, 0)
+        for label in (self.title, self.caption):
+            label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # never widen the frame
+            label.setVisible(captioned)
+        picture.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)  # the frame's size decides, not the view's
+        layout.addWidget(self.title)
+        layout.addWidget(picture, 1)
+        layout.addWidget(self.caption)
+        self.setAutoFillBackground(True)
+        self.setStyleSheet(f"SlideFrame {{ background: {theme.background}; }}"
+                           f"QLabel {{ color: {theme.text}; background: transparent; }}")
+
+    def set_scene(self, title: str, caption: str) -> None:
+        """The scene's words, in type sized for the frame (18 px and up)."""
+        px = max(18, round(self.height() / 26))
+        self.title.setStyleSheet(f"font-size: {round(px * 1.3)}px; font-weight: bold;")
+        self.caption.setStyleSheet(f"font-size: {px}px;")
+        self.title.setText(title)
+        self.caption.setText(caption)
+        self.caption.setVisible(self.title.isVisibleTo(self) and bool(caption))
+
+    def stepping(self, host: Steppable) -> Steppable:
+        """``host``'s steps, rendered as this frame (for :func:`export_animation`)."""
+        return _Framed(self, host)
+
+
+class _Framed:
+    """A scene host stepped while its slide frame is what is rendered (a :class:`Steppable`)."""
+
+    def __init__(self, frame: "SlideFrame", host: Steppable):
+        self.frame, self.host = frame, host
+
+    def picture(self) -> QWidget:
+        return self.frame
+
+    def step_count(self) -> int:
+        return self.host.step_count()
+
+    def set_step(self, step: int) -> None:
+        self.host.set_step(step)
+
+
+def exact_size(image: QImage, width: int, height: int) -> QImage:
+    """``image`` at exactly width × height (scaled, smoothly, only when the view insisted on another size)."""
+    if (image.width(), image.height()) == (width, height):
+        return image
+    return image.scaled(width, height, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
 
 
 class AnimationJob(JobWatcher):

@@ -31,17 +31,18 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from app.lecture.expect import check_keys
 from viewmodel.timeline import MODES
 
 SCHEMA_VERSION = 1
 VIEWS = ("explorer", "optimizer", "sequence")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
-_COMMON = {"view", "title", "caption", "notes", "step"}
+_COMMON = {"view", "title", "caption", "notes", "step", "until", "expect"}
 _VIEW_FIELDS = {
     "explorer": _COMMON | {"example", "expression", "values", "mode", "wrt"},
     "optimizer": _COMMON | {"preset", "surface", "optimizers"},
-    "sequence": _COMMON | {"preset"},
+    "sequence": _COMMON | {"preset", "train"},
 }
 _VIEW_STATE_FIELDS = {"explorer": {"draft"}}
 """Fields only a saved view state has (not a lesson's scene): the explorer's editor draft."""
@@ -73,7 +74,10 @@ class LessonError(ValueError):
 class Scene:
     """One thing to show: a view, its content, the step to open at and a Markdown caption.
 
-    ``step`` is a step index into the view's animation, or -1 for its last step.
+    ``step`` is a step index into the view's animation, or -1 for its last step; the scene's
+    story (what the presenter steps through and an animation export shows) runs from ``step``
+    to ``until`` (-1: the animation's end).  ``expect`` says what must be on screen at ``step``
+    (see :mod:`app.lecture.expect`).
     """
 
     view: str
@@ -81,6 +85,8 @@ class Scene:
     caption: str = ""
     notes: str = ""
     step: int = 0
+    until: int = -1
+    expect: dict[str, Any] = field(default_factory=dict)
     example: str | None = None
     expression: str | None = None
     values: dict[str, Any] = field(default_factory=dict)
@@ -90,6 +96,8 @@ class Scene:
     preset: str | None = None
     surface: str | None = None
     optimizers: list[str] = field(default_factory=list)
+    train: bool = False
+    """A sequence scene: train the preset's models (seeded, in the background) before showing them."""
     draft: str | None = None
     """A saved view state only: editor text that is not the program shown (it did not parse
     or build); restored into the editor, never used as the program."""
@@ -198,8 +206,15 @@ def scene_from_dict(data: Any, index: int | None, source: str = "", *, view_stat
     step = _expect(data.get("step", 0), int, "a whole number (-1 for the last step)", name="step", **where)
     if step < -1:
         raise LessonError("must be 0 or more, or -1 for the last step", field_name="step", **where)
+    until = _expect(data.get("until", -1), int, "a whole number (-1 for the last step)", name="until", **where)
+    if until < -1 or (until != -1 and step != -1 and until < step):
+        raise LessonError(f"must be -1 (the last step) or a step from 'step' ({step}) on", field_name="until", **where)
+    expect = data.get("expect", {})
+    problem = check_keys(view, expect)
+    if problem:
+        raise LessonError(problem, field_name="expect", **where)
     scene = Scene(view=view, title=data.get("title", ""), caption=data.get("caption", ""),
-                  notes=data.get("notes", ""), step=step)
+                  notes=data.get("notes", ""), step=step, until=until, expect=dict(expect))
     if view == "explorer":
         if ("example" in data) == ("expression" in data):
             raise LessonError("give exactly one of 'example' (a built-in id) or 'expression'",
@@ -236,6 +251,7 @@ def scene_from_dict(data: Any, index: int | None, source: str = "", *, view_stat
         if "preset" not in data:
             raise LessonError("a sequence scene needs a 'preset'", field_name="preset", **where)
         scene.preset = data["preset"]
+        scene.train = _expect(data.get("train", False), bool, "true or false", name="train", **where)
     return scene
 
 

@@ -46,12 +46,12 @@ class Deck(QObject):
         self.index = max(0, min(index, len(self.lesson.scenes) - 1))
         self.host.show_scene(self.lesson.scenes[self.index])
         if at_end:
-            self.host.set_step(self.host.step_count() - 1)
+            self.host.set_step(self.host.story()[-1])
         self.moved.emit()
 
     def next(self) -> None:
-        """One step on; past the last step, the next scene."""
-        if self.host.step() < self.host.step_count() - 1:
+        """One step on; past the end of the scene's story (its ``until``), the next scene."""
+        if self.host.step() < self.host.story()[-1]:
             self.host.set_step(self.host.step() + 1)
             self.moved.emit()
         elif self.index < len(self.lesson.scenes) - 1:

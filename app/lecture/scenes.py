@@ -16,7 +16,7 @@ import functools
 import importlib
 import json
 import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from PySide6.QtCore import QEvent, QEventLoop, QObject, QThread
@@ -27,6 +27,7 @@ from app.lecture.lessons import LessonError, Scene, encode_numbers
 from app.pages import page_info
 from engine import Graph
 from viewmodel.explorer_state import ExplorerState
+from viewmodel.text import short_label
 from widgets.palette import palette_for
 from widgets.theme import LIGHT, Theme
 
@@ -107,6 +108,10 @@ class ViewAdapter:
     def follow(self) -> None:
         """Zoom onto what the current step is about, where the view can (default: nothing)."""
 
+    def facts(self) -> dict[str, Any]:
+        """What the page shows now, in the terms of a scene's ``expect`` (:mod:`app.lecture.expect`)."""
+        return {}
+
     def reframe(self) -> None:
         """Fit the drawing to the widget's new size (default: the view does it itself)."""
 
@@ -169,6 +174,22 @@ class ExplorerAdapter(ViewAdapter):
 
     def reframe(self) -> None:
         self.page.canvas.fit()
+
+    def facts(self) -> dict[str, Any]:
+        """The current node, the card's text and the texts drawn at every node, as the canvas has them."""
+        canvas, display = self.page.canvas, self.page.state.display
+        nodes = self.page.state.timeline.graph.nodes
+        out: dict[str, Any] = {"phase": display.phase, "card": " / ".join(t for _, t in canvas.explain_lines),
+                               "current": short_label(nodes[display.current]) if display.current is not None
+                               else None, "values": {}, "grads": {}, "tangents": {}, "sum": None,
+                               "scale": canvas.heat_legend.isVisibleTo(canvas)}
+        for i, node in enumerate(nodes):
+            shown = canvas.displayed(i)
+            for key, text in (("values", shown.value), ("grads", shown.grad), ("tangents", shown.tangent)):
+                if text is not None:
+                    out[key][short_label(node)] = text
+            out["sum"] = shown.sum or out["sum"]
+        return out
 
     def follow(self) -> None:
         """Centre the canvas on the current node, zoomed to its neighbourhood."""
@@ -282,6 +303,14 @@ class OptimizerAdapter(ViewAdapter):
     def picture(self) -> QWidget:
         return self.page.tabs.currentWidget()
 
+    def facts(self) -> dict[str, Any]:
+        """The racers drawn, whether every path is drawn to its end, and whether both plots name them."""
+        race = self.page.race
+        drawn = sorted(race.map.drawn_labels()) if self._racing() else []
+        return {"racers": drawn, "finished": self._racing() and race.step == race.steps,
+                "legend": self._racing() and sorted(race.map.legend_labels()) == drawn
+                and sorted(race.curves.legend_labels()) == drawn}
+
 
 class SequenceAdapter(ViewAdapter):
     """The sequence lab (:class:`app.sequence_lab.SequenceLab`): one step per time step t."""
@@ -295,11 +324,14 @@ class SequenceAdapter(ViewAdapter):
             raise _unknown("sequence preset", scene.preset, list(presets), "preset")
 
     def load(self, scene: Scene) -> None:
+        """The preset (the same preset on screen keeps what was trained), trained first if the scene says so."""
         lab = self.page
         self.check(scene)
         preset = self.module().PRESETS[scene.preset]
         if (lab.preset_box.currentText(), lab.task.name, lab.task.length) != (scene.preset, preset.task, preset.length):
-            lab.load_preset(scene.preset)  # (the same preset on screen keeps what was trained)
+            lab.load_preset(scene.preset)
+        if scene.train and not lab.trained:
+            lab.start_training()
 
     def step_count(self) -> int:
         return self.page.task.length
@@ -322,6 +354,11 @@ class SequenceAdapter(ViewAdapter):
 
     def picture(self) -> QWidget:
         return self.page
+
+    def facts(self) -> dict[str, Any]:
+        """Whether the models shown were trained, each gate's spread over the sequence, and the scores."""
+        lab = self.page
+        return {"trained": lab.trained, "gates": lab.gate_spreads(), "scores": lab.scores()}
 
 
 ADAPTERS: dict[str, type[ViewAdapter]] = {a.kind: a for a in (ExplorerAdapter, OptimizerAdapter, SequenceAdapter)}
@@ -356,6 +393,7 @@ class SceneHost(QStackedWidget):
         self.presenting = presenting
         self.adapters: dict[str, ViewAdapter] = {}
         self.adapter: ViewAdapter | None = None
+        self.scene: Scene | None = None
         self.following = False
         self.setPalette(palette_for(theme))  # plain widgets in the labs follow the theme too
         self.setAutoFillBackground(True)
@@ -383,7 +421,17 @@ class SceneHost(QStackedWidget):
         if scene.step > last:
             raise LessonError(f"step {scene.step} is past the end of this scene (0..{last}, or -1 for the end)",
                               field_name="step")
+        self.scene = scene
         self.set_step(last if scene.step < 0 else scene.step)
+
+    def story(self) -> range:
+        """The current scene's steps, from its own start step to its ``until`` (default: the end)."""
+        last = self.step_count() - 1
+        if self.scene is None:
+            return range(last + 1)
+        start = last if self.scene.step < 0 else min(self.scene.step, last)
+        end = last if self.scene.until < 0 else min(max(self.scene.until, start), last)
+        return range(start, end + 1)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
         """Refit the current picture whenever it changes size (window resized, full screen)."""
