@@ -9,6 +9,9 @@ import numpy as np
 from ..tensor import Tensor
 
 
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 class Parameter(Tensor):
     """A Tensor a Module trains: ``requires_grad=True`` and listed by ``parameters()``."""
 
@@ -88,6 +91,31 @@ class Module:
     def eval(self) -> "Module":
         """Evaluation mode (Dropout off, BatchNorm uses running statistics)."""
         return self.train(False)
+
+    def to(self, dtype) -> "Module":
+        """Cast every parameter (and its gradient) and every float buffer to ``dtype``, in
+        place, as ``torch.nn.Module.to(dtype)``; returns self."""
+        dtype = np.dtype(dtype)
+        if dtype not in _FLOAT_DTYPES:
+            raise TypeError(f"a Module computes in float32 or float64, not {dtype}")
+        for p in self.parameters():
+            if p.dtype != dtype:
+                p._data = p._data.astype(dtype)
+                if isinstance(p._grad, np.ndarray):
+                    p._grad = p._grad.astype(dtype)
+        for m in self.modules():
+            for name, b in m._buffers.items():
+                if b.dtype.kind == "f" and b.dtype != dtype:
+                    m._buffers[name] = b.astype(dtype)
+        return self
+
+    def float(self) -> "Module":
+        """Every parameter and buffer in float32 (PyTorch's default dtype); returns self."""
+        return self.to(np.float32)
+
+    def double(self) -> "Module":
+        """Every parameter and buffer in float64 (Chainrule's default); returns self."""
+        return self.to(np.float64)
 
     def zero_grad(self) -> None:
         """Forget accumulated gradients (set to None, as PyTorch's default)."""

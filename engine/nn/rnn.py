@@ -58,7 +58,7 @@ class _Recurrent(Module):
         """The packed initial state [h0, (c0)] from tensors of shape (B, H) or (1, B, H)."""
         h = self.hidden_size
         if states is None:
-            return np.zeros((batch, self.state_width * h))
+            return np.zeros((batch, self.state_width * h), dtype=self.weight_hh.dtype)
         parts = [C.reshape(s, (batch, h)) for s in states]
         if all(not isinstance(p, Node) for p in parts):
             return np.concatenate(parts, axis=1)
