@@ -134,7 +134,7 @@ def lstm_case(torch, rng):
 
     def theirs(dtype):
         t_lstm, t_head = torch.nn.LSTM(8, 32).to(dtype), torch.nn.Linear(32, 1).to(dtype)
-        copy_into_torch(lstm, t_lstm, {n: n + "_l0" for n, _ in lstm.named_parameters()})
+        copy_into_torch(lstm, t_lstm)
         copy_into_torch(head, t_head)
         tx, ty = torch.from_numpy(x).to(dtype), torch.from_numpy(y).to(dtype)
         return torch_step(torch, list(t_lstm.parameters()) + list(t_head.parameters()),

@@ -202,9 +202,9 @@ class _SharedGrads:
         self.value: tuple = ()
 
     def rule(self, k: int) -> Callable:
-        def vjp(g, out, *args):
+        def vjp(g, out, *args, **params):
             if self.key[0] is not g or self.key[1] is not out:
-                self.value, self.key = self.grads(g, out, *args), (g, out)
+                self.value, self.key = self.grads(g, out, *args, **params), (g, out)
             return self.value[k]
         return vjp
 
@@ -214,4 +214,7 @@ _gru = _SharedGrads(lambda g, out, x, state, w_ih, w_hh, b_ih, b_hh:
                     N.gru_cell_grads(g, out, x, state, w_ih, w_hh))
 _rule("lstm_cell", N.lstm_cell, *(_lstm.rule(k) for k in range(4)))
 _rule("gru_cell", N.gru_cell, *(_gru.rule(k) for k in range(6)))
+for _cell in ("rnn", "lstm", "gru"):
+    _seq = _SharedGrads(getattr(N, f"{_cell}_seq_grads"))
+    _rule(f"{_cell}_seq", getattr(N, f"{_cell}_seq"), *(_seq.rule(k) for k in range(6)))
 
