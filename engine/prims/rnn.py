@@ -231,33 +231,79 @@ def _rnn_seq_backward(g, out, x, s0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"
                 weights=_weight_grads(dpre, dpre, x, h_prev))
 
 
+def _sigmoid(x, out):
+    """σ(x) = 1 / (1 + e^-x) into ``out`` with NumPy's vectorised exp (e^800 = inf gives 0)."""
+    np.negative(x, out=out)
+    np.exp(out, out=out)
+    out += 1.0
+    np.reciprocal(out, out=out)
+
+
 def _lstm_seq_forward(x, s0, w_ih, w_hh, b_ih, b_hh):
     h = w_hh.shape[1]
     p = _project(x, w_ih, b_ih + b_hh)
+    w = np.ascontiguousarray(w_hh.T)  # a contiguous (H, 4H) and h make the per-step product fast
     out = np.empty(p.shape[:2] + (6 * h,), dtype=p.dtype)
-    state = s0
-    for t in range(len(p)):
-        pre = p[t]
-        pre += state[:, :h] @ w_hh.T
-        out[t] = state = K.lstm_forward(pre, np.ascontiguousarray(state[:, h:2 * h]))
+    h_t, c_prev = np.ascontiguousarray(s0[:, :h]), s0[:, h:2 * h]
+    ig = np.empty_like(h_t)
+    with np.errstate(over="ignore"):
+        for t in range(len(p)):
+            pre, y = p[t], out[t]
+            pre += h_t @ w
+            # every gate through one contiguous sigmoid, g as tanh(v) = 2σ(2v) - 1
+            pre[:, 2 * h:3 * h] *= 2.0
+            _sigmoid(pre, pre)
+            g = pre[:, 2 * h:3 * h]
+            g *= 2.0
+            g -= 1.0
+            y[:, 2 * h:] = pre
+            c = y[:, h:2 * h]
+            np.multiply(pre[:, h:2 * h], c_prev, out=c)
+            np.multiply(pre[:, :h], g, out=ig)
+            c += ig
+            h_t = np.tanh(c)
+            h_t *= pre[:, 3 * h:]
+            y[:, :h] = h_t
+            c_prev = c
     return out
 
 
 def _lstm_seq_backward(g, out, x, s0, w_ih, w_hh, b_ih, b_hh):
     h = w_hh.shape[1]
+    t_len, batch = out.shape[:2]
     states = np.array(g, dtype=out.dtype)  # dL/d(packed output_t), the recurrence added in
-    dpre = np.empty(out.shape[:2] + (4 * h,), dtype=out.dtype)
-    c_prev = _previous(out, s0, slice(h, 2 * h))
-    dc = None
-    for t in range(len(out) - 1, -1, -1):
-        if dc is not None:
-            states[t, :, :h] += dpre[t + 1] @ w_hh
-            states[t, :, h:2 * h] += dc
-        dpre[t], dc = K.lstm_backward(states[t], out[t], c_prev[t])
+    # every factor that does not depend on the recurrence, for all steps at once
+    gates, gate_g, f = out[:, :, 2 * h:], out[:, :, 4 * h:5 * h], out[:, :, 3 * h:4 * h]
+    tc = np.tanh(out[:, :, h:2 * h])
+    o_dtanh = out[:, :, 5 * h:] * (1.0 - tc * tc)
+    deriv = gates * (1.0 - gates)                    # σ' of i, f, o ...
+    deriv[:, :, 2 * h:3 * h] = 1.0 - gate_g * gate_g  # ... and tanh' of g
+    factors = np.empty((t_len, batch, 3, h), dtype=out.dtype)  # dc times these: di, df, dg
+    factors[:, :, 0] = gate_g
+    factors[:, :, 1] = _previous(out, s0, slice(h, 2 * h))
+    factors[:, :, 2] = out[:, :, 2 * h:3 * h]
+    gate_grads = bool(np.any(states[:, :, 2 * h:]))  # gates used outside the layer (rarely)
+    dpre = np.empty((t_len, batch, 4 * h), dtype=out.dtype)
+    blocks = dpre.reshape(t_len, batch, 4, h)
+    carry = None
+    for t in range(t_len - 1, -1, -1):
+        G = states[t]
+        gh = G[:, :h]
+        if carry is not None:
+            gh += dpre[t + 1] @ w_hh
+            G[:, h:2 * h] += carry
+        dc = gh * o_dtanh[t]
+        dc += G[:, h:2 * h]
+        np.multiply(factors[t], dc[:, None, :], out=blocks[t, :, :3])
+        np.multiply(gh, tc[t], out=blocks[t, :, 3])
+        if gate_grads:
+            dpre[t] += G[:, 2 * h:]
+        dpre[t] *= deriv[t]
+        carry = dc * f[t]
     ds0 = np.zeros_like(s0)
-    if len(out):
+    if t_len:
         ds0[:, :h] = dpre[0] @ w_hh
-        ds0[:, h:2 * h] = dc
+        ds0[:, h:2 * h] = carry
     h_prev = _previous(out, s0, slice(0, h))
     return dict(states=states, dx=dpre @ w_ih, ds0=ds0,
                 weights=_weight_grads(dpre, dpre, x, h_prev))
