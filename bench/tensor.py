@@ -13,7 +13,7 @@ both sides computing in the dtype named (our model is built with ``dtype=``):
 NumPy's BLAS and PyTorch get the same number of threads: 1 by default (env
 ``BENCH_THREADS``), because small products gain nothing from a second thread and
 a shared machine makes multi-threaded BLAS stall.  Medians (the two sides run
-alternately) exclude warm-up; ``--runs 2`` (the default) measures everything twice and
+alternately, CPU time of this process) exclude warm-up; ``--runs 2`` (the default) measures everything twice and
 prints the range.  Ratios are ours / theirs (below 1 means Chainrule is faster).
 First-call (Numba) latencies are measured by ``python -m bench.latency``.
 """
@@ -41,16 +41,19 @@ LR = 0.01
 
 def median_ms(ours: Callable[[], object], theirs: Callable[[], object], repeats: int,
               warmup: int = 3) -> tuple[float, float]:
-    """Median wall times in ms of two functions, run alternately so load spikes hit both."""
+    """Median CPU times in ms of two functions, run alternately so load spikes hit both.
+
+    CPU time of this process (both sides single-threaded), not wall time: on a machine
+    shared with other jobs, wall time also counts the time the scheduler gives them."""
     for _ in range(warmup):
         ours()
         theirs()
     times: tuple[list, list] = ([], [])
     for _ in range(repeats):
         for fn, out in zip((ours, theirs), times):
-            t = time.perf_counter()
+            t = time.process_time()
             fn()
-            out.append(time.perf_counter() - t)
+            out.append(time.process_time() - t)
     return 1e3 * statistics.median(times[0]), 1e3 * statistics.median(times[1])
 
 
