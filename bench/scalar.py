@@ -6,7 +6,8 @@
   * reuse: the compiled tape is built once, then only re-swept each step;
   * nodes per second of the compiled sweeps, and Numba's compile time.
 Ratios are micrograd's time / Chainrule's (higher is better for Chainrule).
-``--gc off`` times both sides with Python's garbage collector disabled (the
+``--chain`` adds chains of 1,000 to 1,000,000 ops (forward and backward), the
+explorer's own graph shape.  ``--gc off`` times both sides with Python's garbage collector disabled (the
 collector's cost grows with the number of live nodes, which flatters the side
 that allocates fewer objects); ``--gc both`` prints the two tables.
 """
@@ -107,14 +108,60 @@ def run(repeats: int = 3, batch: int = 100, collect: bool = True) -> list[dict]:
     return rows
 
 
+def _chain(value_cls, n: int):
+    """n ops in one chain, y = y·0.999 then y + 0.001 alternately: forward and backward."""
+    x = value_cls(0.5)
+    y = x
+    for _ in range(n // 2):
+        y = y * 0.999
+        y = y + 0.001
+    y.backward()
+    return x.grad
+
+
+def chain_rows(sizes=(1_000, 10_000, 100_000, 1_000_000), repeats: int = 3,
+               collect: bool = True) -> list[dict]:
+    """Chainrule vs micrograd on a chain of n ops (the explorer's graphs are about 1,000)."""
+    from micrograd.engine import Value as MValue
+    rows = []
+    for n in sizes:
+        reps = repeats if n <= 100_000 else 1
+        t_micro = _median_time(lambda: _chain(MValue, n), reps, collect)
+        t_ours = _median_time(lambda: _chain(Value, n), reps, collect)
+        rows.append(dict(ops=n, micrograd_s=t_micro, ours_s=t_ours, ratio=t_micro / t_ours))
+    return rows
+
+
+def _deep(fn):
+    """Run ``fn`` in a thread with a large stack: micrograd's topological sort recurses once per op."""
+    import sys
+    import threading
+    result = []
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 3_000_000))
+    threading.stack_size(1 << 30)
+    worker = threading.Thread(target=lambda: result.append(fn()))
+    worker.start()
+    worker.join()
+    threading.stack_size(0)
+    return result[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--gc", choices=("on", "off", "both"), default="on",
                         help="Python's garbage collector during the timed steps (default on)")
+    parser.add_argument("--chain", action="store_true",
+                        help="also time chains of 1e3 to 1e6 ops against micrograd")
     args = parser.parse_args()
     for collect in {"on": (True,), "off": (False,), "both": (True, False)}[args.gc]:
         _print(run(args.repeats, collect=collect), collect)
+        if args.chain:
+            rows = _deep(lambda: chain_rows(repeats=args.repeats, collect=collect))
+            print(f"{'chain ops':>12}{'micrograd':>12}{'Chainrule':>12}{'ratio':>8}")
+            for r in rows:
+                print(f"{r['ops']:>12,}{r['micrograd_s']:>11.4f}s{r['ours_s']:>11.4f}s{r['ratio']:>7.2f}x")
+            print()
 
 
 def _print(rows: list[dict], collect: bool) -> None:

@@ -39,6 +39,15 @@ def parse(device) -> str:
     return name
 
 
+def is_device_name(device) -> bool:
+    """True for a name :func:`parse` accepts (``Module.to`` tells devices from dtypes by it)."""
+    try:
+        parse(device)
+    except ValueError:
+        return False
+    return isinstance(device, str)
+
+
 def device_of(data) -> str:
     """The device an array (or number) lives on."""
     return data.device if isinstance(data, DeviceData) else "cpu"

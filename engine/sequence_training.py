@@ -168,9 +168,9 @@ class SequenceTrainer:
     def _check_finite(self, report: StepReport) -> None:
         """Raise NonFiniteError naming the first non-finite tensor of this step."""
         step, cell = self.steps_done, self.cell.upper()
-        hidden = self.model.rnn.last_states
+        hidden = self.model.rnn.hidden_states()
         for t, state in enumerate(hidden):
-            if not np.all(np.isfinite(state.data)):
+            if not np.all(np.isfinite(state)):
                 raise NonFiniteError(step, cell, f"hidden state h_t at t = {t} (forward pass)")
         if not np.isfinite(report.loss):
             raise NonFiniteError(step, cell, "the loss")

@@ -544,3 +544,12 @@ def test_larger_products_and_reductions_on_the_gpu(dtype):
     x = rand(2, 1000, 1000, dtype=dtype)
     np.testing.assert_allclose(D.to_host(R.reduce("sum", D.to_device(x), (1,))), x.sum(1), **tol)
     np.testing.assert_allclose(D.to_host(R.reduce("sum", D.to_device(x), (0,))), x.sum(0), **tol)
+
+
+@pytest.mark.parametrize("cell,params", [("lstm_seq", {}), ("gru_seq", {}), ("rnn_seq", {"nonlinearity": "tanh"}),
+                                         ("rnn_seq", {"nonlinearity": "relu"})])
+def test_sequence_rules_match_the_cpu(cell, params):
+    t, b, f, h = 3, 2, 3, 2
+    g, width = {"lstm_seq": (4, 2), "gru_seq": (3, 1), "rnn_seq": (1, 1)}[cell]
+    check_rule(cell, [rand(0, t, b, f), rand(1, b, width * h), rand(2, g * h, f), rand(3, g * h, h),
+                      rand(4, g * h), rand(5, g * h)], **params)

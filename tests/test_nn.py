@@ -192,7 +192,7 @@ def test_recurrent_outputs_and_all_gradients_match_torch(torch, cls, torch_name,
     T, B, I, H = 6, 3, 4, 5
     ours = cls(I, H, fused=fused, seed=0)
     theirs = getattr(torch.nn, torch_name)(I, H).double()
-    copy_to_torch(ours, theirs, lambda n: n + "_l0")
+    copy_to_torch(ours, theirs)
     x = rand(1, T, B, I)
     n_states = 2 if torch_name == "LSTM" else 1
     states = [rand(2 + k, 1, B, H) for k in range(n_states)]
@@ -218,7 +218,7 @@ def test_recurrent_outputs_and_all_gradients_match_torch(torch, cls, torch_name,
     np.testing.assert_allclose(xt.grad, tx.grad.numpy(), atol=1e-12)
     tp = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad, tp[name + "_l0"].grad.numpy(), atol=1e-11)
+        np.testing.assert_allclose(p.grad, tp[name].grad.numpy(), atol=1e-11)
     if state_shape is not None:
         for a, b in zip(ours_s, theirs_s):
             np.testing.assert_allclose(a.grad.reshape(1, B, H), b.grad.numpy(), atol=1e-12)
@@ -270,7 +270,7 @@ def test_hidden_and_cell_grads_match_torch_per_step(torch, fused):
     T, B, I, H = 7, 2, 3, 4
     m = nn.LSTM(I, H, fused=fused, seed=3)
     cell = torch.nn.LSTMCell(I, H).double()
-    copy_to_torch(m, cell)
+    copy_to_torch(m, cell, lambda n: n[:-len("_l0")])
     x = rand(0, T, B, I)
     out, (h_n, _) = m(Tensor(x))
     (out[-1] ** 2).sum().backward()
@@ -309,7 +309,7 @@ def test_fused_cells_refuse_create_graph_and_unfused_support_it(torch, cls):
         engine.grad((out ** 2).sum(), [fused.weight_hh], create_graph=True)
     slow = cls(2, 3, fused=False, seed=0)
     theirs = getattr(torch.nn, cls.__name__)(2, 3).double()
-    copy_to_torch(slow, theirs, lambda n: n + "_l0")
+    copy_to_torch(slow, theirs)
     out, _ = slow(Tensor(x))
     tout, _ = theirs(torch.tensor(x))
     g, = engine.grad((out ** 2).sum(), [slow.weight_hh], create_graph=True)
@@ -325,7 +325,7 @@ def test_gradcheck_through_whole_fused_lstm_and_gru():
         m = cls(2, 2, seed=0)
 
         def run(wi, wh, bi):
-            m._parameters.update(weight_ih=wi, weight_hh=wh, bias_ih=bi)  # the gradcheck's leaves
+            m._parameters.update(weight_ih_l0=wi, weight_hh_l0=wh, bias_ih_l0=bi)  # the gradcheck's leaves
             out, _ = m(x)
             return out ** 2
         assert gradcheck(run, [m.weight_ih.data, m.weight_hh.data, m.bias_ih.data])
@@ -403,3 +403,82 @@ def test_embedding_refuses_bad_ids_with_a_message():
     with pytest.raises(ValueError, match="padding_idx must be within num_embeddings"):
         nn.Embedding(3, 2, padding_idx=3)
     np.testing.assert_array_equal(emb(Tensor([1.0, 0.0])).data, emb.weight.data[[1, 0]])
+
+
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("cls,torch_name", RECURRENT)
+@pytest.mark.parametrize("layers,bidirectional,batch_first", [(2, False, False), (1, True, True),
+                                                               (2, True, False)])
+def test_recurrent_options_match_torch(torch, cls, torch_name, fused, layers, bidirectional,
+                                       batch_first):
+    """num_layers, bidirectional, batch_first and dropout (off in eval mode), with initial
+    states: outputs, final states and every gradient as torch.nn; records per layer and direction."""
+    T, B, I, H = 4, 3, 2, 3
+    kw = dict(num_layers=layers, bidirectional=bidirectional, batch_first=batch_first,
+              dropout=0.5 if layers > 1 else 0.0)
+    ours = cls(I, H, **kw, fused=fused, seed=0).eval()
+    theirs = getattr(torch.nn, torch_name)(I, H, **kw).double().eval()
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    copy_to_torch(ours, theirs)
+    x = rand(1, *((B, T, I) if batch_first else (T, B, I)))
+    n = layers * (2 if bidirectional else 1)
+    states = [rand(2 + k, n, B, H) for k in range(2 if torch_name == "LSTM" else 1)]
+    xt, tx = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours_s = [Tensor(s, requires_grad=True) for s in states]
+    theirs_s = [torch.tensor(s, requires_grad=True) for s in states]
+    pack = (lambda s: tuple(s)) if torch_name == "LSTM" else (lambda s: s[0])
+    out, last = ours(xt, pack(ours_s))
+    tout, tlast = theirs(tx, pack(theirs_s))
+    last, tlast = (last, tlast) if torch_name == "LSTM" else ((last,), (tlast,))
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), atol=1e-12)
+    for a, b in zip(last, tlast):
+        np.testing.assert_allclose(a.data, b.detach().numpy(), atol=1e-12)
+    w = rand(9, *out.shape)
+    ((out * w).sum() + sum((a * a).sum() for a in last)).backward()
+    ((tout * torch.tensor(w)).sum() + sum((a * a).sum() for a in tlast)).backward()
+    np.testing.assert_allclose(xt.grad, tx.grad.numpy(), atol=1e-12)
+    for a, b in zip(ours_s, theirs_s):
+        np.testing.assert_allclose(a.grad, b.grad.numpy(), atol=1e-12)
+    tp = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        np.testing.assert_allclose(p.grad, tp[name].grad.numpy(), atol=1e-11, err_msg=name)
+    top = out.data if not batch_first else out.data.transpose(1, 0, 2)
+    for d in range(2 if bidirectional else 1):
+        np.testing.assert_allclose(ours.hidden_states(-1, d), top[:, :, d * H:(d + 1) * H], atol=1e-12)
+        assert ours.hidden_grads(0, d).shape == (T, B, H)
+        assert set(ours.gate_records(0, d)) == set(ours.last_gates)
+
+
+def test_recurrent_dropout_between_layers_only_in_training():
+    m = nn.GRU(2, 3, num_layers=2, dropout=0.5, seed=0)
+    x = Tensor(rand(0, 5, 4, 2))
+    train_out, _ = m(x)
+    eval_out, _ = m.eval()(x)
+    assert not np.allclose(train_out.data, eval_out.data)
+    assert np.allclose(nn.GRU(2, 3, num_layers=2, dropout=0.5, seed=0)(x)[0].data.shape, (5, 4, 3))
+    with pytest.raises(ValueError, match="dropout"):
+        nn.LSTM(2, 3, dropout=1.5)
+    with pytest.raises(ValueError, match="num_layers"):
+        nn.LSTM(2, 3, num_layers=0)
+    with pytest.raises(ValueError, match=r"\(2, 4, 3\)"):
+        nn.RNN(2, 3, num_layers=2)(x, Tensor(np.zeros((1, 4, 3))))
+    with pytest.raises(ValueError, match="input_size"):
+        nn.RNN(3, 3)(x)
+
+
+@pytest.mark.parametrize("cls,torch_name", RECURRENT)
+def test_float32_recurrent_layers_match_torch_float32(torch, cls, torch_name):
+    ours = cls(3, 4, num_layers=2, bidirectional=True, seed=0, dtype=np.float32)
+    theirs = getattr(torch.nn, torch_name)(3, 4, num_layers=2, bidirectional=True)
+    copy_to_torch(ours, theirs)
+    x = rand(0, 5, 2, 3).astype(np.float32)
+    out, _ = ours(Tensor(x))
+    tout, _ = theirs(torch.tensor(x))
+    (out ** 2).sum().backward()
+    (tout ** 2).sum().backward()
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), atol=1e-5)
+    tp = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        assert p.grad.dtype == np.float32
+        np.testing.assert_allclose(p.grad, tp[name].grad.numpy(), rtol=1e-4, atol=1e-4, err_msg=name)

@@ -18,6 +18,7 @@ from numba import cuda
 
 from . import device as D
 from . import elementwise as E
+from . import indexing as I
 from . import matmul as M
 from . import reduce as R
 
@@ -198,3 +199,93 @@ def gru_cell_grads(g, packed, x, state, w_ih, w_hh):
     D.copy_columns(dh, 0, dstate, 0, h)
     return (M.matmul(dxi, w_ih), dstate, M.matmul(dxi, x, trans_a=True),
             M.matmul(dhh, h_prev, trans_a=True), R.reduce("sum", dxi, 0), R.reduce("sum", dhh, 0))
+
+
+# -- whole sequences: the ``rnn_seq`` / ``lstm_seq`` / ``gru_seq`` primitives ------------------------
+# The same step functions as above, looped over T on the device (the CPU primitive's packed
+# (T, B, ·) output; the weight gradients add up over the steps).
+def _add(a, b):
+    return a if b is None else E.binary("add", a, b)
+
+
+def _split_columns(w, f):
+    """(w[:, :f], w[:, f:]) as contiguous device arrays."""
+    left, right = D.empty((w.shape[0], f), w.dtype), D.empty((w.shape[0], w.shape[1] - f), w.dtype)
+    D.copy_columns(w, 0, left, 0, f)
+    D.copy_columns(w, f, right, 0, w.shape[1] - f)
+    return left, right
+
+
+def _previous(out, s0, t):
+    return s0 if t == 0 else out[t - 1]
+
+
+def lstm_seq(x, s0, w_ih, w_hh, b_ih, b_hh):
+    """x (T, B, F) through one LSTM layer: packed (T, B, 6H)."""
+    w, b = D.concat_columns(w_ih, w_hh), E.binary("add", b_ih, b_hh)
+    states, state = [], s0
+    for t in range(x.shape[0]):
+        state = lstm_cell(x[t], state, w, b)
+        states.append(state)
+    return I.stack(states, 0)
+
+
+def lstm_seq_grads(g, out, x, s0, w_ih, w_hh, b_ih, b_hh):
+    """(dx, ds0, dw_ih, dw_hh, db_ih, db_hh, dL/d(state_t)) of :func:`lstm_seq` by BPTT."""
+    w = D.concat_columns(w_ih, w_hh)
+    dxs, carry, dw, db = [None] * x.shape[0], None, None, None
+    states = [None] * x.shape[0]
+    for t in range(x.shape[0] - 1, -1, -1):
+        gt = states[t] = _add(D.contiguous(g[t]), carry)
+        dxs[t], carry, dw_t, db_t = lstm_cell_grads(gt, out[t], x[t], _previous(out, s0, t), w)
+        dw, db = _add(dw_t, dw), _add(db_t, db)
+    return (I.stack(dxs, 0), carry, *_split_columns(dw, x.shape[2]), db, db, I.stack(states, 0))
+
+
+def gru_seq(x, s0, w_ih, w_hh, b_ih, b_hh):
+    """x (T, B, F) through one GRU layer: packed (T, B, 5H)."""
+    states, state = [], s0
+    for t in range(x.shape[0]):
+        state = gru_cell(x[t], state, w_ih, w_hh, b_ih, b_hh)
+        states.append(state)
+    return I.stack(states, 0)
+
+
+def gru_seq_grads(g, out, x, s0, w_ih, w_hh, b_ih, b_hh):
+    """(dx, ds0, dw_ih, dw_hh, db_ih, db_hh, dL/d(state_t)) of :func:`gru_seq` by BPTT."""
+    dxs, carry, sums = [None] * x.shape[0], None, [None] * 4
+    states = [None] * x.shape[0]
+    for t in range(x.shape[0] - 1, -1, -1):
+        gt = states[t] = _add(D.contiguous(g[t]), carry)
+        dxs[t], carry, *parts = gru_cell_grads(gt, out[t], x[t], _previous(out, s0, t), w_ih, w_hh)
+        sums = [_add(p, s) for p, s in zip(parts, sums)]
+    return (I.stack(dxs, 0), carry, *sums, I.stack(states, 0))
+
+
+def rnn_seq(x, s0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
+    """x (T, B, F) through one Elman layer: h (T, B, H)."""
+    b = E.binary("add", b_ih, b_hh)
+    h, states = D.contiguous(s0), []
+    for t in range(x.shape[0]):
+        pre = _affine(x[t], w_ih, b)
+        E.binary("add", pre, M.matmul(h, w_hh, trans_b=True), out=pre)
+        h = E.unary(nonlinearity, pre)
+        states.append(h)
+    return I.stack(states, 0)
+
+
+def rnn_seq_grads(g, out, x, s0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
+    """(dx, ds0, dw_ih, dw_hh, db_ih, db_hh, dL/d(state_t)) of :func:`rnn_seq` by BPTT (the activation's
+    derivative from its output: 1 - h² for tanh, h > 0 for relu)."""
+    dxs, carry, dw_ih, dw_hh, db = [None] * x.shape[0], None, None, None, None
+    states = [None] * x.shape[0]
+    for t in range(x.shape[0] - 1, -1, -1):
+        h = D.contiguous(out[t])
+        states[t] = _add(D.contiguous(g[t]), carry)
+        dpre = E.unary_grad(nonlinearity, states[t], h, h)
+        prev = D.contiguous(_previous(out, s0, t))
+        dxs[t], carry = M.matmul(dpre, w_ih), M.matmul(dpre, w_hh)
+        dw_ih = _add(M.matmul(dpre, D.contiguous(x[t]), trans_a=True), dw_ih)
+        dw_hh = _add(M.matmul(dpre, prev, trans_a=True), dw_hh)
+        db = _add(R.reduce("sum", dpre, 0), db)
+    return I.stack(dxs, 0), carry, dw_ih, dw_hh, db, db, I.stack(states, 0)

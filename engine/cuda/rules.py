@@ -13,8 +13,10 @@ from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
+from ..prims.rnn import remember_state_grads
 from ..prims.shape import _concat_slice, _dof, _PerArgument
 from . import conv as K
+from . import device as D
 from . import elementwise as E
 from . import indexing as I
 from . import loss as L
@@ -220,9 +222,9 @@ class _SharedGrads:
         self.value: tuple = ()
 
     def rule(self, k: int) -> Callable:
-        def vjp(g, out, *args):
+        def vjp(g, out, *args, **params):
             if self.key[0] is not g or self.key[1] is not out:
-                self.value, self.key = self.grads(g, out, *args), (g, out)
+                self.value, self.key = self.grads(g, out, *args, **params), (g, out)
             return self.value[k]
         return vjp
 
@@ -232,4 +234,19 @@ _gru = _SharedGrads(lambda g, out, x, state, w_ih, w_hh, b_ih, b_hh:
                     N.gru_cell_grads(g, out, x, state, w_ih, w_hh))
 _rule("lstm_cell", N.lstm_cell, *(_lstm.rule(k) for k in range(4)))
 _rule("gru_cell", N.gru_cell, *(_gru.rule(k) for k in range(6)))
+
+
+def _keeping_state_grads(grads: Callable) -> Callable:
+    """A sequence BPTT that also leaves dL/d(state_t), on the host, where the CPU's does
+    (:func:`engine.prims.rnn.state_grads`: the sequence lab's gradient-through-time view)."""
+    def run(g, out, *args, **params):
+        *result, states = grads(g, out, *args, **params)
+        remember_state_grads(out, g, {"states": D.to_host(states)})
+        return tuple(result)
+    return run
+
+
+for _cell in ("rnn", "lstm", "gru"):
+    _seq = _SharedGrads(_keeping_state_grads(getattr(N, f"{_cell}_seq_grads")))
+    _rule(f"{_cell}_seq", getattr(N, f"{_cell}_seq"), *(_seq.rule(k) for k in range(6)))
 

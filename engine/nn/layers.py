@@ -15,7 +15,8 @@ from .module import Module, Parameter, as_generator
 class Linear(Module):
     """y = x Wᵀ + b with W shaped (out_features, in_features), PyTorch's default init."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, seed=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, seed=None,
+                 dtype=None):
         super().__init__()
         rng = as_generator(seed)
         self.in_features, self.out_features = in_features, out_features
@@ -25,6 +26,8 @@ class Linear(Module):
         if bias:
             self.bias = Parameter(np.empty(out_features))
             init.default_uniform_(self.bias, in_features, rng)
+        if dtype is not None:
+            self.to(dtype)
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
@@ -43,7 +46,7 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 *, seed=None):
+                 *, seed=None, dtype=None):
         super().__init__()
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
@@ -56,6 +59,8 @@ class Embedding(Module):
         init.normal_(self.weight, generator=as_generator(seed))
         if padding_idx is not None:
             self.weight.data[padding_idx] = 0.0
+        if dtype is not None:
+            self.to(dtype)
 
     def forward(self, ids):
         ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
@@ -148,14 +153,15 @@ ACTIVATIONS: dict[str, type] = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, 
 class MLP(Sequential):
     """Linear layers of the given sizes with an activation between them (none after the last)."""
 
-    def __init__(self, sizes: Sequence[int], activation: str | type = "relu", *, seed=None):
+    def __init__(self, sizes: Sequence[int], activation: str | type = "relu", *, seed=None,
+                 dtype=None):
         if len(sizes) < 2:
             raise ValueError(f"an MLP needs at least input and output sizes, got {list(sizes)}")
         act = ACTIVATIONS[activation] if isinstance(activation, str) else activation
         rng = as_generator(seed)
         layers: list[Module] = []
         for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-            layers.append(Linear(a, b, seed=rng))
+            layers.append(Linear(a, b, seed=rng, dtype=dtype))
             if k < len(sizes) - 2:
                 layers.append(act())
         super().__init__(*layers)
@@ -166,7 +172,7 @@ class Conv2d(Module):
     """2-D cross-correlation layer, weight (out, in, kh, kw), PyTorch's default init."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, bias: bool = True, *, seed=None):
+                 dilation=1, bias: bool = True, *, seed=None, dtype=None):
         super().__init__()
         rng = as_generator(seed)
         kh, kw = _pair(kernel_size)
@@ -179,6 +185,8 @@ class Conv2d(Module):
         if bias:
             self.bias = Parameter(np.empty(out_channels))
             init.default_uniform_(self.bias, fan_in, rng)
+        if dtype is not None:
+            self.to(dtype)
 
     def forward(self, x):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
@@ -239,13 +247,15 @@ class BatchNorm1d(Module):
     """Batch normalization over (N, C) or (N, C, L) with running statistics, as PyTorch."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
-                 affine: bool = True):
+                 affine: bool = True, *, dtype=None):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = Parameter(np.ones(num_features)) if affine else None
         self.bias = Parameter(np.zeros(num_features)) if affine else None
         self.register_buffer("running_mean", np.zeros(num_features))
         self.register_buffer("running_var", np.ones(num_features))
+        if dtype is not None:
+            self.to(dtype)
 
     def forward(self, x):
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
@@ -262,12 +272,15 @@ class BatchNorm2d(BatchNorm1d):
 class LayerNorm(Module):
     """Normalize each sample over its last axes, then scale and shift elementwise."""
 
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True):
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, *,
+                 dtype=None):
         super().__init__()
         shape = (normalized_shape,) if np.ndim(normalized_shape) == 0 else tuple(normalized_shape)
         self.normalized_shape, self.eps = shape, eps
         self.weight = Parameter(np.ones(shape)) if elementwise_affine else None
         self.bias = Parameter(np.zeros(shape)) if elementwise_affine else None
+        if dtype is not None:
+            self.to(dtype)
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)

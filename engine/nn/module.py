@@ -6,8 +6,11 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from ..devices import move
+from ..devices import is_device_name, move
 from ..tensor import Tensor
+
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class Parameter(Tensor):
@@ -92,16 +95,31 @@ class Module:
 
     def to(self, device=None, dtype=None) -> "Module":
         """Move every parameter, its gradient and every buffer to ``device`` ("cpu" or
-        "cuda"), optionally cast to ``dtype`` (``model.to("cuda", np.float32)``); in place
-        (optimizers keep holding the same parameters), returns self, as PyTorch's."""
+        "cuda") and/or cast the floating ones to ``dtype`` (float32 or float64), in place
+        (optimizers keep holding the same parameters); ``model.to(np.float32)`` only casts
+        and ``model.to("cuda", np.float32)`` does both, as PyTorch's; returns self."""
+        if device is not None and not is_device_name(device):
+            device, dtype = None, device  # model.to(np.float32), model.to("float32")
+        if dtype is not None:
+            dtype = np.dtype(dtype)
+            if dtype not in _FLOAT_DTYPES:
+                raise TypeError(f"a Module computes in float32 or float64, not {dtype}")
         for p in self.parameters():
             p._data = move(p.data, device, dtype)  # not p.data =, which keeps the old dtype
             if p.grad is not None:
                 p.grad = move(p.grad, device, dtype)
         for m in self.modules():
             for name, b in m._buffers.items():
-                m._buffers[name] = move(b, device, dtype)
+                m._buffers[name] = move(b, device, dtype if b.dtype.kind == "f" else None)
         return self
+
+    def float(self) -> "Module":
+        """Every parameter and buffer in float32 (PyTorch's default dtype); returns self."""
+        return self.to(np.float32)
+
+    def double(self) -> "Module":
+        """Every parameter and buffer in float64 (Chainrule's default); returns self."""
+        return self.to(np.float64)
 
     def zero_grad(self) -> None:
         """Forget accumulated gradients (set to None, as PyTorch's default)."""

@@ -28,8 +28,8 @@ class Adam(ElementwiseOptimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad))
 
-    def update(self, w: np.ndarray, g: np.ndarray, state: dict, group: dict) -> np.ndarray:
-        """w - lr * m_hat / (sqrt(v_hat) + eps), after (decoupled or L2) weight decay."""
+    def update(self, w: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
+        """w -= lr * m_hat / (sqrt(v_hat) + eps), after (decoupled or L2) weight decay."""
         if not state:
             state["step"] = 0
             state["exp_avg"] = np.zeros_like(w)
@@ -39,18 +39,23 @@ class Adam(ElementwiseOptimizer):
         state["step"] += 1
         lr, wd = group["lr"], group["weight_decay"]
         if wd and self.decoupled:
-            w = w * (1 - lr * wd)
+            w *= 1 - lr * wd
         elif wd:
             g = g + wd * w
         beta1, beta2 = group["betas"]
-        state["exp_avg"] = state["exp_avg"] + (1 - beta1) * (g - state["exp_avg"])
-        state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
-        second = state["exp_avg_sq"]
+        m, second = state["exp_avg"], state["exp_avg_sq"]
+        m += (1 - beta1) * (g - m)
+        second *= beta2
+        second += (1 - beta2) * g * g
         if group["amsgrad"]:
-            state["max_exp_avg_sq"] = second = np.maximum(state["max_exp_avg_sq"], second)
+            second = np.maximum(state["max_exp_avg_sq"], second, out=state["max_exp_avg_sq"])
         step = state["step"]
-        denom = np.sqrt(second) / math.sqrt(1 - beta2 ** step) + group["eps"]
-        return w - lr / (1 - beta1 ** step) * state["exp_avg"] / denom
+        denom = np.sqrt(second)
+        denom /= math.sqrt(1 - beta2 ** step)
+        denom += group["eps"]
+        move = lr / (1 - beta1 ** step) * m
+        move /= denom
+        w -= move
 
 
 class AdamW(Adam):

@@ -22,8 +22,8 @@ class Adagrad(ElementwiseOptimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps))
 
-    def update(self, w: np.ndarray, g: np.ndarray, state: dict, group: dict) -> np.ndarray:
-        """w - clr * g / (sqrt(G) + eps), clr = lr / (1 + (t-1) * lr_decay)."""
+    def update(self, w: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
+        """w -= clr * g / (sqrt(G) + eps), clr = lr / (1 + (t-1) * lr_decay)."""
         if not state:
             state["step"] = 0
             state["sum"] = np.full_like(w, group["initial_accumulator_value"])
@@ -31,8 +31,10 @@ class Adagrad(ElementwiseOptimizer):
         if group["weight_decay"]:
             g = g + group["weight_decay"] * w
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        state["sum"] = state["sum"] + g * g
-        return w - clr * g / (np.sqrt(state["sum"]) + group["eps"])
+        state["sum"] += g * g
+        move = clr * g
+        move /= np.sqrt(state["sum"]) + group["eps"]
+        w -= move
 
 
 class RMSprop(ElementwiseOptimizer):
@@ -49,8 +51,8 @@ class RMSprop(ElementwiseOptimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered))
 
-    def update(self, w: np.ndarray, g: np.ndarray, state: dict, group: dict) -> np.ndarray:
-        """w - lr * g / (sqrt(ms) + eps), through a momentum buffer when momentum > 0."""
+    def update(self, w: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
+        """w -= lr * g / (sqrt(ms) + eps), through a momentum buffer when momentum > 0."""
         if not state:
             state["step"] = 0
             state["square_avg"] = np.zeros_like(w)
@@ -62,16 +64,22 @@ class RMSprop(ElementwiseOptimizer):
         if group["weight_decay"]:
             g = g + group["weight_decay"] * w
         alpha = group["alpha"]
-        state["square_avg"] = alpha * state["square_avg"] + (1 - alpha) * g * g
+        state["square_avg"] *= alpha
+        state["square_avg"] += (1 - alpha) * g * g
         if group["centered"]:
-            state["grad_avg"] = state["grad_avg"] + (1 - alpha) * (g - state["grad_avg"])
+            state["grad_avg"] += (1 - alpha) * (g - state["grad_avg"])
             avg = np.sqrt(state["square_avg"] - state["grad_avg"] ** 2) + group["eps"]
         else:
             avg = np.sqrt(state["square_avg"]) + group["eps"]
         if group["momentum"] > 0:
-            state["momentum_buffer"] = group["momentum"] * state["momentum_buffer"] + g / avg
-            return w - group["lr"] * state["momentum_buffer"]
-        return w - group["lr"] * g / avg
+            buf = state["momentum_buffer"]
+            buf *= group["momentum"]
+            buf += g / avg
+            w -= group["lr"] * buf
+            return
+        move = group["lr"] * g
+        move /= avg
+        w -= move
 
 
 class Adadelta(ElementwiseOptimizer):
@@ -88,8 +96,8 @@ class Adadelta(ElementwiseOptimizer):
                  weight_decay: float = 0.0):
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
 
-    def update(self, w: np.ndarray, g: np.ndarray, state: dict, group: dict) -> np.ndarray:
-        """w - lr * RMS(previous steps) / RMS(gradients) * g."""
+    def update(self, w: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
+        """w -= lr * RMS(previous steps) / RMS(gradients) * g."""
         if not state:
             state["step"] = 0
             state["square_avg"] = np.zeros_like(w)
@@ -98,7 +106,9 @@ class Adadelta(ElementwiseOptimizer):
         if group["weight_decay"]:
             g = g + group["weight_decay"] * w
         rho, eps = group["rho"], group["eps"]
-        state["square_avg"] = rho * state["square_avg"] + (1 - rho) * g * g
+        state["square_avg"] *= rho
+        state["square_avg"] += (1 - rho) * g * g
         delta = np.sqrt(state["acc_delta"] + eps) / np.sqrt(state["square_avg"] + eps) * g
-        state["acc_delta"] = rho * state["acc_delta"] + (1 - rho) * delta * delta
-        return w - group["lr"] * delta
+        state["acc_delta"] *= rho
+        state["acc_delta"] += (1 - rho) * delta * delta
+        w -= group["lr"] * delta

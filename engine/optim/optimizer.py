@@ -1,8 +1,10 @@
 """The ``Optimizer`` base class: PyTorch's ``param_groups``/``state``/``zero_grad``/``step`` API.
 
 Parameters are engine ``Value``s (``.data`` a float) or ``Tensor``s (``.data`` an
-array).  Optimizers read NumPy copies, do the arithmetic in NumPy and assign the
-result back with ``p.data = new``, so one implementation serves both kinds.
+array).  First-order optimizers update a Tensor's own array in place, in its dtype
+(float32 stays float32, and their state has that dtype too); a Value, or a 0-d Tensor
+living on a compiled tape, is updated on a 0-d copy that is written back through
+``p.data``, so one implementation serves both kinds.
 """
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ Closure = Callable[[], Any]
 
 
 def read(p: Node) -> np.ndarray:
-    """A float64 NumPy copy of a parameter's data (0-d for a ``Value``)."""
+    """A float64 NumPy copy of a parameter's data (0-d for a ``Value``), for the methods
+    that see all parameters as one vector (:mod:`engine.optim.flat`)."""
     return np.array(p.data, dtype=np.float64)
 
 
@@ -30,6 +33,18 @@ def read_grad(p: Node) -> np.ndarray | None:
     if g is None:
         return None
     return np.array(g.data if isinstance(g, Node) else g, dtype=np.float64)
+
+
+def writable(p: Node) -> tuple[np.ndarray, bool]:
+    """The array an update may change in place, and whether it must be written back.
+
+    A Tensor's own array is updated where it lies (no copy through the ``.data``
+    setter); a Value's float or a tape-held number is updated on a 0-d copy.
+    """
+    data = p._data
+    if p._tape is None and isinstance(data, np.ndarray) and data.flags.writeable:
+        return data, False
+    return np.array(p.data, dtype=data.dtype if isinstance(data, np.ndarray) else np.float64), True
 
 
 def evaluate(closure: Closure) -> Any:
@@ -99,15 +114,19 @@ class ElementwiseOptimizer(Optimizer):
         loss = evaluate(closure) if closure is not None else None
         for group in self.param_groups:
             for p in group["params"]:
-                if isinstance(p.data, DeviceData):  # on a GPU: updated there, in its dtype
-                    g, w = p.grad, p.data             # (updates make new arrays, never in place)
-                else:
-                    g, w = read_grad(p), read(p)
+                g = p.grad
                 if g is None:
                     continue
-                p.data = self.update(w, g, self.state[p], group)
+                if isinstance(p.data, DeviceData):  # on a GPU: updated there, in place
+                    self.update(p.data, g, self.state[p], group)
+                    continue
+                w, copied = writable(p)
+                g = np.asarray(g.data if isinstance(g, Node) else g, dtype=w.dtype)
+                self.update(w, g, self.state[p], group)
+                if copied:
+                    p.data = w
         return loss
 
-    def update(self, w: np.ndarray, g: np.ndarray, state: dict, group: dict) -> np.ndarray:
-        """The new parameter value from the old one, its gradient and its state."""
+    def update(self, w: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
+        """Move ``w`` in place by its gradient ``g`` (read only) and its state (same dtype)."""
         raise NotImplementedError

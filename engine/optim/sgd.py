@@ -34,14 +34,17 @@ class SGD(ElementwiseOptimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov))
 
-    def update(self, w: np.ndarray, g: np.ndarray, state: dict, group: dict) -> np.ndarray:
-        """w - lr * direction, the direction being g, the momentum buffer or Nesterov's look-ahead."""
+    def update(self, w: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
+        """w -= lr * direction, the direction being g, the momentum buffer or Nesterov's look-ahead."""
         if group["weight_decay"]:
             g = g + group["weight_decay"] * w
         mu = group["momentum"]
         if mu:
             buf = state.get("momentum_buffer")
-            buf = g.copy() if buf is None else mu * buf + (1 - group["dampening"]) * g
-            state["momentum_buffer"] = buf
+            if buf is None:
+                buf = state["momentum_buffer"] = np.copy(g)  # an array (0-d too; on the GPU there), updated in place
+            else:
+                buf *= mu
+                buf += (1 - group["dampening"]) * g
             g = g + mu * buf if group["nesterov"] else buf
-        return w - group["lr"] * g
+        w -= group["lr"] * g

@@ -160,7 +160,7 @@ def _inside(lo, hi):
             m &= x >= lo
         if hi is not None:
             m &= x <= hi
-        return m.astype(np.result_type(x, float))
+        return m.astype(x.dtype if getattr(x, "dtype", None) == np.float32 else np.float64)
     return mask
 
 
