@@ -169,7 +169,7 @@ class Conv2d(Module):
                  dilation=1, bias: bool = True, *, seed=None):
         super().__init__()
         rng = as_generator(seed)
-        kh, kw = _pair(kernel_size)
+        kh, kw = _pair(kernel_size, "kernel_size")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding, self.dilation = (kh, kw), stride, padding, dilation
         fan_in = in_channels * kh * kw

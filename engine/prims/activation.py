@@ -108,13 +108,12 @@ LOG_SOFTMAX = register(
     (lambda t, out, x, axis: t - C.sum(D.exp(out) * t, axis, keepdims=True),))
 
 
-def _axis(x, axis, dim):
+def _axis(x, axis, dim, op: str = "softmax"):
     """The one softmax axis; a 0-d input has none to normalise over (``()``), as PyTorch."""
     axis = C.pick_axis(axis, dim)
     nd = len(C.shape_of(x))
-    if nd == 0:
-        return C.normalize_axis(-1 if axis is None else axis, 0)
-    return int(-1 if axis is None else axis) % nd
+    axis = C.dim_index(-1 if axis is None else axis, nd, op)
+    return () if nd == 0 else axis
 
 
 def softmax(x, axis: int | None = None, *, dim: int | None = None):
@@ -124,7 +123,7 @@ def softmax(x, axis: int | None = None, *, dim: int | None = None):
 
 def log_softmax(x, axis: int | None = None, *, dim: int | None = None):
     """x - logsumexp(x) along ``axis`` (default last), stable for large logits."""
-    return call("log_softmax", x, axis=_axis(x, axis, dim))
+    return call("log_softmax", x, axis=_axis(x, axis, dim, "log_softmax"))
 
 
 export(softmax, methods=("softmax",), functional=("softmax",))

@@ -21,8 +21,13 @@ from .dispatch import call
 K = lazy("conv")  # Numba is imported on the first op that needs it
 
 
-def _pair(v) -> tuple[int, int]:
-    return (int(v), int(v)) if np.ndim(v) == 0 else (int(v[0]), int(v[1]))
+def _pair(v, name: str = "size") -> tuple[int, int]:
+    """An int or a pair of ints as (h, w); any other length is refused (PyTorch refuses it too)."""
+    if np.ndim(v) == 0:
+        return int(v), int(v)
+    if len(v) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints (height, width), got {tuple(v)}")
+    return int(v[0]), int(v[1])
 
 
 def out_size(size: int, k: int, s: int, p: int, d: int) -> int:
@@ -76,8 +81,9 @@ def col2im(cols, shape, geometry: dict):
 
 
 def _geometry_params(kernel, stride, padding, dilation, pad_value=0.0) -> dict:
-    return dict(kernel=_pair(kernel), stride=_pair(stride), padding=_pair(padding),
-                dilation=_pair(dilation), pad_value=pad_value)
+    return dict(kernel=_pair(kernel, "kernel_size"), stride=_pair(stride, "stride"),
+                padding=_pair(padding, "padding"), dilation=_pair(dilation, "dilation"),
+                pad_value=pad_value)
 
 
 def _flat_kernels(w):
@@ -132,8 +138,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     the VJPs are written with im2col/col2im/matmul, so they also record a graph
     under ``create_graph=True``.
     """
-    c, c_w = x.shape[1], weight.shape[1]
-    if len(x.shape) != 4 or c != c_w:
+    if len(x.shape) != 4 or len(weight.shape) != 4 or x.shape[1] != weight.shape[1]:
         raise ValueError(f"conv2d: input {tuple(x.shape)} (N, C, H, W) does not match "
                          f"weight {tuple(weight.shape)} (O, C, kh, kw)")
     geo = _geometry_params(weight.shape[2:], stride, padding, dilation)
@@ -182,11 +187,11 @@ MAX_POOL2D = register("max_pool2d", "maxpool", _max_pool_forward, (_max_pool_vjp
 def max_pool2d(x, kernel_size, stride=None, padding=0):
     """Largest value of each window (padding counts as -inf); the gradient goes to the
     first largest element, as PyTorch.  One Numba pass forward and backward."""
-    kernel, pad = _pair(kernel_size), _pair(padding)
+    kernel, pad = _pair(kernel_size, "kernel_size"), _pair(padding, "padding")
     if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
         raise ValueError(f"max_pool2d: padding {pad} must be at most half the kernel {kernel}")
     return call("max_pool2d", x, kernel=kernel,
-                stride=_pair(kernel_size if stride is None else stride), padding=pad)
+                stride=_pair(kernel_size if stride is None else stride, "stride"), padding=pad)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
