@@ -28,6 +28,9 @@ def _to_array(data: Any, dtype=None) -> np.ndarray:
     if is_node(data):
         raise TypeError("Tensor(...) takes numbers or arrays; use .detach() to copy a node")
     arr = np.array(data, dtype=dtype)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"Tensor(...) takes numbers or arrays of numbers, not {arr.dtype} "
+                        f"({type(data).__name__})")
     if arr.dtype.type not in _FLOATS:
         arr = arr.astype(np.float64)
     return arr

@@ -88,13 +88,13 @@ export(selu, methods=("selu",), kinds=BOTH, functional=("selu",))
 
 
 # -- softmax along an axis ------------------------------------------------------------
-def _softmax_forward(x, axis):
-    z = np.exp(x - np.max(x, axis=axis, keepdims=True))
+def _softmax_forward(x, axis):  # initial: an empty axis has no maximum, nor anything to scale
+    z = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
     return z / np.sum(z, axis=axis, keepdims=True)
 
 
 def _log_softmax_forward(x, axis):
-    shifted = x - np.max(x, axis=axis, keepdims=True)
+    shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 

@@ -136,8 +136,11 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
 
     One node: the forward unfolds windows (im2col) and runs one matrix product;
     the VJPs are written with im2col/col2im/matmul, so they also record a graph
-    under ``create_graph=True``.
+    under ``create_graph=True``.  An unbatched (C, H, W) input gives (O, OH, OW).
     """
+    if len(x.shape) == 3 and len(weight.shape) == 4:
+        out = conv2d(C.reshape(x, (1,) + tuple(x.shape)), weight, bias, stride, padding, dilation)
+        return C.reshape(out, tuple(out.shape[1:]))
     if len(x.shape) != 4 or len(weight.shape) != 4 or x.shape[1] != weight.shape[1]:
         raise ValueError(f"conv2d: input {tuple(x.shape)} (N, C, H, W) does not match "
                          f"weight {tuple(weight.shape)} (O, C, kh, kw)")

@@ -1,0 +1,333 @@
+"""The held-out parity suite: hundreds of (op, shapes, arguments) cases, generated from one
+table, each compared with PyTorch on identical float64 inputs: values, output shape and
+dtype, the gradient of every input (for a random cotangent), and, for the error rows, the
+exception type (PyTorch's RuntimeError is our ValueError; see the README's differences).
+
+A row is ``name: (ours, theirs, inputs, domain)``: ``ours(*tensors)`` runs on Chainrule
+Tensors, ``theirs(*tensors)`` on torch tensors, ``inputs`` lists the shapes (a tuple: a
+float leaf that needs a gradient) or fixed arrays (a constant, e.g. class indices).
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import engine
+import engine.functional as F
+from engine import Tensor
+
+torch = pytest.importorskip("torch")
+tF = torch.nn.functional
+
+UNARY_SHAPES = [(), (1,), (0,), (3,), (2, 3), (2, 0, 3), (1, 4, 1)]
+BROADCAST = [((), ()), ((3,), ()), ((), (2, 1)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((0, 3), (3,)),
+             ((1,), (2, 1)), ((2, 1, 3), (4, 1))]
+REDUCE_SHAPES = [(), (1,), (4,), (2, 3), (2, 3, 2), (1, 0)]
+
+CASES: dict[str, tuple] = {}
+
+
+def case(name: str, ours, theirs, inputs, domain=(-2.0, 2.0)) -> None:
+    assert name not in CASES, name
+    CASES[name] = (ours, theirs, inputs, domain)
+
+
+def same(fn):
+    """One expression for both libraries (``lambda x: x.exp()``)."""
+    return fn, fn
+
+
+# -- elementwise: every shape, 0-d, size-1 and empty included -------------------------------
+UNARY = {
+    "exp": same(lambda x: x.exp()), "log": (same(lambda x: x.log()), (0.2, 4.0)),
+    "sin": same(lambda x: x.sin()), "cos": same(lambda x: x.cos()), "tanh": same(lambda x: x.tanh()),
+    "sigmoid": same(lambda x: x.sigmoid()), "relu": same(lambda x: x.relu()),
+    "abs": same(lambda x: abs(x)), "sqrt": (same(lambda x: x.sqrt()), (0.2, 4.0)),
+    "neg": same(lambda x: -x), "atan": same(lambda x: x.atan()), "asinh": same(lambda x: x.asinh()),
+    "erf": same(lambda x: x.erf()), "square": same(lambda x: x * x), "pow3": same(lambda x: x ** 3),
+    "rpow": same(lambda x: 2.0 ** x), "rsub": same(lambda x: 1.0 - x), "rdiv": (same(lambda x: 1.0 / x), (0.5, 3.0)),
+    "softplus": (F.softplus, tF.softplus), "elu": (lambda x: F.elu(x, 0.7), lambda x: tF.elu(x, 0.7)),
+    "leaky_relu": (lambda x: F.leaky_relu(x, 0.2), lambda x: tF.leaky_relu(x, 0.2)),
+    "selu": (F.selu, tF.selu), "clip": (lambda x: x.clip(-0.5, 1.0), lambda x: x.clip(-0.5, 1.0)),
+    "clip_min": (lambda x: x.clamp(min=0.3), lambda x: x.clamp(min=0.3)),
+    "softmax_last": (lambda x: x.softmax(-1), lambda x: x.softmax(-1)),
+    "log_softmax_0": (lambda x: x.log_softmax(0), lambda x: x.log_softmax(0)),
+}
+for op, row in UNARY.items():
+    fns, domain = row if isinstance(row[-1], tuple) else (row, (-2.0, 2.0))
+    for shape in UNARY_SHAPES:
+        if op.endswith("_0") and shape and shape[0] == 0:
+            continue
+        case(f"{op}{shape}", *fns, [shape], domain)
+
+BINARY = {
+    "add": same(lambda a, b: a + b), "sub": same(lambda a, b: a - b), "mul": same(lambda a, b: a * b),
+    "div": same(lambda a, b: a / b), "pow": same(lambda a, b: a ** b),
+    "maximum": (F.maximum, torch.maximum), "minimum": (F.minimum, torch.minimum),
+}
+for op, fns in BINARY.items():
+    for sa, sb in BROADCAST:
+        case(f"{op}{sa}{sb}", *fns, [sa, sb], (0.5, 2.0) if op in ("div", "pow") else (-2.0, 2.0))
+
+# -- reductions over every dim, keepdim or not ---------------------------------------------
+for shape in REDUCE_SHAPES:
+    dims = [None] + list(range(-len(shape), len(shape))) + ([(0, -1)] if len(shape) >= 2 else [])
+    dims += [0, -1] if shape == () else []
+    for dim, keep in itertools.product(dims, (False, True)):
+        tag = f"{shape},dim={dim},keep={keep}"
+        case(f"sum{tag}", lambda x, d=dim, k=keep: x.sum(d, keepdims=k),
+             lambda x, d=dim, k=keep: x.sum(d, keepdim=k) if d is not None or k else x.sum(), [shape])
+        if 0 not in shape:
+            case(f"mean{tag}", lambda x, d=dim, k=keep: x.mean(d, keepdims=k),
+                 lambda x, d=dim, k=keep: x.mean(d, keepdim=k) if d is not None or k else x.mean(), [shape])
+            case(f"amax{tag}", lambda x, d=dim, k=keep: x.max(d, keepdims=k),
+                 lambda x, d=dim, k=keep: x.amax(() if d is None else d, keepdim=k), [shape])
+            case(f"amin{tag}", lambda x, d=dim, k=keep: x.min(d, keepdims=k),
+                 lambda x, d=dim, k=keep: x.amin(() if d is None else d, keepdim=k), [shape])
+        if 0 not in shape and dim is not None:
+            for c in (0, 1):
+                case(f"var{tag},c={c}", lambda x, d=dim, k=keep, c=c: x.var(d, keepdims=k, correction=c),
+                     lambda x, d=dim, k=keep, c=c: x.var(d, keepdim=k, correction=c), [shape])
+
+# -- shapes, indexing, joining ---------------------------------------------------------------
+SHAPE_OPS = {
+    "reshape(-1)": ((2, 3), same(lambda x: x.reshape(-1))),
+    "reshape(3,-1)": ((2, 3), same(lambda x: x.reshape(3, -1))),
+    "reshape 0-d": ((), same(lambda x: x.reshape(1, 1))),
+    "view": ((2, 3, 2), same(lambda x: x.view(4, 3))),
+    "T": ((2, 3), same(lambda x: x.T)),
+    "transpose(0,2)": ((2, 3, 4), same(lambda x: x.transpose(0, 2))),
+    "transpose(-1,0)": ((2, 3), same(lambda x: x.transpose(-1, 0))),
+    "transpose 0-d": ((), same(lambda x: x.transpose(0, -1))),
+    "permute": ((2, 3, 4), same(lambda x: x.permute(2, 0, 1))),
+    "flatten": ((2, 3, 4), same(lambda x: x.flatten())),
+    "flatten(1)": ((2, 3, 4), same(lambda x: x.flatten(1))),
+    "flatten(0,1)": ((2, 3, 4), same(lambda x: x.flatten(0, 1))),
+    "flatten 0-d": ((), same(lambda x: x.flatten())),
+    "squeeze": ((1, 3, 1), same(lambda x: x.squeeze())),
+    "squeeze(0)": ((1, 3, 1), same(lambda x: x.squeeze(0))),
+    "squeeze(1) kept": ((1, 3, 1), same(lambda x: x.squeeze(1))),
+    "squeeze(-1)": ((1, 3, 1), same(lambda x: x.squeeze(-1))),
+    "squeeze 0-d": ((), same(lambda x: x.squeeze(0))),
+    "unsqueeze(0)": ((2, 3), same(lambda x: x.unsqueeze(0))),
+    "unsqueeze(2)": ((2, 3), same(lambda x: x.unsqueeze(2))),
+    "unsqueeze(-1)": ((2, 3), same(lambda x: x.unsqueeze(-1))),
+    "unsqueeze 0-d": ((), same(lambda x: x.unsqueeze(-1))),
+    "getitem int": ((3, 4), same(lambda x: x[1])),
+    "getitem slice": ((3, 4), same(lambda x: x[1:, ::2])),
+    "getitem neg": ((3, 4), same(lambda x: x[-1, -2])),
+    "getitem ellipsis": ((2, 3, 4), same(lambda x: x[..., 1])),
+    "getitem None": ((3,), same(lambda x: x[None, :])),
+    "getitem empty slice": ((3, 4), same(lambda x: x[2:1])),
+    "getitem int array": ((4, 3), (lambda x: x[np.array([0, 2, 2])], lambda x: x[torch.tensor([0, 2, 2])])),
+    "getitem bool mask": ((4,), (lambda x: x[np.array([True, False, True, True])],
+                                 lambda x: x[torch.tensor([True, False, True, True])])),
+    "getitem 2 arrays": ((3, 4), (lambda x: x[np.array([0, 1, 1]), np.array([3, 0, 0])],
+                                  lambda x: x[torch.tensor([0, 1, 1]), torch.tensor([3, 0, 0])])),
+    "broadcast_to": ((3, 1), (lambda x: x.broadcast_to((2, 3, 4)), lambda x: x.broadcast_to((2, 3, 4)))),
+}
+for op, (shape, fns) in SHAPE_OPS.items():
+    case(op, *fns, [shape])
+
+for dim in (0, 1, -1, -2):
+    case(f"concat dim={dim}", lambda a, b, d=dim: engine.concat([a, b], d),
+         lambda a, b, d=dim: torch.cat([a, b], d), [(2, 3), (2, 3)])
+    case(f"stack dim={dim}", lambda a, b, d=dim: engine.stack([a, b], d),
+         lambda a, b, d=dim: torch.stack([a, b], d), [(2, 3), (2, 3)])
+case("concat uneven", lambda a, b: engine.concat([a, b], 1), lambda a, b: torch.cat([a, b], 1),
+     [(2, 1), (2, 3)])
+case("concat empty part", lambda a, b: engine.concat([a, b]), lambda a, b: torch.cat([a, b]),
+     [(0, 3), (2, 3)])
+case("stack 0-d", lambda a, b: engine.stack([a, b]), lambda a, b: torch.stack([a, b]), [(), ()])
+MASK = np.array([[True, False, True], [False, False, True]])
+case("where", lambda a, b: F.where(MASK, a, b), lambda a, b: torch.where(torch.tensor(MASK), a, b),
+     [(2, 3), (3,)])
+case("where 0-d", lambda a, b: F.where(np.array(True), a, b),
+     lambda a, b: torch.where(torch.tensor(True), a, b), [(), ()])
+
+# -- matmul, 1-D and empty included -------------------------------------------------------------
+MATMUL = [((3,), (3,)), ((0,), (0,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
+          ((2, 2, 3), (3, 4)), ((2, 2, 3), (2, 3, 4)), ((3,), (2, 3, 4)), ((2, 2, 3), (3,)),
+          ((2, 0), (0, 3)), ((1, 2, 3), (2, 3, 1)), ((0, 3), (3, 2))]
+for sa, sb in MATMUL:
+    case(f"matmul{sa}{sb}", *same(lambda a, b: a @ b), [sa, sb])
+
+# -- layers and losses -------------------------------------------------------------------------
+for shape in [(3,), (2, 3), (2, 4, 3)]:
+    case(f"linear{shape}", F.linear, tF.linear, [shape, (5, 3), (5,)])
+case("linear no bias", F.linear, tF.linear, [(2, 3), (4, 3)])
+for stride, pad, dil in [(1, 0, 1), (2, 1, 1), (1, 2, 2), ((2, 1), (0, 1), (1, 2))]:
+    case(f"conv2d s={stride} p={pad} d={dil}",
+         lambda x, w, b, s=stride, p=pad, d=dil: F.conv2d(x, w, b, s, p, d),
+         lambda x, w, b, s=stride, p=pad, d=dil: tF.conv2d(x, w, b, s, p, d),
+         [(2, 3, 6, 5), (4, 3, 3, 2), (4,)])
+case("conv2d unbatched", lambda x, w: F.conv2d(x, w, padding=1), lambda x, w: tF.conv2d(x, w, padding=1),
+     [(3, 5, 4), (2, 3, 3, 3)])
+case("conv1d", lambda x, w: F.conv1d(x, w, stride=2, padding=1),
+     lambda x, w: tF.conv1d(x, w, stride=2, padding=1), [(2, 3, 7), (4, 3, 3)])
+for k, s, p in [(2, None, 0), (3, 1, 1), ((2, 3), (1, 2), (1, 1))]:
+    case(f"max_pool2d k={k} s={s} p={p}", lambda x, k=k, s=s, p=p: F.max_pool2d(x, k, s, p),
+         lambda x, k=k, s=s, p=p: tF.max_pool2d(x, k, s, p), [(2, 2, 6, 7)])
+    case(f"avg_pool2d k={k} s={s} p={p}", lambda x, k=k, s=s, p=p: F.avg_pool2d(x, k, s, p),
+         lambda x, k=k, s=s, p=p: tF.avg_pool2d(x, k, s, p), [(2, 2, 6, 7)])
+case("layer_norm", lambda x, w, b: F.layer_norm(x, (3,), w, b),
+     lambda x, w, b: tF.layer_norm(x, (3,), w, b), [(2, 4, 3), (3,), (3,)])
+case("batch_norm train", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+     lambda x, w, b: tF.batch_norm(x, None, None, w, b, training=True), [(4, 3, 2), (3,), (3,)])
+
+RNG = np.random.default_rng(7)
+LABELS = RNG.integers(0, 4, 6)
+LABELS_IGNORED = np.where(np.arange(6) == 2, -100, LABELS)
+SPATIAL = RNG.integers(0, 4, (2, 3, 2))
+WEIGHT = RNG.uniform(0.5, 2.0, 4)
+for red in ("mean", "sum", "none"):
+    r = dict(reduction=red)
+    case(f"mse {red}", lambda a, b, r=r: F.mse_loss(a, b, **r), lambda a, b, r=r: tF.mse_loss(a, b, **r),
+         [(3, 2), (3, 2)])
+    case(f"ce {red}", lambda x, r=r: F.cross_entropy(x, LABELS, **r),
+         lambda x, r=r: tF.cross_entropy(x, torch.tensor(LABELS), **r), [(6, 4)])
+    case(f"ce ignore {red}", lambda x, r=r: F.cross_entropy(x, LABELS_IGNORED, **r),
+         lambda x, r=r: tF.cross_entropy(x, torch.tensor(LABELS_IGNORED), **r), [(6, 4)])
+    case(f"ce weight smoothing {red}",
+         lambda x, r=r: F.cross_entropy(x, LABELS_IGNORED, weight=WEIGHT, label_smoothing=0.2, **r),
+         lambda x, r=r: tF.cross_entropy(x, torch.tensor(LABELS_IGNORED), weight=torch.tensor(WEIGHT),
+                                         label_smoothing=0.2, **r), [(6, 4)])
+    case(f"ce spatial {red}", lambda x, r=r: F.cross_entropy(x, SPATIAL, **r),
+         lambda x, r=r: tF.cross_entropy(x, torch.tensor(SPATIAL), **r), [(2, 4, 3, 2)])
+    case(f"ce probabilities {red}", lambda x, p, r=r: F.cross_entropy(x, p.softmax(1), label_smoothing=0.1, **r),
+         lambda x, p, r=r: tF.cross_entropy(x, p.softmax(1), label_smoothing=0.1, **r), [(3, 4), (3, 4)])
+    case(f"ce unbatched {red}", lambda x, r=r: F.cross_entropy(x, np.array(2), **r),
+         lambda x, r=r: tF.cross_entropy(x, torch.tensor(2), **r), [(4,)])
+    case(f"nll weight ignore {red}", lambda x, r=r: F.nll_loss(x, LABELS_IGNORED, weight=WEIGHT, **r),
+         lambda x, r=r: tF.nll_loss(x, torch.tensor(LABELS_IGNORED), weight=torch.tensor(WEIGHT), **r),
+         [(6, 4)])
+    case(f"bce {red}", lambda p, t, r=r: F.binary_cross_entropy(p.sigmoid(), t.sigmoid(), **r),
+         lambda p, t, r=r: tF.binary_cross_entropy(p.sigmoid(), t.sigmoid(), **r), [(3, 2), (3, 2)])
+    case(f"bce logits pos_weight {red}",
+         lambda x, t, r=r: F.binary_cross_entropy_with_logits(x, t.sigmoid(), pos_weight=np.array([0.5, 3.0]), **r),
+         lambda x, t, r=r: tF.binary_cross_entropy_with_logits(
+             x, t.sigmoid(), pos_weight=torch.tensor([0.5, 3.0], dtype=torch.float64), **r), [(3, 2), (3, 2)])
+
+
+# -- running one case -----------------------------------------------------------------------
+def _inputs(name: str, inputs, domain):
+    rng = np.random.default_rng(abs(hash(name)) % 2**32)
+    arrays = []
+    for spec in inputs:
+        if isinstance(spec, tuple):
+            a = np.asarray(rng.uniform(*domain, spec))
+            arrays.append(np.where(np.abs(a) < 0.05, 0.5, a))  # off the kinks of relu, abs, max
+        else:
+            arrays.append(spec)
+    return arrays
+
+
+def _close(ours, theirs, what: str) -> None:
+    theirs = theirs.detach().numpy()
+    ours = np.asarray(ours)
+    assert ours.shape == theirs.shape, f"{what}: shape {ours.shape} vs torch {theirs.shape}"
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12, err_msg=what)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_op_matches_torch(name):
+    ours, theirs, specs, domain = CASES[name]
+    arrays = _inputs(name, specs, domain)
+    needs = [isinstance(s, tuple) for s in specs]
+    xs = [Tensor(a, requires_grad=n) for a, n in zip(arrays, needs)]
+    ts = [torch.tensor(a, requires_grad=n) for a, n in zip(arrays, needs)]
+    with np.errstate(all="ignore"):
+        out = ours(*xs)
+        tout = theirs(*ts)
+        assert isinstance(out, Tensor)
+        assert str(out.dtype) == str(tout.dtype).replace("torch.", ""), (out.dtype, tout.dtype)
+        _close(out.data, tout, "value")
+        cot = np.random.default_rng(1).normal(size=out.shape)
+        out.backward(cot)
+    tout.backward(torch.tensor(cot))
+    for i, (x, t) in enumerate(zip(xs, ts)):
+        if t.requires_grad:
+            tg = t.grad if t.grad is not None else torch.zeros_like(t)
+            assert isinstance(x.grad, np.ndarray) and x.grad.dtype == x.dtype
+            _close(x.grad, tg, f"gradient of input {i}")
+
+
+# -- errors: the same exception type as torch (RuntimeError -> ValueError) -------------------------
+X23 = np.ones((2, 3))
+ERRORS = {
+    "softmax dim 2": lambda m, x: x.softmax(2),
+    "log_softmax dim -3": lambda m, x: x.log_softmax(-3),
+    "softmax 0-d dim 1": lambda m, x: x.sum().softmax(1),
+    "sum dim 2": lambda m, x: x.sum(2),
+    "mean dim -3": lambda m, x: x.mean(-3),
+    "amax dim 2": lambda m, x: x.amax(2) if m is torch else x.max(2),
+    "var dim 5": lambda m, x: x.var(5),
+    "concat dim 2": lambda m, x: m.cat([x, x], 2) if m is torch else engine.concat([x, x], 2),
+    "concat shapes": lambda m, x: m.cat([x, x.T]) if m is torch else engine.concat([x, x.T]),
+    "concat 0-d": lambda m, x: m.cat([x.sum()]) if m is torch else engine.concat([x.sum()]),
+    "concat nothing": lambda m, x: m.cat([]) if m is torch else engine.concat([]),
+    "stack dim 3": lambda m, x: m.stack([x, x], 3) if m is torch else engine.stack([x, x], 3),
+    "stack dim -4": lambda m, x: m.stack([x, x], -4) if m is torch else engine.stack([x, x], -4),
+    "stack shapes": lambda m, x: m.stack([x, x.T]) if m is torch else engine.stack([x, x.T]),
+    "unsqueeze 3": lambda m, x: x.unsqueeze(3),
+    "unsqueeze -4": lambda m, x: x.unsqueeze(-4),
+    "squeeze 2": lambda m, x: x.squeeze(2),
+    "squeeze 0-d 1": lambda m, x: x.sum().squeeze(1),
+    "transpose 2": lambda m, x: x.transpose(0, 2),
+    "transpose -3": lambda m, x: x.transpose(-3, 1),
+    "permute short": lambda m, x: x.permute(1),
+    "permute repeat": lambda m, x: x.permute(0, 0),
+    "flatten start 2": lambda m, x: x.flatten(2),
+    "flatten end -3": lambda m, x: x.flatten(0, -3),
+    "flatten start after end": lambda m, x: x.flatten(1, 0),
+    "reshape size": lambda m, x: x.reshape(4, 2),
+    "reshape two -1": lambda m, x: x.reshape(-1, -1),
+    "add shapes": lambda m, x: x + x.T,
+    "matmul shapes": lambda m, x: x @ x,
+    "matmul 0-d": lambda m, x: x.sum() @ x,
+    "clip none": lambda m, x: x.clip(None, None),
+    "conv2d padding 3": lambda m, x: (tF if m is torch else F).conv2d(
+        x.reshape(1, 1, 2, 3), x.reshape(1, 1, 2, 3)[..., :2], padding=(1, 1, 1)),
+    "conv2d stride 3": lambda m, x: (tF if m is torch else F).conv2d(
+        x.reshape(1, 1, 2, 3), x.reshape(1, 1, 2, 3)[..., :2], stride=(1, 1, 1)),
+    "conv2d channels": lambda m, x: (tF if m is torch else F).conv2d(
+        x.reshape(1, 2, 1, 3), x.reshape(1, 1, 2, 3)[..., :1, :2]),
+    "conv2d 2-d input": lambda m, x: (tF if m is torch else F).conv2d(
+        x, x.reshape(1, 1, 2, 3)[..., :2]),
+    "max_pool2d kernel 3": lambda m, x: (tF if m is torch else F).max_pool2d(
+        x.reshape(1, 1, 2, 3), (1, 1, 1)),
+    "max_pool2d padding": lambda m, x: (tF if m is torch else F).max_pool2d(
+        x.reshape(1, 1, 2, 3), 2, padding=2),
+    "ce target shape": lambda m, x: (tF if m is torch else F).cross_entropy(
+        x, (torch.ones(2, 4) if m is torch else np.ones((2, 4))) / 4),
+    "ce target out of range": lambda m, x: (tF if m is torch else F).cross_entropy(
+        x, torch.tensor([0, 3]) if m is torch else np.array([0, 3])),
+    "ce reduction": lambda m, x: (tF if m is torch else F).cross_entropy(
+        x, torch.tensor([0, 1]) if m is torch else np.array([0, 1]), reduction="avg"),
+    "mse reduction": lambda m, x: (tF if m is torch else F).mse_loss(x, x, reduction="avg"),
+    "backward non-scalar": lambda m, x: x.backward(),
+    "Tensor of a string": lambda m, x: (torch.tensor if m is torch else Tensor)("abc"),
+}
+TYPES = {RuntimeError: (ValueError, RuntimeError), IndexError: IndexError, ValueError: ValueError, TypeError: TypeError}
+
+
+@pytest.mark.parametrize("name", list(ERRORS))
+def test_errors_match_torch(name):
+    fn = ERRORS[name]
+    with pytest.raises(Exception) as theirs:
+        fn(torch, torch.tensor(X23, requires_grad=True))
+    expected = TYPES[type(theirs.value)] if type(theirs.value) in TYPES else TYPES[
+        next(t for t in TYPES if isinstance(theirs.value, t))]
+    with pytest.raises(Exception) as ours:
+        fn(engine, Tensor(X23, requires_grad=True))
+    assert isinstance(ours.value, expected), (type(ours.value), ours.value, type(theirs.value))
+    message = str(ours.value)
+    assert message and "Traceback" not in message
+
+
+def test_the_table_is_large_and_covers_0d_size1_and_empty():
+    shapes = [s for _, _, specs, _ in CASES.values() for s in specs if isinstance(s, tuple)]
+    assert len(CASES) + len(ERRORS) >= 400
+    assert () in shapes and (1,) in shapes and any(0 in s for s in shapes)
