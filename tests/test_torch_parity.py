@@ -52,6 +52,11 @@ UNARY = {
     "leaky_relu": (lambda x: F.leaky_relu(x, 0.2), lambda x: tF.leaky_relu(x, 0.2)),
     "selu": (F.selu, tF.selu), "clip": (lambda x: x.clip(-0.5, 1.0), lambda x: x.clip(-0.5, 1.0)),
     "clip_min": (lambda x: x.clamp(min=0.3), lambda x: x.clamp(min=0.3)),
+    "gelu": (F.gelu, tF.gelu), "gelu_tanh": (lambda x: F.gelu(x, approximate="tanh"),
+                                              lambda x: tF.gelu(x, approximate="tanh")),
+    "silu": (F.silu, tF.silu), "mish": (F.mish, tF.mish), "softsign": (F.softsign, tF.softsign),
+    "hardtanh": (lambda x: F.hardtanh(x, -0.5, 1.0), lambda x: tF.hardtanh(x, -0.5, 1.0)),
+    "softplus_beta": ((lambda x: F.softplus(x, 3.0, 2.0), lambda x: tF.softplus(x, 3.0, 2.0)), (-3.0, 3.0)),
     "softmax_last": (lambda x: x.softmax(-1), lambda x: x.softmax(-1)),
     "log_softmax_0": (lambda x: x.log_softmax(0), lambda x: x.log_softmax(0)),
 }
