@@ -16,6 +16,8 @@ import numpy as np
 from .node import raw
 from .prims import core as C
 from .prims import dispatch as D
+from .prims import layout as _layout  # noqa: F401  (registers flip, pad, einsum, ...)
+from .prims import reduce as _reduce_ops  # noqa: F401  (registers std, prod, cumsum, ...)
 from .prims.activation import log_softmax
 from .prims.conv import conv2d
 from .prims.dispatch import call

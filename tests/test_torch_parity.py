@@ -152,6 +152,62 @@ case("where", lambda a, b: F.where(MASK, a, b), lambda a, b: torch.where(torch.t
 case("where 0-d", lambda a, b: F.where(np.array(True), a, b),
      lambda a, b: torch.where(torch.tensor(True), a, b), [(), ()])
 
+# -- the ops of issue 14's list: reductions, scans, rearranging, padding, einsum -----------------
+for shape in [(), (1,), (4,), (2, 3), (2, 3, 2), (2, 0)]:
+    dims = [None] + list(range(-len(shape), len(shape)))
+    for dim, keep in itertools.product(dims, (False, True)):
+        tag = f"{shape},dim={dim},keep={keep}"
+        if dim is not None or not keep:  # torch's prod() over everything has no keepdim
+            case(f"prod{tag}", lambda x, d=dim, k=keep: x.prod(d, keepdim=k),
+                 lambda x, d=dim, k=keep: x.prod(d, keepdim=k) if d is not None else x.prod(), [shape])
+        if dim is not None and 0 not in shape:
+            case(f"std{tag}", lambda x, d=dim, k=keep: x.std(d, keepdim=k),
+                 lambda x, d=dim, k=keep: x.std(d, keepdim=k), [shape])
+            case(f"logsumexp{tag}", lambda x, d=dim, k=keep: x.logsumexp(d, keepdim=k),
+                 lambda x, d=dim, k=keep: x.logsumexp(d, keepdim=k), [shape])
+        if dim is not None and not keep:
+            case(f"cumsum{shape},dim={dim}", lambda x, d=dim: x.cumsum(d), lambda x, d=dim: x.cumsum(d), [shape])
+            case(f"flip{shape},dim={dim}", lambda x, d=dim: x.flip((d,)), lambda x, d=dim: x.flip((d,)), [shape])
+case("prod with zeros", lambda x: (x * np.array([[0.0, 1.0, 1.0], [0.0, 0.0, 1.0]])).prod(1),
+     lambda x: (x * torch.tensor([[0.0, 1.0, 1.0], [0.0, 0.0, 1.0]], dtype=torch.float64)).prod(1), [(2, 3)])
+case("std all", *same(lambda x: x.std()), [(3, 4)])
+case("logsumexp tuple", *same(lambda x: x.logsumexp((0, 2))), [(2, 3, 2)])
+case("flip all", *same(lambda x: x.flip((0, 1, 2))), [(2, 3, 2)])
+for reps in [(2,), (1, 3), (2, 1, 2), (0, 2)]:
+    case(f"repeat{reps}", lambda x, r=reps: x.repeat(*((1,) * (2 - len(r)) + r) if len(r) < 2 else r),
+         lambda x, r=reps: x.repeat(*((1,) * (2 - len(r)) + r) if len(r) < 2 else r), [(2, 3)])
+    case(f"tile{reps}", lambda x, r=reps: x.tile(r), lambda x, r=reps: x.tile(r), [(2, 3)])
+for dim, index in [(0, [[0, 2, 1], [2, 2, 0]]), (1, [[0], [2], [1]]), (-1, [[1, 1, 0, 2]] * 3), (0, [[0]])]:
+    idx = np.array(index)
+    case(f"gather dim={dim} {idx.shape}", lambda x, d=dim, i=idx: x.gather(d, i),
+         lambda x, d=dim, i=idx: x.gather(d, torch.tensor(i)), [(3, 4)])
+for k in (-1, 0, 2):
+    case(f"tril({k})", lambda x, k=k: x.tril(k), lambda x, k=k: x.tril(k), [(2, 3, 4)])
+    case(f"triu({k})", lambda x, k=k: x.triu(k), lambda x, k=k: x.triu(k), [(3, 3)])
+for mode, widths in [("constant", (1, 2)), ("constant", (1, 0, 2, 1)), ("constant", (-1, 2, 0, -1)),
+                     ("constant", (0, 0)), ("reflect", (2, 1)), ("reflect", (1, 2, 2, 0)),
+                     ("replicate", (3, 1)), ("replicate", (1, 2, 0, 3))]:
+    case(f"pad {mode} {widths}", lambda x, m=mode, w=widths: F.pad(x, w, mode=m),
+         lambda x, m=mode, w=widths: tF.pad(x, w, mode=m), [(2, 3, 4)])
+case("pad value", lambda x: F.pad(x, (1, 1), value=-2.0), lambda x: tF.pad(x, (1, 1), value=-2.0), [(2, 3)])
+EINSUMS = [("ij,jk->ik", (3, 4), (4, 2)), ("bij,bjk->bik", (2, 3, 4), (2, 4, 2)), ("i,i->", (3,), (3,)),
+           ("i,j->ij", (3,), (2,)), ("ij,ij->i", (2, 3), (2, 3)), ("ij,j->i", (2, 3), (3,)),
+           ("ij,kj", (2, 3), (4, 3)), ("bhqd,bhkd->bhqk", (1, 2, 3, 4), (1, 2, 2, 4)),
+           ("ij,k->jk", (2, 3), (2,)), ("ik,kj->", (2, 3), (3, 2)), ("i,i->i", (0,), (0,))]
+for eq, sa, sb in EINSUMS:
+    case(f"einsum {eq}", lambda a, b, e=eq: F.einsum(e, a, b), lambda a, b, e=eq: torch.einsum(e, a, b), [sa, sb])
+case("einsum ij->ji", lambda a: F.einsum("ij->ji", a), lambda a: torch.einsum("ij->ji", a), [(2, 3)])
+case("einsum ij->j", lambda a: F.einsum("ij->j", a), lambda a: torch.einsum("ij->j", a), [(2, 3)])
+case("comparison mask in where", lambda a, b: F.where(a > b, a, b), lambda a, b: torch.where(a > b, a, b),
+     [(2, 3), (3,)])
+case("comparison mask indexing", lambda a: a[a.ge(0.0)], lambda a: a[a.ge(0.0)], [(3, 4)])
+case("integer index tensor", lambda a: a[Tensor([2, 0, 2])], lambda a: a[torch.tensor([2, 0, 2])], [(3, 4)])
+case("arange times x", lambda a: a * engine.arange(3), lambda a: a * torch.arange(3), [(2, 3)])
+case("full_like plus x", lambda a: a + engine.full_like(a, 2.5), lambda a: a + torch.full_like(a, 2.5), [(2, 3)])
+case("zeros_like ones_like", lambda a: a * engine.ones_like(a) + engine.zeros_like(a),
+     lambda a: a * torch.ones_like(a) + torch.zeros_like(a), [(2, 3)])
+
+
 # -- matmul, 1-D and empty included -------------------------------------------------------------
 MATMUL = [((3,), (3,)), ((0,), (0,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
           ((2, 2, 3), (3, 4)), ((2, 2, 3), (2, 3, 4)), ((3,), (2, 3, 4)), ((2, 2, 3), (3,)),
@@ -313,6 +369,23 @@ ERRORS = {
         x, torch.tensor([0, 1]) if m is torch else np.array([0, 1]), reduction="avg"),
     "mse reduction": lambda m, x: (tF if m is torch else F).mse_loss(x, x, reduction="avg"),
     "backward non-scalar": lambda m, x: x.backward(),
+    "prod dim 2": lambda m, x: x.prod(2),
+    "cumsum dim 2": lambda m, x: x.cumsum(2),
+    "logsumexp dim -3": lambda m, x: x.logsumexp(-3),
+    "std dim 2": lambda m, x: x.std(2),
+    "flip dim 2": lambda m, x: x.flip((2,)),
+    "repeat too few": lambda m, x: x.repeat(2),
+    "gather dim 2": lambda m, x: x.gather(2, (torch if m is torch else np).zeros((2, 3), dtype=m.int64 if m is torch else int)),
+    "gather ndim": lambda m, x: x.gather(0, (torch if m is torch else np).zeros(3, dtype=m.int64 if m is torch else int)),
+    "tril 1-d": lambda m, x: x[0].tril(),
+    "pad odd": lambda m, x: (tF if m is torch else F).pad(x, (1, 2, 3)),
+    "pad too long": lambda m, x: (tF if m is torch else F).pad(x, (1, 1, 1, 1, 1, 1)),
+    "pad reflect too wide": lambda m, x: (tF if m is torch else F).pad(x[None], (3, 3), mode="reflect"),
+    "pad mode": lambda m, x: (tF if m is torch else F).pad(x, (1, 1), mode="wrap-around"),
+    "einsum operands": lambda m, x: (torch if m is torch else F).einsum("ij,jk->ik", x),
+    "einsum sizes": lambda m, x: (torch if m is torch else F).einsum("ij,jk->ik", x, x),
+    "einsum output label": lambda m, x: (torch if m is torch else F).einsum("ij->k", x),
+    "gelu approximate": lambda m, x: (tF if m is torch else F).gelu(x, approximate="fast"),
     "Tensor of a string": lambda m, x: (torch.tensor if m is torch else Tensor)("abc"),
 }
 TYPES = {RuntimeError: (ValueError, RuntimeError), IndexError: IndexError, ValueError: ValueError, TypeError: TypeError}
