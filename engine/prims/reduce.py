@@ -12,13 +12,30 @@ from ..registry import export, register
 from . import core as C
 from . import dispatch as D
 from .dispatch import call
-from .shape import getitem, var, where
+from .shape import VAR, _var_forward, getitem, where
+
+
+def _half_inverse(out):
+    """∂√v/∂v = 1/(2√v), and 0 where √v = 0 (torch's std passes no gradient there)."""
+    zero = D.nondiff(lambda o: np.asarray(o) == 0, out)
+    with np.errstate(divide="ignore"):
+        return where(zero, 0.0, 0.5 / where(zero, 1.0, out))
+
+
+STD = register(
+    "std", "std", lambda x, axis, keepdims, correction: np.sqrt(_var_forward(x, axis, keepdims, correction)),
+    (lambda g, out, x, axis, keepdims, correction:
+        VAR.vjps[0](g * _half_inverse(out), None, x, axis, keepdims, correction),),
+    (lambda t, out, x, axis, keepdims, correction:
+        VAR.jvps[0](t, None, x, axis, keepdims, correction) * _half_inverse(out),),
+    local_text=("(x − mean)/((n − correction)·std)",))
 
 
 def std(x, dim=None, keepdim: bool = False, correction: int = 1, *, axis=None, keepdims=None):
     """√var over ``dim`` (all by default), dividing by n - correction as ``torch.std``."""
-    dim = C.pick_axis(axis, dim)
-    return D.sqrt(var(x, dim, keepdim if keepdims is None else keepdims, correction))
+    axis = C.normalize_axis(C.pick_axis(axis, dim), len(x.shape), "std")
+    return call("std", x, axis=axis, keepdims=keepdim if keepdims is None else keepdims,
+                correction=correction)
 
 
 # -- prod: the gradient is the product of the others, exact at zeros ------------------------------
