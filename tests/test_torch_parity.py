@@ -294,7 +294,10 @@ def _close(ours, theirs, what: str) -> None:
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_op_matches_torch(name):
-    ours, theirs, specs, domain = CASES[name]
+    _matches_torch(name, *CASES[name])
+
+
+def _matches_torch(name, ours, theirs, specs, domain) -> None:
     arrays = _inputs(name, specs, domain)
     needs = [isinstance(s, tuple) for s in specs]
     xs = [Tensor(a, requires_grad=n) for a, n in zip(arrays, needs)]
@@ -458,3 +461,71 @@ def test_new_ops_over_any_shape(op, shape, seed, data):
     out.backward(cot)
     tout.backward(torch.tensor(cot))
     _close(X.grad, T.grad, "gradient")
+
+
+# -- convolution and pooling options, modules included ------------------------------------------------
+CONV = {
+    "conv2d groups": (lambda x, w, b: F.conv2d(x, w, b, groups=2), lambda x, w, b: tF.conv2d(x, w, b, groups=2),
+                      [(2, 4, 5, 4), (6, 2, 3, 2), (6,)]),
+    "conv2d groups stride padding": (lambda x, w: F.conv2d(x, w, stride=2, padding=1, groups=3),
+                                     lambda x, w: tF.conv2d(x, w, stride=2, padding=1, groups=3),
+                                     [(1, 3, 5, 5), (3, 1, 2, 2)]),
+    "conv2d same (asymmetric)": (lambda x, w: F.conv2d(x, w, padding="same"),
+                                 lambda x, w: tF.conv2d(x, w, padding="same"), [(1, 2, 5, 4), (3, 2, 2, 3)]),
+    "conv2d same dilated": (lambda x, w: F.conv2d(x, w, padding="same", dilation=2),
+                            lambda x, w: tF.conv2d(x, w, padding="same", dilation=2), [(1, 2, 6, 5), (2, 2, 3, 2)]),
+    "conv2d valid": (lambda x, w: F.conv2d(x, w, padding="valid"), lambda x, w: tF.conv2d(x, w, padding="valid"),
+                     [(1, 2, 4, 4), (2, 2, 3, 3)]),
+    "conv_transpose2d": (F.conv_transpose2d, tF.conv_transpose2d, [(1, 2, 3, 3), (2, 3, 2, 2), (3,)]),
+    "conv_transpose2d stride output_padding": (
+        lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1),
+        lambda x, w: tF.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1), [(2, 2, 3, 2), (2, 3, 3, 3)]),
+    "conv_transpose2d dilation groups": (
+        lambda x, w: F.conv_transpose2d(x, w, stride=(2, 1), groups=2, dilation=2),
+        lambda x, w: tF.conv_transpose2d(x, w, stride=(2, 1), groups=2, dilation=2), [(1, 4, 3, 3), (4, 1, 2, 2)]),
+    "conv_transpose2d unbatched": (F.conv_transpose2d, tF.conv_transpose2d, [(2, 3, 3), (2, 1, 2, 2)]),
+}
+POOLS = [dict(kernel_size=2, ceil_mode=True), dict(kernel_size=3, stride=2, ceil_mode=True),
+         dict(kernel_size=3, stride=2, padding=1, ceil_mode=True), dict(kernel_size=(2, 3), stride=(2, 1), padding=(1, 1), ceil_mode=True)]
+for i, kw in enumerate(POOLS):
+    CONV[f"max_pool2d ceil {i}"] = (lambda x, kw=kw: F.max_pool2d(x, **kw), lambda x, kw=kw: tF.max_pool2d(x, **kw),
+                                    [(1, 2, 5, 7)])
+    CONV[f"avg_pool2d ceil {i}"] = (lambda x, kw=kw: F.avg_pool2d(x, **kw), lambda x, kw=kw: tF.avg_pool2d(x, **kw),
+                                    [(1, 2, 5, 7)])
+    CONV[f"avg_pool2d ceil {i} no pad count"] = (
+        lambda x, kw=kw: F.avg_pool2d(x, count_include_pad=False, **kw),
+        lambda x, kw=kw: tF.avg_pool2d(x, count_include_pad=False, **kw), [(1, 2, 5, 7)])
+CONV["max_pool2d dilation"] = (lambda x: F.max_pool2d(x, 2, dilation=2), lambda x: tF.max_pool2d(x, 2, dilation=2),
+                               [(2, 1, 5, 6)])
+CONV["max_pool2d dilation padding"] = (lambda x: F.max_pool2d(x, 3, 1, 1, dilation=(1, 2)),
+                                       lambda x: tF.max_pool2d(x, 3, 1, 1, dilation=(1, 2)), [(1, 2, 4, 6)])
+CONV["avg_pool2d divisor_override"] = (lambda x: F.avg_pool2d(x, 2, divisor_override=3),
+                                       lambda x: tF.avg_pool2d(x, 2, divisor_override=3), [(1, 2, 4, 4)])
+CONV["max_pool2d unbatched"] = (lambda x: F.max_pool2d(x, 2), lambda x: tF.max_pool2d(x, 2), [(2, 4, 4)])
+
+
+@pytest.mark.parametrize("name", sorted(CONV))
+def test_convolution_and_pooling_options_match_torch_and_finite_differences(name):
+    ours, theirs, specs = CONV[name]
+    _matches_torch(name, ours, theirs, specs, (-2.0, 2.0))
+    assert engine.gradcheck(ours, _inputs(name, specs, (-2.0, 2.0)))
+
+
+def test_modules_take_torchs_new_arguments():
+    x = np.random.default_rng(0).normal(size=(1, 4, 6, 6))
+    conv = engine.nn.Conv2d(4, 6, 3, padding="same", groups=2, seed=0)
+    up = engine.nn.ConvTranspose2d(6, 2, 2, stride=2, seed=0)
+    pools = [engine.nn.MaxPool2d(3, 2, ceil_mode=True), engine.nn.AvgPool2d(3, 2, 1, count_include_pad=False)]
+    tconv = torch.nn.Conv2d(4, 6, 3, padding="same", groups=2).double()
+    tup = torch.nn.ConvTranspose2d(6, 2, 2, stride=2).double()
+    tpools = [torch.nn.MaxPool2d(3, 2, ceil_mode=True), torch.nn.AvgPool2d(3, 2, 1, count_include_pad=False)]
+    with torch.no_grad():
+        for ours, theirs in ((conv, tconv), (up, tup)):
+            assert ours.weight.shape == tuple(theirs.weight.shape)
+            theirs.weight.copy_(torch.tensor(ours.weight.data))
+            theirs.bias.copy_(torch.tensor(ours.bias.data))
+    for pool, tpool in zip(pools, tpools):
+        y, ty = pool(up(conv(Tensor(x)))), tpool(tup(tconv(torch.tensor(x))))
+        _close(y.data, ty, "value")
+    with pytest.raises(ValueError, match="divisible by groups"):
+        engine.nn.Conv2d(3, 4, 3, groups=2)
