@@ -144,7 +144,7 @@ def _pad_constant(x, widths, value: float):
     inside = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
     out = scatter(x, out_shape, inside)
     if value:
-        fill = np.full(out_shape, value)
+        fill = np.full(out_shape, value, dtype=np.asarray(x.data if is_node(x) else x).dtype)
         fill[inside] = 0.0
         out = out + fill
     return out

@@ -23,7 +23,8 @@ def _half_inverse(out):
 
 
 STD = register(
-    "std", "std", lambda x, axis, keepdims, correction: np.sqrt(_var_forward(x, axis, keepdims, correction)),
+    "std", "std", lambda x, axis, keepdims, correction:
+        np.sqrt(_var_forward(x, axis, keepdims, correction)).astype(x.dtype, copy=False),
     (lambda g, out, x, axis, keepdims, correction:
         VAR.vjps[0](g * _half_inverse(out), None, x, axis, keepdims, correction),),
     (lambda t, out, x, axis, keepdims, correction:
