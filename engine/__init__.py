@@ -13,6 +13,7 @@ from .registry import REGISTRY, Primitive, register, unregister
 from .node import Node, apply, is_node, no_grad, enable_grad, is_grad_enabled, format_number
 from .value import Value
 from .tensor import Tensor, tensor, as_tensor
+from .tensor import arange, full, full_like, ones, ones_like, zeros, zeros_like
 from .autodiff import backprop, grad, hessian, jvp, topological_order
 from .graph import EdgeStep, Graph, Step, to_networkx
 from .gradcheck import gradcheck, numerical_grad
@@ -22,7 +23,8 @@ from . import cuda  # noqa: F401  (registers the "cuda" device; loads no numba.c
 
 __all__ = [
     "REGISTRY", "Primitive", "register", "unregister", "Node", "apply", "is_node", "Value",
-    "Tensor", "tensor", "as_tensor",
+    "Tensor", "tensor", "as_tensor", "arange", "full", "full_like", "ones", "ones_like", "zeros",
+    "zeros_like",
     "no_grad", "enable_grad", "is_grad_enabled", "format_number", "backprop", "grad",
     "hessian", "jvp", "topological_order", "Graph", "Step", "EdgeStep", "to_networkx",
     "gradcheck", "numerical_grad", "concat", "stack", "where", "clip", "functional", "nn",

@@ -16,6 +16,8 @@ import numpy as np
 from .node import raw
 from .prims import core as C
 from .prims import dispatch as D
+from .prims import layout as _layout  # noqa: F401  (registers flip, pad, einsum, ...)
+from .prims import reduce as _reduce_ops  # noqa: F401  (registers std, prod, cumsum, ...)
 from .prims.activation import log_softmax
 from .prims.conv import conv2d
 from .prims.dispatch import call
@@ -30,6 +32,11 @@ __all__ = [
 ]
 """The compositions defined here; every functional export of the registry (``exp``,
 ``atan``, ``softmax``, ``conv2d``, ``where``, ...) is added by :func:`registry.bind_module`."""
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
 def _reduce(loss, reduction: str):
@@ -130,29 +137,124 @@ def mse_loss(input, target, reduction: str = "mean"):
     return _reduce(d * d, reduction)
 
 
-def binary_cross_entropy(input, target, reduction: str = "mean"):
-    """-[t log p + (1-t) log(1-p)] on probabilities, as PyTorch: the logs are clamped at
+def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
+    """-w[t log p + (1-t) log(1-p)] on probabilities, as PyTorch: the logs are clamped at
     -100 and the gradient's p(1 - p) at 1e-12, so p = 0 or 1 stays finite."""
-    return _reduce(call("binary_cross_entropy", input, target), reduction)
+    _same_shape("binary_cross_entropy", input, target)
+    loss = call("binary_cross_entropy", input, target)
+    return _reduce(loss if weight is None else loss * weight, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, reduction: str = "mean"):
-    """BCE on logits, stable for any logit: softplus(x) - t·x."""
-    return _reduce(D.softplus(input) - target * input, reduction)
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
+                                     pos_weight=None):
+    """BCE on logits, stable for any logit: (1 - t)·x + (1 + (pos_weight - 1)·t)·softplus(-x),
+    which is softplus(x) - t·x without ``pos_weight`` (the positives' weight, per class)."""
+    _same_shape("binary_cross_entropy_with_logits", input, target)
+    if pos_weight is None:
+        loss = D.softplus(input) - target * input
+    else:
+        loss = (1.0 - target) * input + (1.0 + (pos_weight - 1.0) * target) * D.softplus(-input)
+    return _reduce(loss if weight is None else loss * weight, reduction)
 
 
-def cross_entropy(input, target, reduction: str = "mean"):
-    """Softmax cross-entropy: (N, C) logits with integer targets (fused) or class probabilities."""
+def _same_shape(op: str, input, target) -> None:
+    if C.shape_of(input) != C.shape_of(target) and not np.isscalar(target):
+        raise ValueError(f"{op}: target {C.shape_of(target)} must have the input's shape "
+                         f"{C.shape_of(input)}")
+
+
+def _classes_last(x, cls: int):
+    """(N, C, d1, ...) -> (N·d1·..., C): one row per prediction, classes along axis 1."""
+    shape = C.shape_of(x)
+    if len(shape) == 1:
+        return C.reshape(x, (1, shape[0]))
+    if len(shape) > 2:
+        x = C.permute(x, (0,) + tuple(range(2, len(shape))) + (1,))
+    return C.reshape(x, (-1, shape[cls]))
+
+
+def _index_target(op: str, input, target) -> np.ndarray | None:
+    """The class-index target as int64 (None when ``target`` holds class probabilities):
+    integers, or floats with whole values in the index shape (N, d1, ...)."""
+    shape = C.shape_of(input)
     t = np.asarray(raw(target))
-    if t.dtype.kind in "iub" or (t.ndim == 1 and len(input.shape) == 2):
+    wanted = () if len(shape) == 1 else (shape[0],) + shape[2:]
+    if len(shape) == 0:
+        raise ValueError(f"{op}: input must have a class dimension, got a 0-d tensor")
+    if t.shape == shape and t.dtype.kind == "f":
+        return None
+    if t.shape != wanted:
+        raise ValueError(f"{op}: target {t.shape} does not match input {shape}: class indices "
+                         f"want shape {wanted}, class probabilities want {shape}")
+    if t.dtype.kind == "f" and not np.all(t == np.round(t)):
+        raise ValueError(f"{op}: target of shape {t.shape} holds fractions; class "
+                         f"probabilities want the input's shape {shape}")
+    return t.astype(np.int64)
+
+
+def _class_loss(op, logp, target: np.ndarray, weight, ignore_index: int, reduction: str,
+                label_smoothing: float, out_shape: tuple):
+    """-w[y]·logp[y] per row (mixed with the classes' mean when smoothing), ignored rows 0;
+    'mean' divides by the weights of the rows kept, as PyTorch."""
+    n, classes = C.shape_of(logp)
+    t = target.reshape(-1)
+    keep = t != ignore_index
+    bad = t[keep & ((t < 0) | (t >= classes))]
+    if bad.size:
+        raise IndexError(f"{op}: target {bad[0]} is out of bounds for {classes} classes")
+    safe = np.where(keep, t, 0)
+    w = np.ones(classes) if weight is None else np.asarray(raw(weight), dtype=np.float64)
+    if w.shape != (classes,):
+        raise ValueError(f"{op}: weight {w.shape} must have one entry per class ({classes},)")
+    row_w = np.where(keep, w[safe], 0.0).astype(raw(logp).dtype)
+    loss = -getitem(logp, (np.arange(n), safe)) * row_w
+    if label_smoothing:
+        smooth = -C.sum(logp * w.astype(raw(logp).dtype), 1) * keep.astype(row_w.dtype)
+        loss = loss * (1.0 - label_smoothing) + smooth * (label_smoothing / classes)
+    if reduction == "mean":
+        return C.sum(loss) / float(row_w.sum())
+    return C.sum(loss) if reduction == "sum" else C.reshape(loss, out_shape)
+
+
+def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0):
+    """Softmax cross-entropy as PyTorch: logits (C,), (N, C) or (N, C, d1, ...) with class
+    indices (fused for plain (N, C)) or class probabilities of the input's shape (then the
+    target gets a gradient too); ``weight`` per class, ``ignore_index``, ``label_smoothing``."""
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    shape = C.shape_of(input)
+    t = _index_target("cross_entropy", input, target)
+    cls = 0 if len(shape) == 1 else 1
+    if t is None:  # class probabilities, differentiable in the target
+        probs = target if label_smoothing == 0 else target * (1.0 - label_smoothing) + label_smoothing / shape[cls]
+        logp = log_softmax(input, cls)
+        if weight is not None:
+            logp = logp * C.reshape(np.asarray(raw(weight), dtype=raw(logp).dtype),
+                                    (shape[cls],) + (1,) * (len(shape) - cls - 1))
+        return _reduce(-C.sum(probs * logp, cls), reduction)
+    if (len(shape) == 2 and weight is None and not label_smoothing
+            and not np.any(t == ignore_index)):
+        if t.size and (t.min() < 0 or t.max() >= shape[1]):
+            bad = t.min() if t.min() < 0 else t.max()
+            raise IndexError(f"cross_entropy: target {bad} is out of bounds for {shape[1]} classes")
         return _fused_cross_entropy(input, t, reduction)
-    return _reduce(-C.sum(t * log_softmax(input, 1), 1), reduction)
+    return _class_loss("cross_entropy", log_softmax(_classes_last(input, cls), 1), t, weight,
+                       ignore_index, reduction, label_smoothing, t.shape)
 
 
-def nll_loss(input, target, reduction: str = "mean"):
-    """-input[n, target[n]] for (N, C) log-probabilities: cross-entropy after log_softmax."""
-    t = np.asarray(raw(target)).astype(np.int64)
-    return _reduce(-getitem(input, (np.arange(len(t)), t)), reduction)
+def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
+    """-w[y]·input[y] for log-probabilities (C,), (N, C) or (N, C, d1, ...), as PyTorch:
+    ``weight`` per class, rows with ``ignore_index`` left out (and out of the mean)."""
+    _check_reduction(reduction)
+    t = _index_target("nll_loss", input, target)
+    if t is None:
+        raise ValueError(f"nll_loss: wants class indices, got a float target of the input's "
+                         f"shape {C.shape_of(input)}")
+    cls = 0 if len(C.shape_of(input)) == 1 else 1
+    return _class_loss("nll_loss", _classes_last(input, cls), t, weight, ignore_index, reduction,
+                       0.0, t.shape)
 
 
 def l1_penalty(parameters: Iterable, weight: float = 1.0):

@@ -28,6 +28,9 @@ def _to_array(data: Any, dtype=None) -> np.ndarray:
     if is_node(data):
         raise TypeError("Tensor(...) takes numbers or arrays; use .detach() to copy a node")
     arr = np.array(data, dtype=dtype)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"Tensor(...) takes numbers or arrays of numbers, not {arr.dtype} "
+                        f"({type(data).__name__})")
     if arr.dtype.type not in _FLOATS:
         arr = arr.astype(np.float64)
     return arr
@@ -153,6 +156,13 @@ class Tensor(Node):
     def __le__(self, o): return self._data <= raw(o)
     def __gt__(self, o): return self._data > raw(o)
     def __ge__(self, o): return self._data >= raw(o)
+    # torch's comparison methods (``==`` stays identity: nodes are dictionary keys)
+    def lt(self, o): return self._data < raw(o)
+    def le(self, o): return self._data <= raw(o)
+    def gt(self, o): return self._data > raw(o)
+    def ge(self, o): return self._data >= raw(o)
+    def eq(self, o): return self._data == raw(o)
+    def ne(self, o): return self._data != raw(o)
 
     def argmax(self, axis=None, *, dim=None) -> np.ndarray:
         """Indices of the largest values (an array: indices carry no gradient)."""
@@ -182,6 +192,49 @@ def tensor(data: Any, requires_grad: bool = False, name: str | None = None, dtyp
     return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype, device=device)
 
 
-__all__ = ["Tensor", "as_tensor", "tensor"]
+def arange(start, end=None, step=1, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    """``torch.arange``: start, start + step, ... below end (one argument: 0 .. start - 1)."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    return Tensor(np.arange(start, end, step), requires_grad=requires_grad, dtype=dtype)
+
+
+def full(size, fill_value: float, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    """``torch.full``: a tensor of ``size`` filled with ``fill_value``."""
+    size = tuple(size) if np.ndim(size) else (int(size),)
+    return Tensor(np.full(size, fill_value, dtype=dtype or np.float64), requires_grad=requires_grad)
+
+
+def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """``torch.zeros(2, 3)`` or ``torch.zeros((2, 3))``."""
+    size = tuple(size[0]) if len(size) == 1 and np.ndim(size[0]) else size
+    return full(size, 0.0, dtype=dtype, requires_grad=requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """``torch.ones(2, 3)`` or ``torch.ones((2, 3))``."""
+    size = tuple(size[0]) if len(size) == 1 and np.ndim(size[0]) else size
+    return full(size, 1.0, dtype=dtype, requires_grad=requires_grad)
+
+
+def full_like(x, fill_value: float, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``x``'s shape (and dtype, unless given) filled with ``fill_value``."""
+    data = np.asarray(raw(x))
+    return full(data.shape, fill_value, dtype=dtype or (data.dtype if data.dtype.kind == "f" else None),
+                requires_grad=requires_grad)
+
+
+def zeros_like(x, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    return full_like(x, 0.0, dtype=dtype, requires_grad=requires_grad)
+
+
+def ones_like(x, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    return full_like(x, 1.0, dtype=dtype, requires_grad=requires_grad)
+
+
+__all__ = ["Tensor", "as_tensor", "tensor", "arange", "full", "zeros", "ones", "full_like",
+           "zeros_like", "ones_like"]
 
 

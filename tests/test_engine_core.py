@@ -20,7 +20,8 @@ UNARY = {
     "tanh": (D.tanh, -3, 3), "sigmoid": (D.sigmoid, -6, 6), "relu": (D.relu, -3, 3),
     "softplus": (D.softplus, -5, 5), "abs": (D.absolute, -3, 3), "sqrt": (D.sqrt, 0.2, 5),
     "neg": (lambda x: -x, -3, 3), "atan": (D.atan, -4, 4), "asinh": (D.asinh, -4, 4),
-    "erf": (D.erf, -2.5, 2.5),
+    "erf": (D.erf, -2.5, 2.5), "gelu": (D.gelu, -3, 3), "silu": (D.silu, -4, 4),
+    "mish": (D.mish, -4, 4), "softsign": (D.softsign, -3, 3), "hardtanh": (D.hardtanh, -0.9, 0.9),
 }
 BINARY = {
     "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
@@ -163,7 +164,7 @@ def test_unary_against_torch(torch, name):
     ours = Tensor(x, requires_grad=True)
     (fn(ours) * np.arange(12.0).reshape(3, 4)).sum().backward()
     t = torch.tensor(x, requires_grad=True)
-    tf = torch.nn.functional.softplus if name == "softplus" else getattr(torch, TORCH_UNARY[name])
+    tf = getattr(torch, TORCH_UNARY[name]) if name in TORCH_UNARY else getattr(torch.nn.functional, name)
     (tf(t) * torch.arange(12.0, dtype=torch.float64).reshape(3, 4)).sum().backward()
     np.testing.assert_allclose(ours.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
 

@@ -169,17 +169,20 @@ class MLP(Sequential):
 
 
 class Conv2d(Module):
-    """2-D cross-correlation layer, weight (out, in, kh, kw), PyTorch's default init."""
+    """2-D cross-correlation layer, weight (out, in/groups, kh, kw), PyTorch's default init."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, bias: bool = True, *, seed=None, dtype=None):
+                 dilation=1, groups: int = 1, bias: bool = True, *, seed=None, dtype=None):
         super().__init__()
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"Conv2d: in_channels {in_channels} and out_channels {out_channels} "
+                             f"must be divisible by groups {groups}")
         rng = as_generator(seed)
-        kh, kw = _pair(kernel_size)
-        self.in_channels, self.out_channels = in_channels, out_channels
+        kh, kw = _pair(kernel_size, "kernel_size")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride, self.padding, self.dilation = (kh, kw), stride, padding, dilation
-        fan_in = in_channels * kh * kw
-        self.weight = Parameter(np.empty((out_channels, in_channels, kh, kw)))
+        fan_in = in_channels // groups * kh * kw
+        self.weight = Parameter(np.empty((out_channels, in_channels // groups, kh, kw)))
         init.default_uniform_(self.weight, fan_in, rng)
         self.bias = None
         if bias:
@@ -189,32 +192,81 @@ class Conv2d(Module):
             self.to(dtype)
 
     def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def extra_repr(self) -> str:
+        groups = f", groups={self.groups}" if self.groups != 1 else ""
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}{groups}")
+
+
+class ConvTranspose2d(Module):
+    """The adjoint of Conv2d (upsampling), weight (in, out/groups, kh, kw), PyTorch's init."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1, *, seed=None,
+                 dtype=None):
+        super().__init__()
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"ConvTranspose2d: in_channels {in_channels} and out_channels "
+                             f"{out_channels} must be divisible by groups {groups}")
+        rng = as_generator(seed)
+        kh, kw = _pair(kernel_size, "kernel_size")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size, self.stride, self.padding = (kh, kw), stride, padding
+        self.output_padding, self.dilation = output_padding, dilation
+        fan_in = out_channels // groups * kh * kw  # torch computes it from weight.shape[1:]
+        self.weight = Parameter(np.empty((in_channels, out_channels // groups, kh, kw)))
+        init.default_uniform_(self.weight, fan_in, rng)
+        self.bias = None
+        if bias:
+            self.bias = Parameter(np.empty(out_channels))
+            init.default_uniform_(self.bias, fan_in, rng)
+        if dtype is not None:
+            self.to(dtype)
+
+    def forward(self, x):
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding, self.groups, self.dilation)
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}")
+                f"stride={self.stride}, padding={self.padding}, output_padding={self.output_padding}")
 
 
 class MaxPool2d(Module):
     """Largest value of each window."""
 
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False):
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.dilation, self.ceil_mode = dilation, ceil_mode
 
     def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
-class AvgPool2d(MaxPool2d):
+class AvgPool2d(Module):
     """Mean of each window."""
 
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override: int | None = None):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+        self.divisor_override = divisor_override
+
     def forward(self, x):
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"ceil_mode={self.ceil_mode}, count_include_pad={self.count_include_pad}")
 
 
 class Flatten(Module):

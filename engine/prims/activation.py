@@ -87,14 +87,62 @@ export(elu, methods=("elu",), kinds=BOTH, functional=("elu",))
 export(selu, methods=("selu",), kinds=BOTH, functional=("selu",))
 
 
+# -- activations with PyTorch's parameters, on the elementwise primitives -------------------
+def softplus(x, beta: float = 1.0, threshold: float = 20.0):
+    """log(1 + e^(βx))/β, and x itself where βx > threshold (PyTorch's reversion to linear,
+    gradient 1 there); one softplus node when no element is past the threshold."""
+    z = x if beta == 1.0 else x * float(beta)
+    soft = call("softplus", z) if beta == 1.0 else call("softplus", z) / float(beta)
+    linear = np.asarray(z.data if is_node(z) else z) > threshold
+    if not linear.any():
+        return soft
+    return x if linear.all() else where(linear, x, soft)
+
+
+def gelu(x, approximate: str = "none"):
+    """x·Φ(x) (``approximate='none'``, with erf) or PyTorch's tanh approximation."""
+    if approximate == "none":
+        return call("gelu", x)
+    if approximate != "tanh":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    inner = (x + x * x * x * 0.044715) * float(np.sqrt(2.0 / np.pi))
+    return x * 0.5 * (D.tanh(inner) + 1.0)
+
+
+def _strictly_inside(lo: float, hi: float):
+    def mask(a):
+        inside = (a > lo) & (a < hi)
+        return float(inside) if a.__class__ is float else inside.astype(np.result_type(a, float))
+    return mask
+
+
+HARDTANH = register(  # PyTorch's hardtanh passes no gradient at the limits (clamp does)
+    "hardtanh", "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi),
+    (lambda g, out, x, lo, hi: g * D.nondiff(_strictly_inside(lo, hi), x),),
+    (lambda t, out, x, lo, hi: t * D.nondiff(_strictly_inside(lo, hi), x),),
+    elementwise=True, local_text=("[min < x < max]",))
+
+
+def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0):
+    """x clamped into [min_val, max_val]; the gradient is 1 strictly inside, 0 elsewhere."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} is above max_val {max_val}")
+    return call("hardtanh", x, lo=float(min_val), hi=float(max_val))
+
+
+export(softplus, methods=("softplus",), kinds=BOTH, functional=("softplus",), expression="softplus")
+export(gelu, methods=("gelu",), kinds=BOTH, functional=("gelu",), expression="gelu")
+export(hardtanh, methods=("hardtanh",), kinds=BOTH, functional=("hardtanh",))
+
+
 # -- softmax along an axis ------------------------------------------------------------
-def _softmax_forward(x, axis):
-    z = np.exp(x - np.max(x, axis=axis, keepdims=True))
+def _softmax_forward(x, axis):  # initial: an empty axis has no maximum, nor anything to scale
+    z = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
     return z / np.sum(z, axis=axis, keepdims=True)
 
 
 def _log_softmax_forward(x, axis):
-    shifted = x - np.max(x, axis=axis, keepdims=True)
+    shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
@@ -108,13 +156,12 @@ LOG_SOFTMAX = register(
     (lambda t, out, x, axis: t - C.sum(D.exp(out) * t, axis, keepdims=True),))
 
 
-def _axis(x, axis, dim):
+def _axis(x, axis, dim, op: str = "softmax"):
     """The one softmax axis; a 0-d input has none to normalise over (``()``), as PyTorch."""
     axis = C.pick_axis(axis, dim)
     nd = len(C.shape_of(x))
-    if nd == 0:
-        return C.normalize_axis(-1 if axis is None else axis, 0)
-    return int(-1 if axis is None else axis) % nd
+    axis = C.dim_index(-1 if axis is None else axis, nd, op)
+    return () if nd == 0 else axis
 
 
 def softmax(x, axis: int | None = None, *, dim: int | None = None):
@@ -124,7 +171,7 @@ def softmax(x, axis: int | None = None, *, dim: int | None = None):
 
 def log_softmax(x, axis: int | None = None, *, dim: int | None = None):
     """x - logsumexp(x) along ``axis`` (default last), stable for large logits."""
-    return call("log_softmax", x, axis=_axis(x, axis, dim))
+    return call("log_softmax", x, axis=_axis(x, axis, dim, "log_softmax"))
 
 
 export(softmax, methods=("softmax",), functional=("softmax",))

@@ -17,12 +17,19 @@ from ..node import is_node
 from ..registry import export, register
 from . import core as C
 from .dispatch import call
+from .layout import pad
+from .shape import concat, getitem
 
 K = lazy("conv")  # Numba is imported on the first op that needs it
 
 
-def _pair(v) -> tuple[int, int]:
-    return (int(v), int(v)) if np.ndim(v) == 0 else (int(v[0]), int(v[1]))
+def _pair(v, name: str = "size") -> tuple[int, int]:
+    """An int or a pair of ints as (h, w); any other length is refused (PyTorch refuses it too)."""
+    if np.ndim(v) == 0:
+        return int(v), int(v)
+    if len(v) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints (height, width), got {tuple(v)}")
+    return int(v[0]), int(v[1])
 
 
 def out_size(size: int, k: int, s: int, p: int, d: int) -> int:
@@ -76,8 +83,9 @@ def col2im(cols, shape, geometry: dict):
 
 
 def _geometry_params(kernel, stride, padding, dilation, pad_value=0.0) -> dict:
-    return dict(kernel=_pair(kernel), stride=_pair(stride), padding=_pair(padding),
-                dilation=_pair(dilation), pad_value=pad_value)
+    return dict(kernel=_pair(kernel, "kernel_size"), stride=_pair(stride, "stride"),
+                padding=_pair(padding, "padding"), dilation=_pair(dilation, "dilation"),
+                pad_value=pad_value)
 
 
 def _flat_kernels(w):
@@ -125,19 +133,91 @@ def conv2d_raw(x, w, b, geo: dict):
     return call("conv2d", x, w, b, **{k: v for k, v in geo.items() if k != "pad_value"})
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
-    """2-D cross-correlation as PyTorch: x (N, C, H, W), weight (O, C, kh, kw) → (N, O, OH, OW).
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
+    """2-D cross-correlation as PyTorch: x (N, C, H, W), weight (O, C/groups, kh, kw) → (N, O, OH, OW).
 
     One node: the forward unfolds windows (im2col) and runs one matrix product;
     the VJPs are written with im2col/col2im/matmul, so they also record a graph
-    under ``create_graph=True``.
+    under ``create_graph=True``.  An unbatched (C, H, W) input gives (O, OH, OW);
+    ``padding='same'`` pads as PyTorch (the odd pixel on the right and bottom),
+    ``'valid'`` not at all; ``groups`` convolves channel groups separately.
     """
-    c, c_w = x.shape[1], weight.shape[1]
-    if len(x.shape) != 4 or c != c_w:
+    if len(x.shape) == 3 and len(weight.shape) == 4:
+        out = conv2d(C.reshape(x, (1,) + tuple(x.shape)), weight, bias, stride, padding, dilation, groups)
+        return C.reshape(out, tuple(out.shape[1:]))
+    groups = int(groups)
+    if (len(x.shape) != 4 or len(weight.shape) != 4 or groups < 1 or x.shape[1] != weight.shape[1] * groups
+            or weight.shape[0] % groups):
         raise ValueError(f"conv2d: input {tuple(x.shape)} (N, C, H, W) does not match "
-                         f"weight {tuple(weight.shape)} (O, C, kh, kw)")
+                         f"weight {tuple(weight.shape)} (O, C/groups, kh, kw) with groups={groups}")
+    if isinstance(padding, str):
+        x, padding = _string_padding(x, weight.shape[2:], stride, dilation, padding)
+    if groups > 1:
+        cg, og = weight.shape[1], weight.shape[0] // groups
+        parts = [conv2d(getitem(x, (slice(None), slice(i * cg, (i + 1) * cg))),
+                        getitem(weight, slice(i * og, (i + 1) * og)),
+                        None if bias is None else getitem(bias, slice(i * og, (i + 1) * og)),
+                        stride, padding, dilation) for i in range(groups)]
+        return concat(parts, 1)
     geo = _geometry_params(weight.shape[2:], stride, padding, dilation)
     return conv2d_raw(x, weight, _zero_bias(weight) if bias is None else bias, geo)
+
+
+def _string_padding(x, kernel, stride, dilation, padding: str):
+    """``'valid'``: none; ``'same'``: d·(k − 1) in all, the larger half after (stride 1 only)."""
+    if padding == "valid":
+        return x, 0
+    if padding != "same":
+        raise ValueError(f"conv2d: padding must be a number, a pair, 'same' or 'valid', got {padding!r}")
+    if _pair(stride, "stride") != (1, 1):
+        raise ValueError(f"conv2d: padding='same' needs stride 1, got stride={stride}")
+    widths = []
+    for k, d in zip(reversed(tuple(kernel)), reversed(_pair(dilation, "dilation"))):
+        total = d * (k - 1)
+        widths += [total // 2, total - total // 2]
+    return pad(x, tuple(widths)), 0
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
+                     dilation=1):
+    """The adjoint of conv2d (``torch.nn.functional.conv_transpose2d``): x (N, C_in, H, W),
+    weight (C_in, C_out/groups, kh, kw) → (N, C_out, (H − 1)·s − 2p + d·(k − 1) + output_padding + 1, ...).
+
+    Written as conv2d's input gradient (columns, then col2im), so it is differentiable again.
+    """
+    if len(x.shape) == 3 and len(weight.shape) == 4:
+        out = conv_transpose2d(C.reshape(x, (1,) + tuple(x.shape)), weight, bias, stride, padding,
+                               output_padding, groups, dilation)
+        return C.reshape(out, tuple(out.shape[1:]))
+    groups = int(groups)
+    if (len(x.shape) != 4 or len(weight.shape) != 4 or groups < 1 or x.shape[1] != weight.shape[0]
+            or weight.shape[0] % groups):
+        raise ValueError(f"conv_transpose2d: input {tuple(x.shape)} (N, C_in, H, W) does not match "
+                         f"weight {tuple(weight.shape)} (C_in, C_out/groups, kh, kw) with groups={groups}")
+    geo = _geometry_params(weight.shape[2:], stride, padding, dilation)
+    extra = _pair(output_padding, "output_padding")
+    if any(e >= max(s, d) for e, s, d in zip(extra, geo["stride"], geo["dilation"])):
+        raise ValueError(f"conv_transpose2d: output_padding {extra} must be smaller than stride "
+                         f"{geo['stride']} or dilation {geo['dilation']}")
+    if groups > 1:
+        cg = x.shape[1] // groups
+        parts = [conv_transpose2d(getitem(x, (slice(None), slice(i * cg, (i + 1) * cg))),
+                                  getitem(weight, slice(i * cg, (i + 1) * cg)), None, stride, padding,
+                                  output_padding, 1, dilation) for i in range(groups)]
+        out = concat(parts, 1)
+    else:
+        n, c_in, h, w = x.shape
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = geo["kernel"], geo["stride"], geo["padding"], geo["dilation"]
+        size = ((h - 1) * sh - 2 * ph + dh * (kh - 1) + extra[0] + 1,
+                (w - 1) * sw - 2 * pw + dw * (kw - 1) + extra[1] + 1)
+        if size[0] <= 0 or size[1] <= 0:
+            raise ValueError(f"conv_transpose2d: input {tuple(x.shape)} gives an empty output {size}")
+        c_out = weight.shape[1]
+        cols = C.matmul(C.transpose(_flat_kernels(weight)), C.reshape(x, (n, c_in, h * w)))
+        out = col2im(cols, (n, c_out) + size, geo)
+    if bias is not None:
+        out = out + C.reshape(bias, (1, -1, 1, 1))
+    return out
 
 
 # -- pooling ------------------------------------------------------------------------------
@@ -179,25 +259,98 @@ MAX_POOL2D = register("max_pool2d", "maxpool", _max_pool_forward, (_max_pool_vjp
                       local_text=("[x is the window's max]",))
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0):
-    """Largest value of each window (padding counts as -inf); the gradient goes to the
-    first largest element, as PyTorch.  One Numba pass forward and backward."""
-    kernel, pad = _pair(kernel_size), _pair(padding)
-    if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
-        raise ValueError(f"max_pool2d: padding {pad} must be at most half the kernel {kernel}")
-    return call("max_pool2d", x, kernel=kernel,
-                stride=_pair(kernel_size if stride is None else stride), padding=pad)
+def _pool_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling output length: floor or ceil, a last window starting in the padding dropped."""
+    out = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    """Mean of each window (zero padding counted, PyTorch's ``count_include_pad=True``)."""
+def _pool_args(op: str, x, kernel_size, stride, padding, dilation=1):
+    if len(x.shape) not in (3, 4):
+        raise ValueError(f"{op}: input must be (N, C, H, W) or (C, H, W), got shape {tuple(x.shape)}")
+    kernel, pad_ = _pair(kernel_size, "kernel_size"), _pair(padding, "padding")
+    stride = _pair(kernel_size if stride is None or stride == () else stride, "stride")
+    dil = _pair(dilation, "dilation")
+    if min(kernel + stride + dil) <= 0:
+        raise ValueError(f"{op}: kernel_size {kernel}, stride {stride} and dilation {dil} must be positive")
+    for p, k, d in zip(pad_, kernel, dil):
+        if p < 0 or p > (d * (k - 1) + 1) // 2:
+            raise ValueError(f"{op}: padding {pad_} must be at most half the kernel {kernel}")
+    return kernel, stride, pad_, dil
+
+
+def _windows(op: str, x, kernel, stride, padding, dilation, ceil_mode: bool, fill: float):
+    """(N·C, kh·kw, OH·OW) columns of every pooling window, extra bottom/right padding for
+    ceil_mode filled with ``fill``; with the output size (OH, OW)."""
     n, c, h, w = x.shape
-    geo = _geometry_params(kernel_size, kernel_size if stride is None else stride, padding, 1)
-    oh, ow = _geometry(x.shape, geo["kernel"], geo["stride"], geo["padding"], geo["dilation"])
-    cols = im2col(C.reshape(x, (n * c, 1, h, w)), geo)     # (N·C, kh·kw, L)
-    return C.reshape(C.mean(cols, 1), (n, c, oh, ow))
+    out = tuple(_pool_size(size, k, s, p, d, ceil_mode)
+                for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation))
+    if out[0] <= 0 or out[1] <= 0:
+        raise ValueError(f"{op}: input {tuple(x.shape)} is smaller than the window {kernel}")
+    extra = [max(0, (o - 1) * s + d * (k - 1) + 1 - (size + 2 * p))
+             for o, size, k, s, p, d in zip(out, (h, w), kernel, stride, padding, dilation)]
+    flat = C.reshape(x, (n * c, 1, h, w))
+    if any(extra):
+        flat = pad(flat, (0, extra[1], 0, extra[0]), value=fill)
+    geo = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation, pad_value=fill)
+    return im2col(flat, geo), out
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False):
+    """Largest value of each window (padding counts as -inf); the gradient goes to the
+    first largest element, as PyTorch.  One Numba pass forward and backward (dilation and
+    ceil_mode take the general path: windows as columns, the first maximum picked)."""
+    if len(x.shape) == 3:
+        out = max_pool2d(C.reshape(x, (1,) + tuple(x.shape)), kernel_size, stride, padding, dilation, ceil_mode)
+        return C.reshape(out, tuple(out.shape[1:]))
+    kernel, stride, pad_, dil = _pool_args("max_pool2d", x, kernel_size, stride, padding, dilation)
+    if dil == (1, 1) and not ceil_mode:
+        return call("max_pool2d", x, kernel=kernel, stride=stride, padding=pad_)
+    cols, (oh, ow) = _windows("max_pool2d", x, kernel, stride, pad_, dil, ceil_mode, -np.inf)
+    raw_cols = cols.data if is_node(cols) else cols
+    first = np.argmax(raw_cols, axis=1)  # the first maximum of each window, as PyTorch
+    rows, cells = np.ogrid[:first.shape[0], :first.shape[1]]
+    picked = getitem(cols, (rows, first, cells))
+    return C.reshape(picked, (x.shape[0], x.shape[1], oh, ow))
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None):
+    """Mean of each window, as PyTorch: zero padding counted unless ``count_include_pad=False``,
+    ceil_mode's extra windows divided by the part inside the padded input."""
+    if len(x.shape) == 3:
+        out = avg_pool2d(C.reshape(x, (1,) + tuple(x.shape)), kernel_size, stride, padding, ceil_mode,
+                         count_include_pad, divisor_override)
+        return C.reshape(out, tuple(out.shape[1:]))
+    kernel, stride, pad_, dil = _pool_args("avg_pool2d", x, kernel_size, stride, padding)
+    cols, (oh, ow) = _windows("avg_pool2d", x, kernel, stride, pad_, dil, ceil_mode, 0.0)
+    if divisor_override is not None:
+        if int(divisor_override) == 0:
+            raise ValueError("avg_pool2d: divisor_override must be nonzero")
+        divisor = np.full(oh * ow, float(divisor_override))
+    else:
+        divisor = _avg_divisor(x.shape[2:], (oh, ow), kernel, stride, pad_, count_include_pad)
+    out = C.sum(cols, 1) / divisor.astype(x.dtype)
+    return C.reshape(out, (x.shape[0], x.shape[1], oh, ow))
+
+
+def _avg_divisor(size, out, kernel, stride, padding, count_include_pad: bool) -> np.ndarray:
+    """Each window's divisor, PyTorch's rule: the window clipped to the padded input, or
+    (count_include_pad=False) to the input itself."""
+    per_axis = []
+    for n, o, k, s, p in zip(size, out, kernel, stride, padding):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, n + p)
+        if count_include_pad:
+            per_axis.append(end - start)
+        else:
+            per_axis.append(np.minimum(end, n) - np.maximum(start, 0))
+    return np.outer(per_axis[0], per_axis[1]).reshape(-1).astype(np.float64)
 
 
 export(conv2d, functional=("conv2d",))
+export(conv_transpose2d, functional=("conv_transpose2d",))
 export(max_pool2d, functional=("max_pool2d",))
 export(avg_pool2d, functional=("avg_pool2d",))

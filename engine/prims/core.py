@@ -15,23 +15,30 @@ from ..registry import Export, export, register
 from .dispatch import call
 
 
-def normalize_axis(axis, ndim: int) -> tuple[int, ...] | None:
-    """NumPy's ``axis`` argument as a sorted tuple of non-negative axes (None = all)."""
+def dim_index(dim, ndim: int, op: str, *, new: bool = False, name: str = "dim") -> int:
+    """One ``dim`` as a non-negative axis, checked as PyTorch does: an IndexError outside
+    [-n, n - 1] (a 0-d tensor counts as 1-d; ``new=True``: a new axis, n + 1 places)."""
+    n = max(ndim + (1 if new else 0), 1)
+    try:
+        d = int(dim.__index__())
+    except AttributeError:
+        raise TypeError(f"{op}: {name} must be an integer, got {type(dim).__name__}") from None
+    if not -n <= d < n:
+        raise IndexError(f"{op}: {name} {d} is out of range for a tensor of {ndim} dimensions "
+                         f"(expected to be in range of [{-n}, {n - 1}])")
+    return d % n
+
+
+def normalize_axis(axis, ndim: int, op: str = "reduction") -> tuple[int, ...] | None:
+    """NumPy's ``axis`` argument as a sorted tuple of non-negative axes (None = all); an
+    out-of-range axis is an IndexError, as in PyTorch (a 0-d tensor has dimension 0 or -1
+    and nothing to reduce)."""
     if axis is None:
         return None
     if isinstance(axis, (int, np.integer)):
         axis = (int(axis),)
-    if ndim == 0:  # as PyTorch: a 0-d tensor has dimension 0 (or -1) and nothing to reduce
-        for a in axis:
-            if a not in (0, -1):
-                raise ValueError(f"axis {a} is out of range for an array of 0 dimensions")
-        return ()
-    out = []
-    for a in axis:
-        if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"axis {a} is out of range for an array of {ndim} dimensions")
-        out.append(a % max(ndim, 1))
-    return tuple(sorted(out))
+    out = [dim_index(a, ndim, op) for a in axis]
+    return () if ndim == 0 else tuple(sorted(out))
 
 
 def _reduced_shape(shape: tuple, axis) -> tuple:
@@ -177,8 +184,12 @@ def reshape(x, shape):
 
 
 def transpose(x, axes=None):
-    axes = tuple(reversed(range(len(x.shape)))) if axes is None else tuple(int(a) % max(len(x.shape), 1) for a in axes)
-    if axes == tuple(range(len(x.shape))):
+    nd = len(x.shape)
+    axes = tuple(reversed(range(nd))) if axes is None else tuple(dim_index(a, nd, "permute") for a in axes)
+    if sorted(axes) != list(range(nd)):
+        raise ValueError(f"permute: dims {axes} are not an ordering of the {nd} dimensions of a "
+                         f"tensor of shape {tuple(x.shape)}")
+    if axes == tuple(range(nd)):
         return x
     return call("transpose", x, axes=axes)
 
@@ -231,8 +242,10 @@ def swap_axes(x, *axes):
     axes = _axes_arg(axes)
     if len(axes) == 2:
         nd = len(x.shape)
+        i, j = (dim_index(a, nd, "transpose") for a in axes)
+        if nd == 0:
+            return x
         perm = list(range(nd))
-        i, j = (a % nd for a in axes)
         perm[i], perm[j] = perm[j], perm[i]
         return transpose(x, perm)
     return transpose(x, axes or None)

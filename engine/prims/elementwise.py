@@ -294,10 +294,10 @@ RELU = elementwise(  # x <= 0 is False for NaN: NaN passes forward and its gradi
     "relu", "ReLU", scalar=lambda x: 0.0 if x <= 0.0 else x,
     array=lambda x: np.maximum(x, 0.0),
     partials=(lambda x, out: D.where(x <= 0.0, 0.0, 1.0),), local_text=("[x > 0]",))
-SOFTPLUS = elementwise("softplus", "softplus",
-                       scalar=lambda x: math.log1p(math.exp(-abs(x))) + max(x, 0.0),
-                       array=lambda x: np.logaddexp(0.0, x),
-                       partials=(lambda x, out: D.sigmoid(x),), local_text=("σ(x)",))
+SOFTPLUS = elementwise(  # public as engine.prims.activation.softplus(x, beta, threshold)
+    "softplus", "softplus", scalar=lambda x: math.log1p(math.exp(-abs(x))) + max(x, 0.0),
+    array=lambda x: np.logaddexp(0.0, x), partials=(lambda x, out: D.sigmoid(x),),
+    local_text=("σ(x)",), public=False)
 ABS = elementwise("abs", "|x|", scalar=abs, array=np.abs,
                   partials=(lambda x, out: D.where(x > 0.0, 1.0, D.where(x < 0.0, -1.0, 0.0)),),
                   local_text=("sign(x)",), method="abs", operator="abs",
@@ -324,5 +324,32 @@ ASINH = elementwise("asinh", "asinh", scalar=math.asinh, array=np.arcsinh,
 ERF = elementwise("erf", "erf", scalar=math.erf, array=_erf,
                   partials=(lambda x, out: TWO_OVER_SQRT_PI * D.exp(-(x * x)),),
                   local_text=("(2/√π) e^(−x²)",))
+INV_SQRT2 = 1.0 / math.sqrt(2.0)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+GELU = elementwise(  # public as engine.prims.activation.gelu(x, approximate)
+    "gelu", "GELU", scalar=lambda x: 0.5 * x * (1.0 + math.erf(x * INV_SQRT2)),
+    array=lambda x: 0.5 * x * (1.0 + _erf(x * INV_SQRT2)),
+    partials=(lambda x, out: 0.5 * (1.0 + D.erf(x * INV_SQRT2)) + x * INV_SQRT_2PI * D.exp(-0.5 * x * x),),
+    local_text=("Φ(x) + x·φ(x)",), public=False)
+SILU = elementwise("silu", "SiLU", scalar=lambda x: x * D.sigmoid(x),
+                   array=lambda x: x * _sigmoid_array(x),
+                   partials=(lambda x, out: D.sigmoid(x) * (1.0 + x * (1.0 - D.sigmoid(x))),),
+                   local_text=("σ(x)(1 + x(1 − σ(x)))",))
+
+
+def _mish_local(x, out):
+    """∂mish/∂x = t + x·σ(x)·(1 − t²) with t = tanh(softplus(x)) (log(1 + eˣ) overflows to
+    inf for huge x, where tanh gives 1)."""
+    t = D.tanh(D.log(1.0 + D.exp(x)))
+    return t + x * D.sigmoid(x) * (1.0 - t * t)
+
+
+MISH = elementwise("mish", "Mish", scalar=lambda x: x * math.tanh(math.log1p(math.exp(-abs(x))) + max(x, 0.0)),
+                   array=lambda x: x * np.tanh(np.logaddexp(0.0, x)), partials=(_mish_local,),
+                   local_text=("t + x·σ(x)(1 − t²), t = tanh(softplus(x))",))
+SOFTSIGN = elementwise("softsign", "softsign", scalar=lambda x: x / (1.0 + abs(x)),
+                       array=lambda x: x / (1.0 + np.abs(x)),
+                       partials=(lambda x, out: 1.0 / ((1.0 + abs(x)) * (1.0 + abs(x))),),
+                       local_text=("1/(1 + |x|)²",))
 
 __all__ = ["elementwise", "float_forward", "float_partial"]

@@ -107,17 +107,39 @@ STACK = register_variadic(
 def concat(tensors: Sequence, axis: int = 0, *, dim: int | None = None):
     """Join tensors along an existing axis (``torch.cat``); the VJP slices the gradient back."""
     axis = dim if dim is not None else axis
-    tensors = list(tensors)
-    nd = len(C.shape_of(tensors[0]))
-    return call("concat", *tensors, axis=int(axis) % (nd or 1))
+    tensors = _joined(tensors, "concat")
+    shapes = [C.shape_of(t) for t in tensors]
+    for i, s in enumerate(shapes):
+        if s == ():
+            raise ValueError(f"concat: a 0-d tensor (at position {i}) cannot be concatenated")
+    axis = C.dim_index(axis, len(shapes[0]), "concat")
+    for i, s in enumerate(shapes[1:], 1):
+        if len(s) != len(shapes[0]) or s[:axis] + s[axis + 1:] != shapes[0][:axis] + shapes[0][axis + 1:]:
+            raise ValueError(f"concat: tensors must have the same shape except in dim {axis}, got "
+                             f"{shapes[0]} at position 0 and {s} at position {i}")
+    return call("concat", *tensors, axis=axis)
 
 
 def stack(tensors: Sequence, axis: int = 0, *, dim: int | None = None):
     """Join tensors along a new axis (``torch.stack``); the VJP picks each slice of the gradient."""
     axis = dim if dim is not None else axis
+    tensors = _joined(tensors, "stack")
+    shapes = [C.shape_of(t) for t in tensors]
+    for i, s in enumerate(shapes[1:], 1):
+        if s != shapes[0]:
+            raise ValueError(f"stack: every tensor must have the same shape, got {shapes[0]} at "
+                             f"position 0 and {s} at position {i}")
+    return call("stack", *tensors, axis=C.dim_index(axis, len(shapes[0]), "stack", new=True))
+
+
+def _joined(tensors, op: str) -> list:
+    """The tensors to join as a list; an empty list or a lone tensor is a clear error."""
+    if is_node(tensors) or isinstance(tensors, np.ndarray):
+        raise TypeError(f"{op} takes a sequence of tensors, not a single {type(tensors).__name__}")
     tensors = list(tensors)
-    nd = len(C.shape_of(tensors[0])) + 1
-    return call("stack", *tensors, axis=int(axis) % nd)
+    if not tensors:
+        raise ValueError(f"{op} expects a non-empty sequence of tensors")
+    return tensors
 
 
 export(concat, functional=("concat",))
@@ -171,6 +193,8 @@ CLIP = register("clip", "clip", lambda x, lo, hi: np.clip(x, lo, hi),
 
 def clip(x, min: float | None = None, max: float | None = None):
     """Clamp into [min, max] (``torch.clamp``); the gradient passes where min <= x <= max."""
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
     return call("clip", x, lo=min, hi=max)
 
 
@@ -268,9 +292,13 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
     """Merge axes start_dim..end_dim into one (``torch.flatten``)."""
     shape = tuple(x.shape)
     nd = len(shape)
+    s = C.dim_index(start_dim, nd, "flatten", name="start_dim")
+    e = C.dim_index(end_dim, nd, "flatten", name="end_dim")
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                         f"for a tensor of shape {shape}")
     if nd == 0:
         return C.reshape(x, (1,))
-    s, e = start_dim % nd, end_dim % nd
     merged = int(np.prod(shape[s:e + 1]))
     return C.reshape(x, shape[:s] + (merged,) + shape[e + 1:])
 
@@ -281,9 +309,9 @@ def squeeze(x, axis: int | None = None, *, dim: int | None = None):
     shape = tuple(x.shape)
     if axis is None:
         return C.reshape(x, tuple(s for s in shape if s != 1))
-    if C.normalize_axis(axis, len(shape)) == ():  # a 0-d tensor has nothing to drop
+    axis = C.dim_index(axis, len(shape), "squeeze")
+    if not shape:  # a 0-d tensor has nothing to drop
         return x
-    axis %= len(shape)
     if shape[axis] != 1:
         return x
     return C.reshape(x, shape[:axis] + shape[axis + 1:])
@@ -293,7 +321,7 @@ def unsqueeze(x, axis: int | None = None, *, dim: int | None = None):
     """Insert a size-1 axis at ``axis``."""
     axis = C.pick_axis(axis, dim)
     shape = tuple(x.shape)
-    axis %= len(shape) + 1
+    axis = C.dim_index(axis, len(shape), "unsqueeze", new=True)
     return C.reshape(x, shape[:axis] + (1,) + shape[axis:])
 
 
