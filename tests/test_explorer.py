@@ -80,7 +80,7 @@ def test_inspector_values_are_compact_and_never_scroll_sideways(page):
     state.select_node(state.graph.index[id(state.graph.find("p"))])
     text = page.inspector.text()
     assert "0.1542" in text and "0.154213" not in text  # 4 significant digits (rows, or min/max/mean)
-    assert "∂((exp)&nbsp;÷&nbsp;(Σ))/∂(exp)&nbsp;= 1/(Σ)" in text  # the arguments' names, wrapping after "="
+    assert "∂(e1&nbsp;÷&nbsp;s1)/∂e1&nbsp;= 1/s1" in text  # the lecture names, wrapping after "="
     state.select_node(state.graph.index[id(state.graph.root)])
     scroll = page.inspector.parentWidget().parentWidget()
     assert scroll.horizontalScrollBarPolicy() == Qt.ScrollBarAlwaysOff

@@ -18,7 +18,7 @@ from viewmodel.geometry import Rect, centred_rect, curve_controls
 from viewmodel.groups import ViewGraph
 from viewmodel.label_placement import LabelRequest, place_labels
 from viewmodel.layout import column_x, layered_layout
-from viewmodel.text import minus, number_text
+from viewmodel.text import minus, number_text, short_label
 from viewmodel.thumbnails import thumb_size
 from viewmodel.timeline import DisplayState, Timeline
 from viewmodel.value_format import value_lines
@@ -143,7 +143,7 @@ class CanvasPlan:
         elif shown.value is not None:
             yield "value", self.text_rect(self._value_label(v), NUMBER, px, top, -1), self._value_label(v)
         elif self._named_gate(v) and not array:
-            yield "name", self.text_rect(node.name, NUMBER, px, top, -1), node.name
+            yield "name", self.text_rect(self.name(i), NUMBER, px, top, -1), self.name(i)
         if shown.tangent is not None:
             rect = self.text_rect(minus(shown.tangent), NUMBER, px, bottom, 1)
             yield "tangent", rect, minus(shown.tangent)
@@ -166,15 +166,16 @@ class CanvasPlan:
         A box shows its group's name; a tensor its name over its shape; a gate its op
         symbol; a leaf its name.
         """
-        node = self.timeline.graph.nodes[int(self.view.rep[v])]
+        i = int(self.view.rep[v])
+        node = self.timeline.graph.nodes[i]
         group = self.view.group[v]
         if group is not None:
             return [("text", group.name, BOX_NAME, 0)]
         if self.tensor[v]:
-            return [("text", node.label, BOX_NAME, -1), ("muted", "×".join(map(str, node.shape)), SHAPE, 1)]
+            return [("text", self.name(i), BOX_NAME, -1), ("muted", "×".join(map(str, node.shape)), SHAPE, 1)]
         if node.prim is not None:
             return [("text", node.prim.symbol, SYMBOL, 0)]
-        return [("text", node.label, LEAF_NAME, 0)]
+        return [("text", self.name(i), LEAF_NAME, 0)]
 
     def dashed(self, v: int) -> bool:
         """Boxes and constants get a dashed outline."""
@@ -224,7 +225,7 @@ class CanvasPlan:
     def tooltip(self, i: int, state: DisplayState | None) -> str:
         """Full value and gradient of graph node ``i`` (as far as ``state`` has revealed them)."""
         node = self.timeline.graph.nodes[i]
-        lines = [f"{node.label}  ({node.op}, shape {tuple(node.shape)})"]
+        lines = [f"{self.name(i)}  ({node.op}, shape {tuple(node.shape)})"]
         if state is not None and state.value_shown[i]:
             lines += ["value:", *value_lines(node.data, 6)]
         if state is not None and state.grad_shown[i]:
@@ -296,7 +297,8 @@ class CanvasPlan:
         widest = np.zeros(n_layers)
         np.maximum.at(widest, layout.layer, half)
         need = widest_shape[:-1] + widest_shape[1:] + label + ARROW
-        gap = np.maximum(GAP, need - widest[:-1] - widest[1:])
+        gap = np.maximum(np.maximum(GAP, need - widest[:-1] - widest[1:]), np.where(label > 0, label + 6, 0))
+        """Columns are apart by room for their widest contribution label between the label blocks."""
         x = column_x(layout.layer, half, gap)
         self.pos = np.column_stack([x[layout.layer], layout.slot]).astype(float)
         self.row_height = float(np.median(above + below)) if n else 0.0
@@ -308,24 +310,29 @@ class CanvasPlan:
             np.column_stack([px - low[:, 0] / 2, py + hh, px + low[:, 0] / 2, py + hh + 2 + low[:, 1]])])
 
     def _half_size(self, v: int) -> tuple[float, float]:
-        node = self.timeline.graph.nodes[self.view.rep[v]]
+        i = int(self.view.rep[v])
+        node = self.timeline.graph.nodes[i]
         if self.view.group[v] is not None:
             return (max(2 * R, self.measure(self.view.group[v].name, BOX_NAME)[0] / 2 + 12), R * 1.1)
         if self.tensor[v]:
-            return (max(R * 1.5, self.measure(node.label, BOX_NAME)[0] / 2 + 8), R * 1.05)
+            return (max(R * 1.5, self.measure(self.name(i), BOX_NAME)[0] / 2 + 8), R * 1.05)
         if node.prim is None:
-            return (max(R, self.measure(node.label, LEAF_NAME)[0] / 2 + 8), R * 0.8)
+            return (max(R, self.measure(self.name(i), LEAF_NAME)[0] / 2 + 8), R * 0.8)
         return (max(R, self.measure(node.prim.symbol, SYMBOL)[0] / 2 + 8), R)
+
+    def name(self, i: int) -> str:
+        """Graph node ``i``'s label: its name or the lecture's notation (``viewmodel.text.node_names``)."""
+        return short_label(self.timeline.graph.nodes[i], self.timeline.names)
 
     def _named_gate(self, v: int) -> bool:
         node = self.timeline.graph.nodes[self.view.rep[v]]
-        return bool(node.prim is not None and node.name and self.view.group[v] is None)
+        return bool(node.prim is not None and self.view.group[v] is None)
 
     def _value_label(self, v: int) -> str:
         """The value above a node; a named gate's as on the slides, ``q = 3``."""
         i = int(self.view.rep[v])
         text = minus(self.value_text[i])
-        return f"{self.timeline.graph.nodes[i].name} = {text}" if self._named_gate(v) else text
+        return f"{self.name(i)} = {text}" if self._named_gate(v) else text
 
     def _top_block(self, v: int) -> tuple[float, float]:
         """(width, height) of the largest thing drawn above node ``v``."""

@@ -55,6 +55,13 @@ def overlaps(boxes: np.ndarray, r: Rect) -> bool:
                        & (boxes[:, 1] < r.bottom) & (boxes[:, 3] > r.top)))
 
 
+def overlap_area(boxes: np.ndarray, r: Rect) -> float:
+    """How much of ``r`` the (x0, y0, x1, y1) rows of ``boxes`` cover, summed over the rows."""
+    w = np.minimum(boxes[:, 2], r.right) - np.maximum(boxes[:, 0], r.left)
+    h = np.minimum(boxes[:, 3], r.bottom) - np.maximum(boxes[:, 1], r.top)
+    return float(np.sum(np.clip(w, 0, None) * np.clip(h, 0, None)))
+
+
 def curve_controls(x0: float, y0: float, x1: float, y1: float, bow: float = 0.0) -> np.ndarray:
     """The (4, 2) control points of an edge: an S-curve from a node's right side to the next
     one's left; ``bow`` lifts an edge that skips layers over the nodes in between."""
