@@ -160,7 +160,7 @@ class ExplorerPage(QWidget):
         self.mode_box.blockSignals(False)
         self.wrt_box.setCurrentText(state.wrt or "")
         self.wrt_box.setVisible(not self.presenting and state.mode == "grad-graph")
-        self.canvas.set_graph(state.timeline, state.view)
+        self.canvas.set_graph(state.timeline, state.view, state.drawn_groups())
 
     def _show_position(self, display: DisplayState) -> None:
         self.canvas.show_state(display)

@@ -43,10 +43,21 @@ EDGE_LABEL: Font = (0.8, True)
 BOX_NAME: Font = (0.8, True)
 """A collapsed group's name and a tensor's name."""
 LEAF_NAME: Font = (0.8, False)
-SHAPE: Font = (0.65, False)
+SHAPE: Font = (0.8, False)
 """A tensor's shape under its name."""
 SYMBOL: Font = (1.0, True)
 """A gate's op symbol."""
+FONTS = (NUMBER, EDGE_LABEL, BOX_NAME, LEAF_NAME, SHAPE, SYMBOL)
+"""Every font the plan writes in."""
+
+
+def font_px(font: Font) -> int:
+    """The pixel size of a plan font at zoom 1 (the canvas's QFonts have exactly this size)."""
+    return max(1, int(FONT_PX * font[0]))
+
+
+SMALLEST_PX = min(font_px(f) for f in FONTS)
+"""The smallest text on the canvas at zoom 1: the zoom that keeps text ≥ N px is N / SMALLEST_PX."""
 ARROW = 22.0
 """Room for the arrowhead (14) and a margin between two columns."""
 

@@ -3,8 +3,11 @@
 One ``QGraphicsItem`` paints what changes from step to step (revealed numbers,
 gradient-coloured edges, the current gate); ``paint_static`` paints the edges
 and node shapes, which never change, into the view's cached background, so a
-step costs one cheap repaint even on thousands of nodes.  Zoomed out below
-MIN_TEXT_PX, labels are left out and nodes become one fat point each.
+step costs one cheap repaint even on thousands of nodes.  Zoomed out so far that
+text would fall below the theme's floor (``canvas.min_text_px``), labels are left
+out and nodes become one fat point each; every text painted is recorded, in screen
+pixels, in ``canvas.text_record``.  The painter only reads the canvas's state, so
+any QPainter (an SVG generator's too) gets the same picture.
 """
 from __future__ import annotations
 
@@ -15,13 +18,12 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
-from viewmodel.canvas_plan import EDGE_LABEL, FONT_PX, HEAT, NUMBER, R, CanvasPlan
+from viewmodel.canvas_plan import EDGE_LABEL, HEAT, NUMBER, R, SMALLEST_PX, CanvasPlan
+from viewmodel.detail import TextRecord
 from viewmodel.geometry import Rect
 from viewmodel.timeline import DisplayState
 from widgets.canvas_text import CanvasText
 
-MIN_TEXT_PX = 6.0
-"""Below this on-screen size, labels are not drawn (level of detail)."""
 CURVE_LIMIT = 600
 """With more visible edges than this, edges are straight lines drawn in one call."""
 ARROW_SIZE = (14.0, 8.0)
@@ -37,6 +39,8 @@ class Picture(Protocol):
     text: CanvasText
     edge_labels: list[tuple[Rect, str]]
     done_edges: np.ndarray
+    min_text_px: float
+    text_record: TextRecord
 
     def heat(self, kind: str, i: int) -> QImage: ...
 
@@ -46,6 +50,12 @@ class Picture(Protocol):
 def qrect(r: Rect) -> QRectF:
     """A plan rectangle as a QRectF."""
     return QRectF(r.left, r.top, r.width, r.height)
+
+
+def screen_px(painter: QPainter, font: QFont) -> float:
+    """How many pixels high ``font`` comes out on the painter's device (its zoom included)."""
+    t = painter.worldTransform()
+    return font.pixelSize() * abs(t.m11() * t.m22() - t.m12() * t.m21()) ** 0.5
 
 
 def curve_path(controls: np.ndarray) -> QPainterPath:
@@ -79,10 +89,10 @@ class GraphItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt API)
         return self._rect
 
-    @staticmethod
-    def _zoomed_out(painter: QPainter) -> tuple[float, bool]:
+    def _zoomed_out(self, painter: QPainter) -> tuple[float, bool]:
+        """(zoom, whether text would fall below the floor there)."""
         lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
-        return lod, FONT_PX * lod < MIN_TEXT_PX
+        return lod, SMALLEST_PX * lod < self.canvas.min_text_px - 1e-6
 
     @staticmethod
     def _exposed(rect: QRectF) -> Rect:
@@ -93,6 +103,7 @@ class GraphItem(QGraphicsItem):
     def paint_static(self, painter: QPainter, rect: QRectF) -> None:
         """Edges in the theme's edge colour, every node's shape and name (what no step changes)."""
         plan = self.canvas.plan
+        self.canvas.text_record.begin("static")
         lod, zoomed_out = self._zoomed_out(painter)
         exposed = self._exposed(rect)
         painter.setRenderHint(QPainter.Antialiasing, not zoomed_out or len(plan) < 1000)
@@ -105,6 +116,7 @@ class GraphItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         c = self.canvas
+        c.text_record.begin("step")
         if c.display is None or c.plan is None or not len(c.plan):
             return
         lod, zoomed_out = self._zoomed_out(painter)
@@ -160,7 +172,7 @@ class GraphItem(QGraphicsItem):
             painter.drawPath(curve_path(c.plan.curve(k)))
             _arrow(painter, QPointF(x0, y0), highlight)
         for rect, text in c.edge_labels:  # arrays: the heatmaps tell, the card has the numbers
-            _label(painter, qrect(rect), text, c.text.font(EDGE_LABEL), c.colours["grad"], c.colours["background"])
+            self._text_on_patch(painter, qrect(rect), text, c.text.font(EDGE_LABEL), c.colours["grad"])
 
     # nodes ---------------------------------------------------------------------------------
     def _paint_shape(self, painter: QPainter, v: int, current: bool, text: bool = True) -> None:
@@ -183,6 +195,7 @@ class GraphItem(QGraphicsItem):
         for role, words, font, anchor in plan.shape_texts(v):
             painter.setPen(col[role])
             painter.setFont(c.text.font(font))
+            c.text_record.add("step" if current else "static", screen_px(painter, c.text.font(font)))
             y = py + (2 if anchor > 0 else 0)
             painter.drawStaticText(qrect(plan.text_rect(words, font, px, y, anchor)).topLeft(),
                                    c.text.static_text(words, font))
@@ -196,11 +209,17 @@ class GraphItem(QGraphicsItem):
                 _paint_heat(painter, c.heat(*what), qrect(rect), col["value" if kind == "heat-value" else "grad"],
                             col["background"])
             elif kind == "sum":
-                _label(painter, qrect(rect), what, c.text.font(EDGE_LABEL), col["grad"], col["background"])
+                self._text_on_patch(painter, qrect(rect), what, c.text.font(EDGE_LABEL), col["grad"])
             else:
                 painter.setPen(colour[kind])
                 painter.setFont(c.text.font(NUMBER))
+                c.text_record.add("step", screen_px(painter, c.text.font(NUMBER)))
                 painter.drawStaticText(QPointF(rect.left, rect.top), c.text.static_text(what, NUMBER))
+
+
+    def _text_on_patch(self, painter: QPainter, rect: QRectF, text: str, font: QFont, colour: QColor) -> None:
+        self.canvas.text_record.add("step", screen_px(painter, font))
+        _label(painter, rect, text, font, colour, self.canvas.colours["background"])
 
 
 def _paint_heat(painter: QPainter, image: QImage, rect: QRectF, frame: QColor, grid: QColor) -> None:
