@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from viewmodel.geometry import Rect, centred_rect, curve_controls
+from viewmodel.geometry import Rect, centred_rect, curve_controls, free_y, merged_spans, straight
 from viewmodel.groups import ViewGraph
 from viewmodel.label_placement import LabelRequest, place_labels
 from viewmodel.layout import column_x, layered_layout
@@ -97,9 +97,18 @@ class CanvasPlan:
         e = view.edges
         self.ends = np.column_stack([self.pos[e[:, 0], 0] + self.half[e[:, 0], 0], self.pos[e[:, 0], 1],
                                      self.pos[e[:, 1], 0] - self.half[e[:, 1], 0], self.pos[e[:, 1], 1]])
-        span = self.layer[e[:, 1]] - self.layer[e[:, 0]] if len(e) else np.zeros(0)
-        self.bow = np.where(span > 1, 0.5 * self.row_height, 0.0)
-        """Edges skipping a layer arc upwards, so they do not run through the nodes in between."""
+        n = len(self.view)
+        spans = np.column_stack([self.boxes[n:2 * n, 1], self.boxes[2 * n:, 3]])
+        self._column_blocks = [merged_spans(spans[self.layer == L], GAP)
+                               for L in range(int(self.layer.max()) + 1 if n else 0)]
+        """Per layer, the heights its nodes and their labels take (GAP added around), merged."""
+        self.routes = [self._route(k) for k in range(len(e))]
+        """Each visual edge's path, (m, 4, 2) Bézier segments: level inside a column (at its ends' height,
+        or where a skipped column is free), S-curves only in the empty gaps between columns, so an edge
+        never runs through a node or its labels."""
+        hulls = [r.reshape(-1, 2) for r in self.routes]  # a Bézier path lies inside its control points' box
+        self.edge_box = np.array([[*h.min(axis=0), *h.max(axis=0)] for h in hulls]).reshape(-1, 4)
+        """(x0, y0, x1, y1) around every edge's path."""
         self.round = np.array([nodes[i].prim is not None and view.group[v] is None and not self.tensor[v]
                                for v, i in enumerate(view.rep.tolist())], dtype=bool)
         """Visual nodes drawn as circles (gates); the rest are rounded boxes."""
@@ -220,7 +229,7 @@ class CanvasPlan:
                 continue
             text = minus(number_text(contribution))
             patch = self.label_rect(text)
-            requests.append(LabelRequest(text, patch.width, patch.height, self.curve(k)))
+            requests.append(LabelRequest(text, patch.width, patch.height, self.label_segment(k)))
         return place_labels(self.boxes, requests)
 
     def drawn_boxes(self, state: DisplayState | None) -> list[tuple[str, Rect]]:
@@ -244,9 +253,17 @@ class CanvasPlan:
         return "\n".join(lines)
 
     # -- geometry queries ------------------------------------------------------------------------
-    def curve(self, k: int) -> np.ndarray:
-        """The control points of visual edge ``k``."""
-        return curve_controls(*self.ends[k], bow=self.bow[k])
+    def route(self, k: int) -> np.ndarray:
+        """The (m, 4, 2) Bézier segments of visual edge ``k``."""
+        return self.routes[k]
+
+    def label_segment(self, k: int) -> np.ndarray:
+        """The S-curve of edge ``k`` in the gap before its child's column, where the layout left room
+        for its contribution label."""
+        route = self.routes[k]
+        tail = route[-1]  # a level segment into the child, when the child is narrower than its column
+        return route[-2] if len(route) > 1 and tail[0, 1] == tail[3, 1] and tail[0, 0] >= self.col_left[
+            self.layer[self.view.edges[k, 1]]] - 1e-9 else tail
 
     def node_at(self, x: float, y: float) -> int | None:
         """The visual node under the scene point (x, y), or None."""
@@ -262,9 +279,9 @@ class CanvasPlan:
             return Rect(0, 0, 1, 1)
         box = self.boxes
         x0, y0, x1, y1 = box[:, 0].min(), box[:, 1].min(), box[:, 2].max(), box[:, 3].max()
-        if len(self.ends) and self.bow.any():
-            arcs = (np.minimum(self.ends[:, 1], self.ends[:, 3]) - self.bow)[self.bow > 0]
-            y0 = min(y0, float(arcs.min()))
+        if len(self.edge_box):
+            x0, y0 = min(x0, self.edge_box[:, 0].min()), min(y0, self.edge_box[:, 1].min())
+            x1, y1 = max(x1, self.edge_box[:, 2].max()), max(y1, self.edge_box[:, 3].max())
         return Rect(float(x0) - 12, float(y0) - 12, float(x1 - x0) + 24, float(y1 - y0) + 24)
 
     def nodes_in(self, rect: Rect) -> np.ndarray:
@@ -276,9 +293,9 @@ class CanvasPlan:
         """Visual edges that may pass through ``rect`` (their end points' box and arc)."""
         if not len(self.ends):
             return np.zeros(0, dtype=bool)
-        x0, y0, x1, y1 = self.ends.T
+        x0, y0, x1, y1 = self.edge_box.T
         return ((x1 >= rect.left) & (x0 <= rect.right)
-                & (np.maximum(y0, y1) >= rect.top) & (np.minimum(y0, y1) - self.bow <= rect.bottom))
+                & (y1 >= rect.top) & (y0 <= rect.bottom))
 
     def column_spacing(self) -> float:
         """The smallest distance between two columns (150 for a one-column graph)."""
@@ -312,13 +329,31 @@ class CanvasPlan:
         """Columns are apart by room for their widest contribution label between the label blocks."""
         x = column_x(layout.layer, half, gap)
         self.pos = np.column_stack([x[layout.layer], layout.slot]).astype(float)
-        self.row_height = float(np.median(above + below)) if n else 0.0
+        self.col_left, self.col_right = x - widest, x + widest
+        """Each layer's column: its widest node or label block either side of its centre."""
         px, py = self.pos[:, 0], self.pos[:, 1]
         hw, hh = self.half[:, 0], self.half[:, 1]
         self.boxes = np.concatenate([  # every node's shape and the largest label blocks it will show
             np.column_stack([px - hw, py - hh, px + hw, py + hh]),
             np.column_stack([px - top[:, 0] / 2, py - hh - 2 - top[:, 1], px + top[:, 0] / 2, py - hh]),
             np.column_stack([px - low[:, 0] / 2, py + hh, px + low[:, 0] / 2, py + hh + 2 + low[:, 1]])])
+
+    def _route(self, k: int) -> np.ndarray:
+        """Edge ``k``'s path: out of the parent level to its column's edge, across each skipped column
+        at the free height nearest the straight line, into the child level (see ``routes``)."""
+        a, b = self.view.edges[k]
+        first, last = int(self.layer[a]), int(self.layer[b])
+        x0, y0, x1, y1 = self.ends[k].tolist()
+        segs = [straight(x0, y0, self.col_right[first], y0)] if self.col_right[first] > x0 else []
+        x, y = max(x0, float(self.col_right[first])), y0
+        for L in range(first + 1, last):
+            yl = free_y(self._column_blocks[L], y0 + (y1 - y0) * (L - first) / (last - first))
+            segs += [curve_controls(x, y, self.col_left[L], yl), straight(self.col_left[L], yl, self.col_right[L], yl)]
+            x, y = float(self.col_right[L]), yl
+        segs.append(curve_controls(x, y, min(x1, float(self.col_left[last])), y1))
+        if x1 > self.col_left[last]:
+            segs.append(straight(self.col_left[last], y1, x1, y1))
+        return np.array(segs, dtype=float)
 
     def _half_size(self, v: int) -> tuple[float, float]:
         i = int(self.view.rep[v])

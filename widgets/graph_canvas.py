@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 from PySide6.QtCore import QEasingCurve, QPointF, QRectF, Qt, QVariantAnimation, Signal
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QGuiApplication, QPainter
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QToolTip, QWidget
 
 from viewmodel.canvas_plan import CanvasPlan, NodeText
@@ -37,6 +37,8 @@ ZOOM_RANGE = (0.01, 6.0)
 """The wheel zooms within these scales (zoomed out below the text floor, nodes become dots)."""
 PAN_MS = 280
 """How long the camera takes to glide to the next step when it follows the step."""
+HEADLESS = ("offscreen", "minimal")
+"""Platforms that only render pictures (screenshots, exports, tests): the camera jumps, never glides."""
 
 
 class GraphCanvas(QGraphicsView):
@@ -191,7 +193,7 @@ class GraphCanvas(QGraphicsView):
         if not same_plan:
             self._use(self.detail.plan(framing.collapsed))
         pan = animate and same_plan and self.framing is not None and self.framing.scale == framing.scale \
-            and self.isVisible()
+            and self.isVisible() and QGuiApplication.platformName() not in HEADLESS
         self.framing = framing
         self._pan.stop()
         centre = QPointF(*framing.centre)

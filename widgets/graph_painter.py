@@ -58,11 +58,11 @@ def screen_px(painter: QPainter, font: QFont) -> float:
     return font.pixelSize() * abs(t.m11() * t.m22() - t.m12() * t.m21()) ** 0.5
 
 
-def curve_path(controls: np.ndarray) -> QPainterPath:
-    """The edge through these four Bézier control points (see ``viewmodel.geometry.curve_controls``)."""
-    (x0, y0), c1, c2, end = controls.tolist()
-    path = QPainterPath(QPointF(x0, y0))
-    path.cubicTo(QPointF(*c1), QPointF(*c2), QPointF(*end))
+def route_path(segments: np.ndarray) -> QPainterPath:
+    """The edge through these (m, 4, 2) Bézier segments (``CanvasPlan.route``)."""
+    path = QPainterPath(QPointF(*segments[0, 0]))
+    for _, c1, c2, end in segments.tolist():
+        path.cubicTo(QPointF(*c1), QPointF(*c2), QPointF(*end))
     return path
 
 
@@ -157,7 +157,7 @@ class GraphItem(QGraphicsItem):
             painter.setBrush(Qt.NoBrush)
             if curved:
                 for k in sel.tolist():
-                    painter.drawPath(curve_path(plan.curve(k)))
+                    painter.drawPath(route_path(plan.route(k)))
             else:
                 painter.drawLines([self._lines[k] for k in sel.tolist()])
 
@@ -169,7 +169,7 @@ class GraphItem(QGraphicsItem):
             x0, y0 = c.plan.ends[k, :2]
             painter.setPen(QPen(highlight, 5))
             painter.setBrush(Qt.NoBrush)
-            painter.drawPath(curve_path(c.plan.curve(k)))
+            painter.drawPath(route_path(c.plan.route(k)))
             _arrow(painter, QPointF(x0, y0), highlight)
         for rect, text in c.edge_labels:  # arrays: the heatmaps tell, the card has the numbers
             self._text_on_patch(painter, qrect(rect), text, c.text.font(EDGE_LABEL), c.colours["grad"])
