@@ -62,6 +62,24 @@ ARROW = 22.0
 """Room for the arrowhead (14) and a margin between two columns."""
 
 
+FLOW_RANGE = (1e-4, 10.0)
+"""The fixed logarithmic scale of edge width and colour: |x| at or below the first is the thinnest
+flow, at or above the second the widest (saturated); the same for every graph, never rescaled."""
+FLOW_TICKS = {"0.001": 1e-3, "0.01": 1e-2, "0.1": 0.1, "1": 1.0, "≥10": 10.0}
+"""Magnitudes the canvas's legend shows, by their text."""
+
+
+def flow_level(magnitude: float) -> float:
+    """0..1: where ``magnitude`` (> 0) sits on the fixed log scale :data:`FLOW_RANGE`."""
+    lo, hi = np.log10(FLOW_RANGE)
+    return float(np.clip((np.log10(magnitude) - lo) / (hi - lo), 0.0, 1.0))
+
+
+def _largest(x: Any) -> float:
+    """The largest |entry| of a number or array (0 for None)."""
+    return 0.0 if x is None else float(np.max(np.abs(np.asarray(x, dtype=float)))) if np.size(x) else 0.0
+
+
 @dataclass
 class NodeText:
     """What the canvas writes at a node: value (blue), gradient (vermillion), tangent (green)."""
@@ -93,7 +111,6 @@ class CanvasPlan:
         self.value_text = [number_text(n.data) for n in nodes]
         self.grad_text = [number_text(g) for g in timeline.grads]
         self._place_nodes()
-        self.magnitude = self._edge_magnitudes()
         e = view.edges
         self.ends = np.column_stack([self.pos[e[:, 0], 0] + self.half[e[:, 0], 0], self.pos[e[:, 0], 1],
                                      self.pos[e[:, 1], 0] - self.half[e[:, 1], 0], self.pos[e[:, 1], 1]])
@@ -202,12 +219,27 @@ class CanvasPlan:
         node = self.timeline.graph.nodes[int(self.view.rep[v])]
         return self.view.group[v] is not None or (node.prim is None and not node.requires_grad)
 
-    def done_edges(self, state: DisplayState) -> np.ndarray:
-        """Visual edges along which gradient has flowed back by ``state``."""
-        done = np.zeros(len(self.view.edges), dtype=bool)
-        sel = state.edge_done & (self.view.edge_of >= 0)
-        done[self.view.edge_of[sel]] = True
-        return done
+    def flow(self, state: DisplayState) -> tuple[str, np.ndarray]:
+        """What the edges carry at ``state`` and how much: (colour role, |x| per visual edge, NaN where
+        nothing has flowed yet, 0 for a zero).  Backward: the gradient contributions passed back;
+        forward mode: the argument's tangent; the forward pass: the argument's value."""
+        e = self.timeline.graph.edges
+        mags = np.full(len(self.view.edges), np.nan)
+        if state.tangent is not None:
+            role = "tangent"
+            rows = [(j, _largest(state.tangent[p])) for j, (p, c, _) in enumerate(e) if state.tangent[c] is not None]
+        elif state.edge_done.any():
+            role = "grad"
+            rows = [(j, _largest(self.timeline.contribution[j])) for j in np.flatnonzero(state.edge_done).tolist()]
+        else:
+            role = "value"
+            nodes = self.timeline.graph.nodes
+            rows = [(j, _largest(nodes[p].data)) for j, (p, c, _) in enumerate(e) if state.value_shown[c]]
+        for j, mag in rows:
+            k = int(self.view.edge_of[j])
+            if k >= 0:
+                mags[k] = mag if np.isnan(mags[k]) else max(mags[k], mag)
+        return role, mags
 
     def current_edges(self, state: DisplayState) -> list[tuple[int, Any]]:
         """(visual edge, contribution) of every edge the current gate sends gradient along now."""
@@ -407,16 +439,3 @@ class CanvasPlan:
             if c is not None and k >= 0 and np.size(c) == 1:
                 widths[k] = max(widths.get(k, 0.0), self.label_rect(minus(number_text(c))).width)
         return widths
-
-    def _edge_magnitudes(self) -> np.ndarray:
-        """Per visual edge, 0..1: how big the largest gradient flowing back along it is (log scale)."""
-        mags = np.zeros(len(self.view.edges))
-        logs = np.array([np.log10(float(np.linalg.norm(np.atleast_1d(c))) + 1e-12) if c is not None else np.nan
-                         for c in self.timeline.contribution])
-        ok = np.isfinite(logs) & (self.view.edge_of >= 0)
-        if not ok.any():
-            return mags
-        lo, hi = logs[ok].min(), logs[ok].max()
-        scaled = (logs[ok] - lo) / (hi - lo) if hi > lo else np.ones(ok.sum())
-        np.maximum.at(mags, self.view.edge_of[ok], scaled)
-        return mags

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 from PySide6.QtCore import QEasingCurve, QPointF, QRectF, Qt, QVariantAnimation, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QGuiApplication, QPainter
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QToolTip, QWidget
 
 from viewmodel.canvas_plan import CanvasPlan, NodeText
@@ -27,7 +27,7 @@ from viewmodel.groups import Group, ViewGraph
 from viewmodel.timeline import DisplayState, Timeline
 from widgets.canvas_text import CanvasText
 from widgets.card_strip import CardStrip
-from widgets.graph_painter import GraphItem, qrect
+from widgets.graph_painter import GraphItem, paint_legend, qrect
 from widgets.heatmap import heatmap_image
 from widgets.theme import LIGHT, Theme
 
@@ -64,7 +64,8 @@ class GraphCanvas(QGraphicsView):
         self._pan.valueChanged.connect(self.centerOn)
         self.display: DisplayState | None = None
         self.edge_labels: list[tuple[Rect, str]] = []
-        self.done_edges = np.zeros(0, dtype=bool)
+        self.flow: tuple[str, np.ndarray] = ("grad", np.zeros(0))
+        """What the edges carry now and how much (``CanvasPlan.flow``)."""
         self.explain_lines: list[tuple[str, str]] = []
         self.text = CanvasText(self.font())
         self._heat_cache: dict[tuple[str, int], Any] = {}
@@ -103,7 +104,7 @@ class GraphCanvas(QGraphicsView):
         """Draw ``plan`` from now on (another grouping of the same timeline)."""
         self.plan = plan
         if self.display is not None:
-            self.done_edges = plan.done_edges(self.display)
+            self.flow = plan.flow(self.display)
             self.edge_labels = plan.edge_labels(self.display)
         self._item.prepare()
         self.scene().setSceneRect(self.bounds().adjusted(-2000, -2000, 2000, 2000))
@@ -116,7 +117,7 @@ class GraphCanvas(QGraphicsView):
         self.strip.show(self.explain_lines)
         if self.framing is not None:
             self._frame(animate=True)
-        self.done_edges = self.plan.done_edges(display)
+        self.flow = self.plan.flow(display)
         self.edge_labels = self.plan.edge_labels(display)
         self._item.update()
         self.viewport().update()
@@ -186,7 +187,8 @@ class GraphCanvas(QGraphicsView):
     def _frame(self, animate: bool) -> None:
         """Apply :meth:`viewmodel.detail.Detail.frame` for the viewport now; glide when only panning."""
         display = self.display
-        framing = self.detail.frame((self.viewport().width(), self.viewport().height()),
+        legend = self.legend_height()
+        framing = self.detail.frame((self.viewport().width(), self.viewport().height() - legend),
                                     floor_zoom(self.min_text_px), MAX_FIT,
                                     display.current if display is not None else None)
         same_plan = self.detail.plan(framing.collapsed) is self.plan
@@ -196,7 +198,7 @@ class GraphCanvas(QGraphicsView):
             and self.isVisible() and QGuiApplication.platformName() not in HEADLESS
         self.framing = framing
         self._pan.stop()
-        centre = QPointF(*framing.centre)
+        centre = QPointF(framing.centre[0], framing.centre[1] - legend / 2 / framing.scale)  # below the legend
         if pan:
             self._pan.setStartValue(self.mapToScene(self.viewport().rect().center()))
             self._pan.setEndValue(centre)
@@ -284,6 +286,27 @@ class GraphCanvas(QGraphicsView):
             self.node_double_clicked.emit(int(self.plan.view.rep[v]))
         else:
             self.fit()
+
+    def legend_font(self) -> QFont:
+        """The legend's font: the theme's text floor, at least 13 px."""
+        font = QFont(self.font())
+        font.setPixelSize(max(13, int(self.min_text_px)))
+        return font
+
+    def legend_height(self) -> int:
+        """Pixels along the top of the viewport kept for the edges' legend (no graph is framed there)."""
+        return int(QFontMetricsF(self.legend_font()).height() + 10) if self.plan is not None else 0
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 (Qt API)
+        """The legend of the edges' log scale, fixed to the top of the viewport."""
+        self.text_record.begin("legend")
+        if self.plan is None or not len(self.plan.view.edges):
+            return
+        painter.save()
+        painter.resetTransform()
+        paint_legend(painter, QRectF(0, 0, self.viewport().width(), self.legend_height()), self.colours,
+                     self.flow[0], self.legend_font(), self.text_record)
+        painter.restore()
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 (Qt API)
         """The static picture (grey edges, node shapes and names), cached by the view."""

@@ -18,7 +18,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
-from viewmodel.canvas_plan import EDGE_LABEL, HEAT, NUMBER, R, SMALLEST_PX, CanvasPlan
+from viewmodel.canvas_plan import EDGE_LABEL, FLOW_TICKS, HEAT, NUMBER, R, SMALLEST_PX, CanvasPlan, flow_level
 from viewmodel.detail import TextRecord
 from viewmodel.geometry import Rect
 from viewmodel.timeline import DisplayState
@@ -26,6 +26,11 @@ from widgets.canvas_text import CanvasText
 
 CURVE_LIMIT = 600
 """With more visible edges than this, edges are straight lines drawn in one call."""
+FLOW_STEPS = 8
+"""Edge pens are drawn in this many steps of the log scale (one pen per step, so one call each)."""
+FLOW_WIDTH = (1.5, 9.0)
+"""Edge width at the bottom and top of the log scale, in scene units."""
+LEGEND_TITLE = {"grad": "|gradient|:", "value": "|value|:", "tangent": "|tangent|:"}
 ARROW_SIZE = (14.0, 8.0)
 """Length and half width of the arrowhead on the current edge."""
 
@@ -38,7 +43,7 @@ class Picture(Protocol):
     colours: dict[str, QColor]
     text: CanvasText
     edge_labels: list[tuple[Rect, str]]
-    done_edges: np.ndarray
+    flow: tuple[str, np.ndarray]
     min_text_px: float
     text_record: TextRecord
 
@@ -56,6 +61,40 @@ def screen_px(painter: QPainter, font: QFont) -> float:
     """How many pixels high ``font`` comes out on the painter's device (its zoom included)."""
     t = painter.worldTransform()
     return font.pixelSize() * abs(t.m11() * t.m22() - t.m12() * t.m21()) ** 0.5
+
+
+def flow_pen(colours: dict[str, QColor], role: str, level: float) -> QPen:
+    """The pen of an edge carrying ``level`` (0..1 on the fixed log scale) of ``role`` (grad, value,
+    tangent): wider and more saturated for more; a negative level is zero: grey, dashed, no flow."""
+    if level < 0:
+        return QPen(colours["edge"], 1.6, Qt.DashLine)
+    a, b = colours["edge"], colours[role]
+    t = 0.3 + 0.7 * level
+    mixed = QColor.fromRgbF(*(a.getRgbF()[k] * (1 - t) + b.getRgbF()[k] * t for k in range(3)))
+    return QPen(mixed, FLOW_WIDTH[0] + (FLOW_WIDTH[1] - FLOW_WIDTH[0]) * level, Qt.SolidLine, Qt.RoundCap)
+
+
+def paint_legend(painter: QPainter, rect: QRectF, colours: dict[str, QColor], role: str, font: QFont,
+                 record: TextRecord) -> None:
+    """The key to the edges' fixed log scale along the top of ``rect`` (device pixels): a sample stroke
+    for each of FLOW_TICKS, and the grey dashes of no flow."""
+    painter.save()
+    painter.setFont(font)
+    record.add("legend", screen_px(painter, font))
+    fm = painter.fontMetrics()
+    x, mid = rect.left() + 8, rect.top() + rect.height() / 2
+    items = [(LEGEND_TITLE[role], None)] + [(t, flow_level(v)) for t, v in FLOW_TICKS.items()] \
+        + [("0: no flow", -1.0)]
+    for text, level in items:
+        if level is not None:
+            painter.setPen(flow_pen(colours, role, level))
+            painter.drawLine(QLineF(x, mid, x + 26, mid))
+            x += 32
+        painter.setPen(colours["muted"] if level is None else colours["text"])
+        width = fm.horizontalAdvance(text)
+        painter.drawText(QRectF(x, rect.top(), width + 2, rect.height()), Qt.AlignLeft | Qt.AlignVCenter, text)
+        x += width + 14
+    painter.restore()
 
 
 def route_path(segments: np.ndarray) -> QPainterPath:
@@ -140,18 +179,23 @@ class GraphItem(QGraphicsItem):
 
     # edges ---------------------------------------------------------------------------------
     def _paint_edges(self, painter: QPainter, exposed: Rect, lod: float, done: bool) -> None:
-        """The grey edges (``done=False``) or those gradient has flowed back along, thicker for more."""
+        """The grey edges (``done=False``), or those something has flowed along, by how much (``flow_pen``)."""
         c = self.canvas
         plan = c.plan
         if not len(plan.view.edges):
             return
         keep = plan.edges_in(exposed)
-        idx = np.flatnonzero(keep & c.done_edges) if done else np.flatnonzero(keep)
+        role, mags = c.flow
+        idx = np.flatnonzero(keep & ~np.isnan(mags)) if done else np.flatnonzero(keep)
         curved = len(idx) <= CURVE_LIMIT
-        width_bucket = (1 + np.round(plan.magnitude * 4)).astype(int) if done else np.zeros(len(keep), dtype=int)
-        for bucket in np.unique(width_bucket[idx]).tolist():
-            sel = idx[width_bucket[idx] == bucket]
-            pen = QPen(c.colours["grad" if done else "edge"], 1.2 + 1.1 * bucket if done else 1.6)
+        bucket_of = np.zeros(len(keep), dtype=int)
+        if done:  # zero: −1 (no flow); else the fixed log scale in FLOW_STEPS steps
+            flowing = mags[idx] > 0
+            bucket_of[idx] = -1
+            bucket_of[idx[flowing]] = [round(flow_level(m) * FLOW_STEPS) for m in mags[idx[flowing]].tolist()]
+        for bucket in np.unique(bucket_of[idx]).tolist():
+            sel = idx[bucket_of[idx] == bucket]
+            pen = flow_pen(c.colours, role, bucket / FLOW_STEPS) if done else QPen(c.colours["edge"], 1.6)
             pen.setCosmetic(lod < 0.5)
             painter.setPen(pen)
             painter.setBrush(Qt.NoBrush)
