@@ -141,8 +141,12 @@ class ExplorerPage(QWidget):
         self.editor.set_theme(theme)
         self.inspector.theme = theme
         self.caption.setStyleSheet(f"color: {theme.muted};")
-        width = sum(self.split.sizes()) or 1010
-        self.split.setSizes([width, 0] if theme.name == "presenter" else [width - SIDE_WIDTH, SIDE_WIDTH])
+        sizes = self.split.sizes()
+        if theme.name == "presenter":
+            self.split.setSizes([max(sum(sizes), 1), 0])
+        elif sizes[1] == 0:  # folded by the presenter theme: unfold
+            width = max(sum(sizes), 4 * SIDE_WIDTH)
+            self.split.setSizes([width - SIDE_WIDTH, SIDE_WIDTH])
         self._fit_editor()
         self._refresh_inspector()
 
