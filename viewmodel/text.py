@@ -25,7 +25,7 @@ _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*′*|\([^ ()]{1,6}\)|-?[0-9.]+′*"
 Names = Mapping[int, str]
 """``id(node)`` → its label, from :func:`node_names`."""
 _NOTATION = {"add": "z", "sub": "z", "matmul": "z", "linear": "z", "conv2d": "z", "sum": "s", "mean": "m",
-             "mul": "p", "div": "r", "neg": "n", "pow": "u", "exp": "e", "log": "l", "sigmoid": "a", "tanh": "a",
+             "mul": "p", "div": "r", "neg": "n", "pow": "u", "exp": "e", "log": "ln", "sigmoid": "a", "tanh": "a",
              "relu": "a", "leaky_relu": "a", "elu": "a", "softplus": "a", "softmax": "a"}
 """The lecture's letter for an unnamed gate's result (z = weighted sum, a = activation); others get v."""
 

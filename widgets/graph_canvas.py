@@ -186,11 +186,9 @@ class GraphCanvas(QGraphicsView):
 
     def _frame(self, animate: bool) -> None:
         """Apply :meth:`viewmodel.detail.Detail.frame` for the viewport now; glide when only panning."""
-        display = self.display
         legend = self.legend_height()
         framing = self.detail.frame((self.viewport().width(), self.viewport().height() - legend),
-                                    floor_zoom(self.min_text_px), MAX_FIT,
-                                    display.current if display is not None else None)
+                                    floor_zoom(self.min_text_px), MAX_FIT, self._focus())
         same_plan = self.detail.plan(framing.collapsed) is self.plan
         if not same_plan:
             self._use(self.detail.plan(framing.collapsed))
@@ -207,6 +205,14 @@ class GraphCanvas(QGraphicsView):
         self.resetTransform()
         self.scale(framing.scale, framing.scale)
         self.centerOn(centre)
+
+    def _focus(self) -> int | None:
+        """The node the camera is about: the current step's; before the first step the first step's
+        node, after the last the output."""
+        display, timeline = self.display, self.plan.timeline
+        if display is None or display.current is not None or not timeline.steps:
+            return display.current if display is not None else None
+        return timeline.steps[0].index if display.position == 0 else len(timeline.graph) - 1
 
     def settle(self) -> None:
         """End a camera glide now, at its target (before grabbing a frame)."""
