@@ -16,7 +16,6 @@ from typing import Sequence
 import numpy as np
 
 from viewmodel.canvas_plan import SMALLEST_PX, CanvasPlan, Measure
-from viewmodel.geometry import Rect
 from viewmodel.groups import Group, ViewGraph, view_graph
 from viewmodel.timeline import Timeline
 
@@ -112,9 +111,3 @@ def _inside(x: float, lo: float, hi: float, span: float) -> float:
     if span >= hi - lo:
         return (lo + hi) / 2
     return min(max(x, lo + span / 2), hi - span / 2)
-
-
-def visible_rect(framing: Framing, viewport: tuple[float, float]) -> Rect:
-    """The scene rectangle a viewport of (w, h) pixels shows under ``framing``."""
-    w, h = viewport[0] / framing.scale, viewport[1] / framing.scale
-    return Rect(framing.centre[0] - w / 2, framing.centre[1] - h / 2, w, h)
