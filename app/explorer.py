@@ -8,7 +8,7 @@ state's events to the widgets, and hides the editing chrome in presenter mode.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QFontMetricsF, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QSplitter,
                                QVBoxLayout, QWidget)
 
@@ -22,6 +22,10 @@ from widgets.node_inspector import NodeInspector
 from widgets.step_controls import StepControls
 from widgets.theme import LIGHT, Theme
 
+SIDE_WIDTH = 210
+"""Width of the inputs and inspector panel beside the canvas (folded away in the presenter theme)."""
+EDITOR_LINES = (2, 6)
+"""The editor shows the program's lines, at least and at most this many."""
 MODE_TITLES = {"reverse": "Reverse mode (backprop)", "forward": "Forward mode (tangents)",
                "grad-graph": "Gradient as a graph"}
 
@@ -41,7 +45,6 @@ class ExplorerPage(QWidget):
     def _build_ui(self) -> None:
         state = self.state
         self.editor = ExpressionEditor(self)
-        self.editor.edit.setMaximumHeight(84)
         self.editor.source_edited.connect(state.load_source)
         self.editor.edit.textChanged.connect(lambda: state.note_typing(self.editor.text()))
         self.example_box = QComboBox(self)
@@ -72,6 +75,7 @@ class ExplorerPage(QWidget):
         split.addWidget(side)
         split.setStretchFactor(0, 1)
         split.setSizes([800, 210])
+        self.split = split
 
         self.controls = StepControls(self)
         self.controls.step_requested.connect(state.step)
@@ -115,6 +119,7 @@ class ExplorerPage(QWidget):
         events.position.connect(self._show_position)
         events.selection.connect(self._refresh_inspector)
         events.text.connect(self.editor.set_text)
+        events.text.connect(lambda _: self._fit_editor())
         events.error.connect(self.editor.show_error)
         events.focus.connect(self.canvas.center_on_node)
 
@@ -129,13 +134,29 @@ class ExplorerPage(QWidget):
         self.wrt_box.setVisible(not presenting and self.state.mode == "grad-graph")
 
     def set_theme(self, theme: Theme) -> None:
-        """Recolour the canvas, editor and inspector."""
+        """Recolour the canvas, editor and inspector.  The presenter theme folds the inputs and the
+        inspector away (the splitter's handle brings them back) so the graph gets the room."""
         self.theme = theme
         self.canvas.set_theme(theme)
         self.editor.set_theme(theme)
         self.inspector.theme = theme
         self.caption.setStyleSheet(f"color: {theme.muted};")
+        sizes = self.split.sizes()
+        if theme.name == "presenter":
+            self.split.setSizes([max(sum(sizes), 1), 0])
+        elif sizes[1] == 0:  # folded by the presenter theme: unfold
+            width = max(sum(sizes), 4 * SIDE_WIDTH)
+            self.split.setSizes([width - SIDE_WIDTH, SIDE_WIDTH])
+        self._fit_editor()
         self._refresh_inspector()
+
+    def _fit_editor(self) -> None:
+        """The editor as tall as the program on screen (EDITOR_LINES[0]..[1] lines), so all of it shows."""
+        edit = self.editor.edit
+        lines = min(max(edit.toPlainText().count("\n") + 1, EDITOR_LINES[0]), EDITOR_LINES[1])
+        spacing = QFontMetricsF(edit.font()).lineSpacing()
+        margins = 2 * (edit.frameWidth() + edit.document().documentMargin()) + spacing / 2  # (the last line's descent)
+        edit.setFixedHeight(int(lines * spacing + margins))
 
     # -- the state's events ----------------------------------------------------------------------
     def _show_graph(self) -> None:
@@ -160,7 +181,7 @@ class ExplorerPage(QWidget):
         self.mode_box.blockSignals(False)
         self.wrt_box.setCurrentText(state.wrt or "")
         self.wrt_box.setVisible(not self.presenting and state.mode == "grad-graph")
-        self.canvas.set_graph(state.timeline, state.view)
+        self.canvas.set_graph(state.timeline, state.view, state.drawn_groups())
 
     def _show_position(self, display: DisplayState) -> None:
         self.canvas.show_state(display)

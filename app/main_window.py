@@ -27,6 +27,9 @@ from widgets.theme import DARK, LIGHT, THEMES, Theme
 
 LABS: list[PageInfo] = [p for p in PAGES if p.kind != "explorer"]
 """The labs after the graph explorer, each made the first time its tab is shown."""
+CHROME_PT = 12
+"""Largest point size of menus, tabs and panels: the presenter theme enlarges the graph, the card and the
+code, not the chrome around them."""
 WAITING = "Preparing the compiled kernels (only the first start after installing takes a few seconds)…"
 
 
@@ -189,7 +192,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         app.setPalette(palette_for(theme))
         font = app.font()
-        font.setPointSize(theme.base_font_pt)
+        font.setPointSize(min(theme.base_font_pt, CHROME_PT))  # menus and panels never crowd the graph
         app.setFont(font)
         self.explorer.set_theme(theme)
         for i in range(self.tabs.count()):
@@ -217,10 +220,26 @@ def build_window(args: argparse.Namespace) -> MainWindow:
 
 
 def show_fitted(window: MainWindow) -> None:
-    """Show and lay out the window, then fit the graph to the canvas's real size (not the size before showing)."""
+    """Show and lay out the window, then fit the graph to the canvas's real size (not the size before showing;
+    the canvas frames the graph again on every resize, the window manager's first one included)."""
     window.show()
     QApplication.processEvents()
     window.explorer.canvas.fit()
+
+
+def fit_to_screen(window: MainWindow) -> None:
+    """Shrink and move the window so all of it, its frame included, lies on the screen's available area
+    (a 1280x800 window on a 1280x800 screen with a panel would hide the step controls)."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return
+    avail = screen.availableGeometry()
+    frame = window.frameGeometry().size() - window.geometry().size()
+    width = min(window.width(), avail.width() - frame.width())
+    height = min(window.height(), avail.height() - frame.height())
+    window.resize(max(width, window.minimumSizeHint().width()), max(height, window.minimumSizeHint().height()))
+    window.move(max(avail.left(), min(window.x(), avail.right() - window.frameGeometry().width())),
+                max(avail.top(), min(window.y(), avail.bottom() - window.frameGeometry().height())))
 
 
 def screenshot(window: MainWindow, path: str) -> None:
@@ -253,5 +272,6 @@ def run_app(args: argparse.Namespace) -> int:
     from app.lecture.menus import install_lecture_mode
     install_lecture_mode(window)
     lifecycle.install_signal_handlers(window)
+    fit_to_screen(window)
     show_fitted(window)
     return lifecycle.finish(window, app.exec())

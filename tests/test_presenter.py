@@ -121,7 +121,9 @@ def test_z_toggles_a_zoom_that_follows_the_current_node(qtbot, presenter):
     qtbot.keyClick(presenter, Qt.Key_Right)
     assert canvas.mapToScene(canvas.viewport().rect().center()) != centre, "the zoom moved with the step"
     qtbot.keyClick(presenter, Qt.Key_Z)
-    assert canvas.transform().m11() == pytest.approx(whole)
+    assert canvas.framing.whole and canvas.transform().m11() < near  # the whole graph again (framed for
+    seen = canvas.mapFromScene(canvas.bounds()).boundingRect()      # this step's card, so not exactly `whole`)
+    assert canvas.viewport().rect().contains(seen)
 
 
 def test_f5_in_the_main_window_presents_the_lesson(qtbot, tmp_path):

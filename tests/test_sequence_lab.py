@@ -205,7 +205,7 @@ def test_time_cursor_follows_the_unrolled_graph_and_leads_it(qtbot):
     chosen = explorer.selected
     assert explorer.time_steps[chosen] == 3 and explorer.graph.nodes[chosen].prim is not None
     canvas = window.explorer.canvas
-    node = canvas.mapFromScene(QPointF(*canvas.plan.pos[explorer.view.owner[chosen]]))
+    node = canvas.mapFromScene(canvas.node_centre(chosen))  # (or the box it is collapsed into)
     centre = canvas.viewport().rect().center()
     assert abs(node.x() - centre.x()) <= 2 and abs(node.y() - centre.y()) <= 2
     explorer.load_example("add-mul")

@@ -4,8 +4,9 @@ import pytest
 
 from app import examples
 from engine import Graph
-from viewmodel.canvas_plan import NUMBER, CanvasPlan
-from viewmodel.geometry import Rect, bezier, curve_controls, overlaps
+from engine.expr import parse
+from viewmodel.canvas_plan import NUMBER, CanvasPlan, flow_level
+from viewmodel.geometry import Rect, bezier, curve_controls, overlaps, path_points
 from viewmodel.groups import view_graph
 from viewmodel.label_placement import LabelRequest, place_labels
 from viewmodel.text import number_text
@@ -93,3 +94,44 @@ def test_edge_labels_sit_on_their_edge_and_clear_of_what_is_taken():
     on_curve = bezier(controls, np.linspace(0, 1, 201))
     cx, cy = rect.center
     assert np.min(np.hypot(on_curve[:, 0] - cx, on_curve[:, 1] - cy)) <= 24.0 + 1e-9
+
+
+@pytest.mark.parametrize("example_id, collapsed", [(i, False) for i in examples.EXAMPLES] + [("rnn-unrolled", True),
+                                                                                         ("mlp-logloss", True)])
+def test_edges_route_around_nodes_and_never_cover_a_label(example_id, collapsed):
+    plan = _plan(example_id, collapsed)
+    n = len(plan)
+    blocks = plan.boxes  # every node's shape and the largest label blocks it will ever show
+    owner = np.tile(np.arange(n), 3)
+    for k, (a, b) in enumerate(plan.view.edges.tolist()):
+        points = path_points(plan.route(k), 48)
+        assert np.allclose(points[0], plan.ends[k, :2]) and np.allclose(points[-1], plan.ends[k, 2:])
+        inside = ((blocks[None, :, 0] + 0.5 < points[:, None, 0]) & (points[:, None, 0] < blocks[None, :, 2] - 0.5)
+                  & (blocks[None, :, 1] + 0.5 < points[:, None, 1]) & (points[:, None, 1] < blocks[None, :, 3] - 0.5))
+        mine = (owner == a) | (owner == b)
+        own_shape = np.zeros(3 * n, dtype=bool)
+        own_shape[[a, b]] = True  # an edge touches its own ends' shapes, never their labels
+        hit = inside[:, ~own_shape].any(axis=0)
+        assert not hit.any(), f"edge {k} ({a}→{b}) crosses blocks {np.flatnonzero(~own_shape)[hit]} (own: {mine.sum()})"
+
+
+def test_edges_encode_magnitude_on_one_fixed_log_scale():
+    levels = [flow_level(m) for m in (0.0013, 0.018, 1.0)]
+    assert levels[0] < levels[1] < levels[2] and min(np.diff(levels)) > 0.15  # they look different
+    steps = {round(v * 8) for v in levels}
+    assert len(steps) == 3  # and are drawn with three different pens
+    assert flow_level(1e-9) == 0.0 and flow_level(1e9) == 1.0  # vanishing and saturated, at the ends
+    small, big = _plan("add-mul"), _plan("mlp-logloss")
+    end = small.timeline.state(len(small.timeline))
+    role, mags = small.flow(end)
+    assert role == "grad" and not np.isnan(mags).any()
+    f = small.timeline.graph.nodes[-1]
+    assert {float(m) for m in mags} == {abs(float(f.parents[1].data)), abs(float(f.parents[0].data)), 4.0}
+    role, mags = big.flow(big.timeline.state(len(big.timeline)))
+    assert len(set(mags.tolist())) > 3  # not normalised: many magnitudes, each as it is
+    dead = Timeline(Graph(parse("f = relu(w * x)").build({"w": -1.0, "x": 2.0})))
+    plan = CanvasPlan(dead, view_graph(dead.graph, [], []), measure)
+    role, mags = plan.flow(dead.state(len(dead)))
+    assert (mags == 0).all()  # behind a dead ReLU every edge carries zero: grey, no flow, not rescaled
+    role, mags = small.flow(small.timeline.state(2))
+    assert role == "value" and np.isnan(mags).all()  # two inputs computed, no gate yet: nothing flowed

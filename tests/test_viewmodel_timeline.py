@@ -6,7 +6,7 @@ from app import examples
 from engine import Graph, Value
 from engine.expr import parse
 from viewmodel.groups import view_graph
-from viewmodel.text import chain_text, derivative_formula, sum_text
+from viewmodel.text import chain_text, derivative_formula, node_names, short_label, sum_text
 from viewmodel.timeline import TangentTimeline, Timeline, make_timeline
 
 
@@ -69,7 +69,24 @@ def test_local_derivative_formulas_follow_the_slides():
     assert derivative_formula(x * x, 1) == "∂(x × y)/∂y = x"  # the same name twice: the slides' letters
     a, b = Value(1.0, name="W_hh h1"), Value(2.0, name="b")
     assert derivative_formula(a / b, 1) == "∂(x ÷ y)/∂y = −x/y²"  # a name with spaces: letters too
-    assert derivative_formula(Value(3.0, name="p") / (b + 1), 1) == "∂(p ÷ (+))/∂(+) = −p/(+)²"
+    q = Value(3.0, name="p") / (b + 1)
+    names = node_names(Graph(q).nodes)
+    assert derivative_formula(q, 1, names) == "∂(p ÷ z1)/∂z1 = −p/z1²"  # an unnamed gate: the lecture's z1
+
+
+def test_every_node_gets_a_name_never_an_op_symbol_and_no_two_alike():
+    for ex in examples.EXAMPLES.values():
+        timeline = make_timeline(Graph(ex.build().output), "reverse")
+        labels = [short_label(n, timeline.names) for n in timeline.graph.nodes]
+        assert len(set(labels)) == len(labels), ex.id
+        assert not [s for s in labels if s.startswith("(")], ex.id
+        lines = [text for k in range(len(timeline) + 1) for _, text in timeline.explain(k)]
+        assert not [s for s in lines if "(+)" in s or "(×)" in s or "(−)" in s], ex.id
+    sig = make_timeline(Graph(examples.EXAMPLES["sigmoid-neuron"].build().output), "reverse")
+    assert {"1", "1′"} <= set(sig.names.values())  # two constants 1: told apart
+    add_mul = make_timeline(Graph(examples.EXAMPLES["add-mul"].build().output), "reverse")
+    chain = [text for k in range(len(add_mul) + 1) for _, text in add_mul.explain(k) if "⟵" in text]
+    assert any(s.startswith("∂f/∂x ⟵ ∂f/∂q · ∂q/∂x") for s in chain), chain  # both ends named
 
 
 def test_forward_mode_gives_one_pass_per_input_and_the_same_gradients():

@@ -14,11 +14,11 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from viewmodel.geometry import Rect, centred_rect, curve_controls
+from viewmodel.geometry import Rect, centred_rect, curve_controls, free_y, merged_spans, straight
 from viewmodel.groups import ViewGraph
 from viewmodel.label_placement import LabelRequest, place_labels
 from viewmodel.layout import column_x, layered_layout
-from viewmodel.text import minus, number_text
+from viewmodel.text import minus, number_text, short_label
 from viewmodel.thumbnails import thumb_size
 from viewmodel.timeline import DisplayState, Timeline
 from viewmodel.value_format import value_lines
@@ -43,12 +43,41 @@ EDGE_LABEL: Font = (0.8, True)
 BOX_NAME: Font = (0.8, True)
 """A collapsed group's name and a tensor's name."""
 LEAF_NAME: Font = (0.8, False)
-SHAPE: Font = (0.65, False)
+SHAPE: Font = (0.8, False)
 """A tensor's shape under its name."""
 SYMBOL: Font = (1.0, True)
 """A gate's op symbol."""
+FONTS = (NUMBER, EDGE_LABEL, BOX_NAME, LEAF_NAME, SHAPE, SYMBOL)
+"""Every font the plan writes in."""
+
+
+def font_px(font: Font) -> int:
+    """The pixel size of a plan font at zoom 1 (the canvas's QFonts have exactly this size)."""
+    return max(1, int(FONT_PX * font[0]))
+
+
+SMALLEST_PX = min(font_px(f) for f in FONTS)
+"""The smallest text on the canvas at zoom 1: the zoom that keeps text ≥ N px is N / SMALLEST_PX."""
 ARROW = 22.0
 """Room for the arrowhead (14) and a margin between two columns."""
+
+
+FLOW_RANGE = (1e-4, 10.0)
+"""The fixed logarithmic scale of edge width and colour: |x| at or below the first is the thinnest
+flow, at or above the second the widest (saturated); the same for every graph, never rescaled."""
+FLOW_TICKS = {"0.001": 1e-3, "0.01": 1e-2, "0.1": 0.1, "1": 1.0, "≥10": 10.0}
+"""Magnitudes the canvas's legend shows, by their text."""
+
+
+def flow_level(magnitude: float) -> float:
+    """0..1: where ``magnitude`` (> 0) sits on the fixed log scale :data:`FLOW_RANGE`."""
+    lo, hi = np.log10(FLOW_RANGE)
+    return float(np.clip((np.log10(magnitude) - lo) / (hi - lo), 0.0, 1.0))
+
+
+def _largest(x: Any) -> float:
+    """The largest |entry| of a number or array (0 for None)."""
+    return 0.0 if x is None else float(np.max(np.abs(np.asarray(x, dtype=float)))) if np.size(x) else 0.0
 
 
 @dataclass
@@ -82,13 +111,21 @@ class CanvasPlan:
         self.value_text = [number_text(n.data) for n in nodes]
         self.grad_text = [number_text(g) for g in timeline.grads]
         self._place_nodes()
-        self.magnitude = self._edge_magnitudes()
         e = view.edges
         self.ends = np.column_stack([self.pos[e[:, 0], 0] + self.half[e[:, 0], 0], self.pos[e[:, 0], 1],
                                      self.pos[e[:, 1], 0] - self.half[e[:, 1], 0], self.pos[e[:, 1], 1]])
-        span = self.layer[e[:, 1]] - self.layer[e[:, 0]] if len(e) else np.zeros(0)
-        self.bow = np.where(span > 1, 0.5 * self.row_height, 0.0)
-        """Edges skipping a layer arc upwards, so they do not run through the nodes in between."""
+        n = len(self.view)
+        spans = np.column_stack([self.boxes[n:2 * n, 1], self.boxes[2 * n:, 3]])
+        self._column_blocks = [merged_spans(spans[self.layer == L], GAP)
+                               for L in range(int(self.layer.max()) + 1 if n else 0)]
+        """Per layer, the heights its nodes and their labels take (GAP added around), merged."""
+        self.routes = [self._route(k) for k in range(len(e))]
+        """Each visual edge's path, (m, 4, 2) Bézier segments: level inside a column (at its ends' height,
+        or where a skipped column is free), S-curves only in the empty gaps between columns, so an edge
+        never runs through a node or its labels."""
+        hulls = [r.reshape(-1, 2) for r in self.routes]  # a Bézier path lies inside its control points' box
+        self.edge_box = np.array([[*h.min(axis=0), *h.max(axis=0)] for h in hulls]).reshape(-1, 4)
+        """(x0, y0, x1, y1) around every edge's path."""
         self.round = np.array([nodes[i].prim is not None and view.group[v] is None and not self.tensor[v]
                                for v, i in enumerate(view.rep.tolist())], dtype=bool)
         """Visual nodes drawn as circles (gates); the rest are rounded boxes."""
@@ -143,7 +180,7 @@ class CanvasPlan:
         elif shown.value is not None:
             yield "value", self.text_rect(self._value_label(v), NUMBER, px, top, -1), self._value_label(v)
         elif self._named_gate(v) and not array:
-            yield "name", self.text_rect(node.name, NUMBER, px, top, -1), node.name
+            yield "name", self.text_rect(self.name(i), NUMBER, px, top, -1), self.name(i)
         if shown.tangent is not None:
             rect = self.text_rect(minus(shown.tangent), NUMBER, px, bottom, 1)
             yield "tangent", rect, minus(shown.tangent)
@@ -166,27 +203,43 @@ class CanvasPlan:
         A box shows its group's name; a tensor its name over its shape; a gate its op
         symbol; a leaf its name.
         """
-        node = self.timeline.graph.nodes[int(self.view.rep[v])]
+        i = int(self.view.rep[v])
+        node = self.timeline.graph.nodes[i]
         group = self.view.group[v]
         if group is not None:
             return [("text", group.name, BOX_NAME, 0)]
         if self.tensor[v]:
-            return [("text", node.label, BOX_NAME, -1), ("muted", "×".join(map(str, node.shape)), SHAPE, 1)]
+            return [("text", self.name(i), BOX_NAME, -1), ("muted", "×".join(map(str, node.shape)), SHAPE, 1)]
         if node.prim is not None:
             return [("text", node.prim.symbol, SYMBOL, 0)]
-        return [("text", node.label, LEAF_NAME, 0)]
+        return [("text", self.name(i), LEAF_NAME, 0)]
 
     def dashed(self, v: int) -> bool:
         """Boxes and constants get a dashed outline."""
         node = self.timeline.graph.nodes[int(self.view.rep[v])]
         return self.view.group[v] is not None or (node.prim is None and not node.requires_grad)
 
-    def done_edges(self, state: DisplayState) -> np.ndarray:
-        """Visual edges along which gradient has flowed back by ``state``."""
-        done = np.zeros(len(self.view.edges), dtype=bool)
-        sel = state.edge_done & (self.view.edge_of >= 0)
-        done[self.view.edge_of[sel]] = True
-        return done
+    def flow(self, state: DisplayState) -> tuple[str, np.ndarray]:
+        """What the edges carry at ``state`` and how much: (colour role, |x| per visual edge, NaN where
+        nothing has flowed yet, 0 for a zero).  Backward: the gradient contributions passed back;
+        forward mode: the argument's tangent; the forward pass: the argument's value."""
+        e = self.timeline.graph.edges
+        mags = np.full(len(self.view.edges), np.nan)
+        if state.tangent is not None:
+            role = "tangent"
+            rows = [(j, _largest(state.tangent[p])) for j, (p, c, _) in enumerate(e) if state.tangent[c] is not None]
+        elif state.edge_done.any():
+            role = "grad"
+            rows = [(j, _largest(self.timeline.contribution[j])) for j in np.flatnonzero(state.edge_done).tolist()]
+        else:
+            role = "value"
+            nodes = self.timeline.graph.nodes
+            rows = [(j, _largest(nodes[p].data)) for j, (p, c, _) in enumerate(e) if state.value_shown[c]]
+        for j, mag in rows:
+            k = int(self.view.edge_of[j])
+            if k >= 0:
+                mags[k] = mag if np.isnan(mags[k]) else max(mags[k], mag)
+        return role, mags
 
     def current_edges(self, state: DisplayState) -> list[tuple[int, Any]]:
         """(visual edge, contribution) of every edge the current gate sends gradient along now."""
@@ -208,7 +261,7 @@ class CanvasPlan:
                 continue
             text = minus(number_text(contribution))
             patch = self.label_rect(text)
-            requests.append(LabelRequest(text, patch.width, patch.height, self.curve(k)))
+            requests.append(LabelRequest(text, patch.width, patch.height, self.label_segment(k)))
         return place_labels(self.boxes, requests)
 
     def drawn_boxes(self, state: DisplayState | None) -> list[tuple[str, Rect]]:
@@ -224,7 +277,7 @@ class CanvasPlan:
     def tooltip(self, i: int, state: DisplayState | None) -> str:
         """Full value and gradient of graph node ``i`` (as far as ``state`` has revealed them)."""
         node = self.timeline.graph.nodes[i]
-        lines = [f"{node.label}  ({node.op}, shape {tuple(node.shape)})"]
+        lines = [f"{self.name(i)}  ({node.op}, shape {tuple(node.shape)})"]
         if state is not None and state.value_shown[i]:
             lines += ["value:", *value_lines(node.data, 6)]
         if state is not None and state.grad_shown[i]:
@@ -232,9 +285,17 @@ class CanvasPlan:
         return "\n".join(lines)
 
     # -- geometry queries ------------------------------------------------------------------------
-    def curve(self, k: int) -> np.ndarray:
-        """The control points of visual edge ``k``."""
-        return curve_controls(*self.ends[k], bow=self.bow[k])
+    def route(self, k: int) -> np.ndarray:
+        """The (m, 4, 2) Bézier segments of visual edge ``k``."""
+        return self.routes[k]
+
+    def label_segment(self, k: int) -> np.ndarray:
+        """The S-curve of edge ``k`` in the gap before its child's column, where the layout left room
+        for its contribution label."""
+        route = self.routes[k]
+        tail = route[-1]  # a level segment into the child, when the child is narrower than its column
+        return route[-2] if len(route) > 1 and tail[0, 1] == tail[3, 1] and tail[0, 0] >= self.col_left[
+            self.layer[self.view.edges[k, 1]]] - 1e-9 else tail
 
     def node_at(self, x: float, y: float) -> int | None:
         """The visual node under the scene point (x, y), or None."""
@@ -250,9 +311,9 @@ class CanvasPlan:
             return Rect(0, 0, 1, 1)
         box = self.boxes
         x0, y0, x1, y1 = box[:, 0].min(), box[:, 1].min(), box[:, 2].max(), box[:, 3].max()
-        if len(self.ends) and self.bow.any():
-            arcs = (np.minimum(self.ends[:, 1], self.ends[:, 3]) - self.bow)[self.bow > 0]
-            y0 = min(y0, float(arcs.min()))
+        if len(self.edge_box):
+            x0, y0 = min(x0, self.edge_box[:, 0].min()), min(y0, self.edge_box[:, 1].min())
+            x1, y1 = max(x1, self.edge_box[:, 2].max()), max(y1, self.edge_box[:, 3].max())
         return Rect(float(x0) - 12, float(y0) - 12, float(x1 - x0) + 24, float(y1 - y0) + 24)
 
     def nodes_in(self, rect: Rect) -> np.ndarray:
@@ -264,9 +325,9 @@ class CanvasPlan:
         """Visual edges that may pass through ``rect`` (their end points' box and arc)."""
         if not len(self.ends):
             return np.zeros(0, dtype=bool)
-        x0, y0, x1, y1 = self.ends.T
+        x0, y0, x1, y1 = self.edge_box.T
         return ((x1 >= rect.left) & (x0 <= rect.right)
-                & (np.maximum(y0, y1) >= rect.top) & (np.minimum(y0, y1) - self.bow <= rect.bottom))
+                & (y1 >= rect.top) & (y0 <= rect.bottom))
 
     def column_spacing(self) -> float:
         """The smallest distance between two columns (150 for a one-column graph)."""
@@ -296,10 +357,12 @@ class CanvasPlan:
         widest = np.zeros(n_layers)
         np.maximum.at(widest, layout.layer, half)
         need = widest_shape[:-1] + widest_shape[1:] + label + ARROW
-        gap = np.maximum(GAP, need - widest[:-1] - widest[1:])
+        gap = np.maximum(np.maximum(GAP, need - widest[:-1] - widest[1:]), np.where(label > 0, label + 6, 0))
+        """Columns are apart by room for their widest contribution label between the label blocks."""
         x = column_x(layout.layer, half, gap)
         self.pos = np.column_stack([x[layout.layer], layout.slot]).astype(float)
-        self.row_height = float(np.median(above + below)) if n else 0.0
+        self.col_left, self.col_right = x - widest, x + widest
+        """Each layer's column: its widest node or label block either side of its centre."""
         px, py = self.pos[:, 0], self.pos[:, 1]
         hw, hh = self.half[:, 0], self.half[:, 1]
         self.boxes = np.concatenate([  # every node's shape and the largest label blocks it will show
@@ -307,25 +370,47 @@ class CanvasPlan:
             np.column_stack([px - top[:, 0] / 2, py - hh - 2 - top[:, 1], px + top[:, 0] / 2, py - hh]),
             np.column_stack([px - low[:, 0] / 2, py + hh, px + low[:, 0] / 2, py + hh + 2 + low[:, 1]])])
 
+    def _route(self, k: int) -> np.ndarray:
+        """Edge ``k``'s path: out of the parent level to its column's edge, across each skipped column
+        at the free height nearest the straight line, into the child level (see ``routes``)."""
+        a, b = self.view.edges[k]
+        first, last = int(self.layer[a]), int(self.layer[b])
+        x0, y0, x1, y1 = self.ends[k].tolist()
+        segs = [straight(x0, y0, self.col_right[first], y0)] if self.col_right[first] > x0 else []
+        x, y = max(x0, float(self.col_right[first])), y0
+        for L in range(first + 1, last):
+            yl = free_y(self._column_blocks[L], y0 + (y1 - y0) * (L - first) / (last - first))
+            segs += [curve_controls(x, y, self.col_left[L], yl), straight(self.col_left[L], yl, self.col_right[L], yl)]
+            x, y = float(self.col_right[L]), yl
+        segs.append(curve_controls(x, y, min(x1, float(self.col_left[last])), y1))
+        if x1 > self.col_left[last]:
+            segs.append(straight(self.col_left[last], y1, x1, y1))
+        return np.array(segs, dtype=float)
+
     def _half_size(self, v: int) -> tuple[float, float]:
-        node = self.timeline.graph.nodes[self.view.rep[v]]
+        i = int(self.view.rep[v])
+        node = self.timeline.graph.nodes[i]
         if self.view.group[v] is not None:
             return (max(2 * R, self.measure(self.view.group[v].name, BOX_NAME)[0] / 2 + 12), R * 1.1)
         if self.tensor[v]:
-            return (max(R * 1.5, self.measure(node.label, BOX_NAME)[0] / 2 + 8), R * 1.05)
+            return (max(R * 1.5, self.measure(self.name(i), BOX_NAME)[0] / 2 + 8), R * 1.05)
         if node.prim is None:
-            return (max(R, self.measure(node.label, LEAF_NAME)[0] / 2 + 8), R * 0.8)
+            return (max(R, self.measure(self.name(i), LEAF_NAME)[0] / 2 + 8), R * 0.8)
         return (max(R, self.measure(node.prim.symbol, SYMBOL)[0] / 2 + 8), R)
+
+    def name(self, i: int) -> str:
+        """Graph node ``i``'s label: its name or the lecture's notation (``viewmodel.text.node_names``)."""
+        return short_label(self.timeline.graph.nodes[i], self.timeline.names)
 
     def _named_gate(self, v: int) -> bool:
         node = self.timeline.graph.nodes[self.view.rep[v]]
-        return bool(node.prim is not None and node.name and self.view.group[v] is None)
+        return bool(node.prim is not None and self.view.group[v] is None)
 
     def _value_label(self, v: int) -> str:
         """The value above a node; a named gate's as on the slides, ``q = 3``."""
         i = int(self.view.rep[v])
         text = minus(self.value_text[i])
-        return f"{self.timeline.graph.nodes[i].name} = {text}" if self._named_gate(v) else text
+        return f"{self.name(i)} = {text}" if self._named_gate(v) else text
 
     def _top_block(self, v: int) -> tuple[float, float]:
         """(width, height) of the largest thing drawn above node ``v``."""
@@ -354,16 +439,3 @@ class CanvasPlan:
             if c is not None and k >= 0 and np.size(c) == 1:
                 widths[k] = max(widths.get(k, 0.0), self.label_rect(minus(number_text(c))).width)
         return widths
-
-    def _edge_magnitudes(self) -> np.ndarray:
-        """Per visual edge, 0..1: how big the largest gradient flowing back along it is (log scale)."""
-        mags = np.zeros(len(self.view.edges))
-        logs = np.array([np.log10(float(np.linalg.norm(np.atleast_1d(c))) + 1e-12) if c is not None else np.nan
-                         for c in self.timeline.contribution])
-        ok = np.isfinite(logs) & (self.view.edge_of >= 0)
-        if not ok.any():
-            return mags
-        lo, hi = logs[ok].min(), logs[ok].max()
-        scaled = (logs[ok] - lo) / (hi - lo) if hi > lo else np.ones(ok.sum())
-        np.maximum.at(mags, self.view.edge_of[ok], scaled)
-        return mags

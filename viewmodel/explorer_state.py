@@ -27,7 +27,7 @@ import numpy as np
 from engine import Graph, Node
 from engine.expr import ExpressionError, parse
 from viewmodel.events import Events
-from viewmodel.groups import Group, ViewGraph, view_graph
+from viewmodel.groups import Group, ViewGraph, named_groups, view_graph
 from viewmodel.timeline import MODES, DisplayState, Timeline, make_timeline
 
 PROGRAM_CAPTION = "Your expression — edit the inputs on the right, then step through."
@@ -179,7 +179,7 @@ class ExplorerState:
         self.example_id, self.title, self.caption = None, "", PROGRAM_CAPTION
         self._accept(source)
         self.mode, self.wrt = mode or self.mode, wrt or self.wrt
-        self._show(graph, timeline, [], unrolled_steps(graph) if unrolled else None)
+        self._show(graph, timeline, named_groups(graph), unrolled_steps(graph) if unrolled else None)
         return True
 
     def note_typing(self, text: str) -> None:
@@ -291,6 +291,10 @@ class ExplorerState:
         self.selected = i if i >= 0 else None
         self.events.selection.emit(self.selected)
 
+    def drawn_groups(self) -> list[Group]:
+        """The groups of the graph the timeline draws (none for a gradient graph)."""
+        return self.groups if self.timeline is not None and self.timeline.graph is self.graph else []
+
     def inspected(self) -> int | None:
         """The node the inspector describes: the pinned one, else the current step's."""
         if self.selected is not None:
@@ -347,8 +351,7 @@ class ExplorerState:
 
     def _regroup(self, new_graph: bool = False) -> None:
         """The drawing of the timeline's graph with the collapsed groups as boxes; then the step."""
-        groups = self.groups if self.timeline.graph is self.graph else []
-        self.view = view_graph(self.timeline.graph, groups, self.collapsed)
+        self.view = view_graph(self.timeline.graph, self.drawn_groups(), self.collapsed)
         if new_graph:
             self.events.graph.emit()
         self.events.timeline.emit()

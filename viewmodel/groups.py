@@ -95,3 +95,23 @@ def view_graph(graph: Graph, groups: Sequence[Group], collapsed: Iterable[str]) 
     return ViewGraph(owner, np.array(rep, dtype=np.int64), vgroup, edges, edge_of)
 
 
+
+
+def named_groups(graph: Graph, largest: float = 0.6) -> list[Group]:
+    """One group per named result of a program (``a1 = sigmoid(w1*x + b1)``: the gates computing ``a1``
+    from other names), plus the unnamed constants only it reads; groups of one node, and groups
+    holding more than ``largest`` of the graph (collapsing them would hide it all), are left out."""
+    named = [n for n in graph.nodes if n.name]
+    groups = [group_between(n.name, n, [m for m in named if m is not n]) for n in named if n.prim is not None]
+    consumers: dict[int, set[int]] = {}
+    for p, c, _ in graph.edges:
+        consumers.setdefault(p, set()).add(c)
+    out = []
+    for g in groups:
+        inside = {graph.index[i] for i in g.members}
+        constants = {id(graph.nodes[p]) for p, cs in consumers.items()
+                     if graph.nodes[p].prim is None and not graph.nodes[p].name and cs <= inside}
+        members = g.members | constants
+        if 1 < len(members) <= largest * len(graph):
+            out.append(Group(g.name, frozenset(members), g.output))
+    return out

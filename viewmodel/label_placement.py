@@ -2,7 +2,7 @@
 
 A label is tried at points along its edge, nearest the middle first, nudged a
 little up or down; the first spot that overlaps nothing placed so far wins
-(the middle, if none is free).  Boxes are (x0, y0, x1, y1) rows in scene units.
+(the least covered one, if none is free).  Boxes are (x0, y0, x1, y1) rows in scene units.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from viewmodel.geometry import Rect, bezier, centred_rect, overlaps
+from viewmodel.geometry import Rect, bezier, centred_rect, overlap_area, overlaps
 
 LABEL_AT = sorted(np.linspace(0.1, 0.9, 17).tolist(), key=lambda t: abs(t - 0.45))
 """Where along its edge a label is tried (the curve's parameter), nearest the middle first."""
@@ -35,9 +35,9 @@ def place_labels(taken: np.ndarray, requests: Sequence[LabelRequest]) -> list[tu
     taken = np.asarray(taken, dtype=float).reshape(-1, 4)
     for req in requests:
         points = bezier(req.controls, np.array(LABEL_AT))
-        first = centred_rect(req.width, req.height, *points[0])
-        candidates = (centred_rect(req.width, req.height, x, y + dy) for x, y in points.tolist() for dy in NUDGES)
-        rect = next((r for r in candidates if not overlaps(taken, r)), first)
+        candidates = [centred_rect(req.width, req.height, x, y + dy) for x, y in points.tolist() for dy in NUDGES]
+        rect = next((r for r in candidates if not overlaps(taken, r)), None) \
+            or min(candidates, key=lambda r: overlap_area(taken, r))
         placed.append((rect, req.text))
         taken = np.vstack([taken, [rect.row()]])
     return placed

@@ -14,7 +14,7 @@ import numpy as np
 import engine
 from engine import EdgeStep, Graph, Node, Step
 from viewmodel.text import (argument_names, chain_text, derivative_formula, expression_text, number_text,
-                            short_label, sum_text)
+                            node_names, short_label, sum_text)
 
 NEVER = np.iinfo(np.int64).max
 """Position of something a timeline never reveals."""
@@ -46,6 +46,14 @@ class DisplayState:
     caption: str = ""
 
 
+def _names(graph: Graph, output_name: str) -> dict[int, str]:
+    """The graph's labels (:func:`viewmodel.text.node_names`); an unnamed output is ``output_name``, as in ∂f/∂x."""
+    names = node_names(graph.nodes)
+    if not graph.root.name and output_name not in names.values():
+        names[id(graph.root)] = output_name
+    return names
+
+
 class Timeline:
     """Reverse mode: the forward pass node by node, then backprop node by node.
 
@@ -59,6 +67,8 @@ class Timeline:
         self.graph = graph
         self.output_name = output_name
         n = len(graph)
+        self.names = _names(graph, output_name)
+        """Every node's label (``id(node)`` → name), the same on the canvas, the card and the inspector."""
         graph.zero_grad()
         self.forward_steps: list[Step] = graph.forward_trace()
         seed = None if graph.root.shape == () else np.ones(graph.root.shape)
@@ -94,7 +104,7 @@ class Timeline:
 
     def grad_name(self, i: int) -> str:
         """The slides' name for node ``i``'s gradient, e.g. ``∂f/∂q``."""
-        return f"∂{self.output_name}/∂{short_label(self.graph.nodes[i])}"
+        return f"∂{self.output_name}/∂{short_label(self.graph.nodes[i], self.names)}"
 
     def explain(self, k: int) -> list[tuple[str, str]]:
         """Step ``k`` in words and numbers, as (colour role, line) pairs (the chain-rule card).
@@ -110,7 +120,7 @@ class Timeline:
         i = step.index
         node = self.graph.nodes[i]
         if step.kind == "forward":
-            return [("value", f"{short_label(node)} = {expression_text(node)} = "
+            return [("value", f"{short_label(node, self.names)} = {expression_text(node, self.names)} = "
                               f"{number_text(node.data)}".replace("-", "−"))]
         lines = [("grad", f"{self.grad_name(i)} = {number_text(self.grads[i])}".replace("-", "−"))]
         total = sum_text(step.incoming)
@@ -118,9 +128,9 @@ class Timeline:
             lines.append(("grad", f"sum over its consumers: {total}"))
         for e in step.outgoing:
             parent = self.graph.nodes[e.parent]
-            local = f"∂{short_label(node)}/∂{short_label(parent)}"
-            sep = " =" if argument_names(node) else ":"
-            lines.append(("text", f"{local}{sep} {derivative_formula(node, e.arg)}"))
+            local = f"∂{short_label(node, self.names)}/∂{short_label(parent, self.names)}"
+            sep = " =" if argument_names(node, self.names) else ":"
+            lines.append(("text", f"{local}{sep} {derivative_formula(node, e.arg, self.names)}"))
             lines.append(("grad", f"{self.grad_name(e.parent)} ⟵ {self.grad_name(i)} · {local}"
                                   f" = {chain_text(e)}"))
         return lines
@@ -138,7 +148,7 @@ class Timeline:
         node = self.graph.nodes[step.index]
         if step.kind == "forward":
             st.caption = (f"forward {k}/{len(self.forward_steps)}: "
-                          f"{short_label(node)} = {number_text(step.value)}")
+                          f"{short_label(node, self.names)} = {number_text(step.value)}")
         else:
             st.current_edges = list(step.outgoing)
             st.sum_text = sum_text(step.incoming)
@@ -168,6 +178,7 @@ class TangentTimeline(Timeline):
         self.graph = graph
         self.output_name = output_name
         n = len(graph)
+        self.names = _names(graph, output_name)
         self.wrt = [x.name or f"input {i}" for i, x in enumerate(graph.inputs)]
         self.passes = [graph.tangent_trace(x) for x in graph.inputs]
         self.steps = [s for p in self.passes for s in p]
@@ -197,7 +208,7 @@ class TangentTimeline(Timeline):
         st.current = self.passes[p][r].index
         node = self.graph.nodes[st.current]
         st.caption = (f"forward mode, pass {p + 1}/{len(self.passes)} (d/d{st.wrt}): "
-                      f"d{short_label(node)}/d{st.wrt} = {number_text(st.tangent[r])}")
+                      f"d{short_label(node, self.names)}/d{st.wrt} = {number_text(st.tangent[r])}")
         return st
 
     def explain(self, k: int) -> list[tuple[str, str]]:
@@ -209,12 +220,13 @@ class TangentTimeline(Timeline):
         step, wrt = self.passes[p][r], self.wrt[p]
         node = self.graph.nodes[step.index]
         t = number_text(step.tangent).replace("-", "−")
-        rule = " + ".join(f"∂{short_label(node)}/∂{short_label(q)}·d{short_label(q)}/d{wrt}"
+        name = short_label(node, self.names)
+        rule = " + ".join(f"∂{name}/∂{short_label(q, self.names)}·d{short_label(q, self.names)}/d{wrt}"
                           for q in node.parents if q.requires_grad)
-        earlier = [("tangent", f"pass {q + 1}: d{short_label(self.graph.root)}/d{self.wrt[q]} = "
+        value = f"{name} = {expression_text(node, self.names)} = {number_text(node.data)}".replace("-", "−")
+        earlier = [("tangent", f"pass {q + 1}: d{short_label(self.graph.root, self.names)}/d{self.wrt[q]} = "
                                f"{number_text(self.passes[q][-1].tangent)}".replace("-", "−")) for q in range(p)]
-        return [("value", f"{short_label(node)} = {expression_text(node)} = {number_text(node.data)}".replace("-", "−")),
-                ("tangent", f"d{short_label(node)}/d{wrt} = {rule + ' = ' if rule else ''}{t}")] + earlier
+        return [("value", value), ("tangent", f"d{name}/d{wrt} = {rule + ' = ' if rule else ''}{t}")] + earlier
 
     def _phase(self, k: int) -> str:
         return "start" if k == 0 else ("end" if k == len(self.steps) else "tangent")

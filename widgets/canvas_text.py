@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QStaticText, QTransform
 
-from viewmodel.canvas_plan import FONT_PX, Font
+from viewmodel.canvas_plan import Font, font_px
 
 
 class CanvasText:
@@ -26,7 +26,7 @@ class CanvasText:
         """The QFont of a plan font."""
         if font not in self._fonts:
             f = QFont(self._base)
-            f.setPixelSize(max(1, int(FONT_PX * font[0])))
+            f.setPixelSize(font_px(font))
             f.setBold(font[1])
             self._fonts[font] = f
         return self._fonts[font]

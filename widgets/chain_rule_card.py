@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QWidget
 from widgets.theme import LIGHT, Theme
 
 MIN_PX = 17
-"""Smallest card font, in pixels."""
+"""Smallest card font, in pixels (the theme's text floor, if higher)."""
 ROOM = 24
 """The card font is at most the canvas height over this (about eight lines in a third of it)."""
 PAD = 10.0
@@ -59,8 +59,13 @@ class ChainRuleCard(QWidget):
         so large that the card takes more than about a third of its canvas (parent widget) height."""
         font = QFont(self.font())
         room = self.parentWidget().height() / ROOM if self.parentWidget() else float("inf")
-        font.setPixelSize(int(max(MIN_PX, min(self.theme.base_font_pt * 1.6, room))))
+        font.setPixelSize(int(max(MIN_PX, self.theme.min_text_px, min(self.theme.base_font_pt * 1.6, room))))
         return font
+
+    def smallest_text_px(self) -> float | None:
+        """The card's text size in pixels while it shows lines (None when it shows none)."""
+        shown = self.isVisible() and self.height() > 0 and any(text for _, text in self.lines)
+        return float(self.card_font().pixelSize()) if shown else None
 
     def wrapped(self, lines: Sequence[tuple[str, str]], width: float) -> list[tuple[str, str]]:
         """(role, text) lines as painted into a card ``width`` pixels wide."""
@@ -70,7 +75,7 @@ class ChainRuleCard(QWidget):
     def height_for(self, lines: Sequence[tuple[str, str]], width: float) -> float:
         """Pixels the card needs to show ``lines`` at ``width``."""
         fm = QFontMetricsF(self.card_font())
-        return fm.height() * LINE * len(self.wrapped(lines, width)) + 2 * PAD + 2
+        return fm.height() * LINE * len(self.wrapped(lines, width)) + 2 * PAD + 4
 
     def set_lines(self, lines: Sequence[tuple[str, str]]) -> None:
         """Show these (colour role, text) lines."""

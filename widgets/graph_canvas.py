@@ -6,31 +6,39 @@ with :mod:`widgets.canvas_text`) and the :class:`~viewmodel.timeline.DisplayStat
 of the current step; it never differentiates anything itself.  Painting is
 :mod:`widgets.graph_painter`; the chain-rule card sits in a strip under the
 viewport (:mod:`widgets.card_strip`) and never covers the graph.  This module
-holds the camera (fit, zoom, follow a node) and the mouse.
+holds the camera and the mouse.  The camera never zooms out so far that text falls
+below the theme's floor: :mod:`viewmodel.detail` decides which groups collapse and
+where to look (it follows the current step, panning smoothly, when the graph is too
+big), and ``smallest_text_px()`` reports the smallest text painted.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtCore import QEasingCurve, QPointF, QRectF, Qt, QVariantAnimation, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QGuiApplication, QPainter
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QToolTip, QWidget
 
 from viewmodel.canvas_plan import CanvasPlan, NodeText
+from viewmodel.detail import Detail, Framing, TextRecord, floor_zoom
 from viewmodel.geometry import Rect
-from viewmodel.groups import ViewGraph
+from viewmodel.groups import Group, ViewGraph
 from viewmodel.timeline import DisplayState, Timeline
 from widgets.canvas_text import CanvasText
 from widgets.card_strip import CardStrip
-from widgets.graph_painter import GraphItem, qrect
+from widgets.graph_painter import GraphItem, paint_legend, qrect
 from widgets.heatmap import HeatLegend, heatmap_image
 from widgets.theme import LIGHT, Theme
 
 MAX_FIT = 1.8
 """Fit-to-view never zooms in further than this."""
 ZOOM_RANGE = (0.01, 6.0)
-"""The wheel zooms within these scales."""
+"""The wheel zooms within these scales (zoomed out below the text floor, nodes become dots)."""
+PAN_MS = 280
+"""How long the camera takes to glide to the next step when it follows the step."""
+HEADLESS = ("offscreen", "minimal")
+"""Platforms that only render pictures (screenshots, exports, tests): the camera jumps, never glides."""
 
 
 class GraphCanvas(QGraphicsView):
@@ -45,9 +53,19 @@ class GraphCanvas(QGraphicsView):
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
         self.plan: CanvasPlan | None = None
+        self.detail: Detail | None = None
+        self.framing: Framing | None = None
+        """Where the camera looks now, when it frames the graph itself (None after wheel or follow)."""
+        self.text_record = TextRecord()
+        """The smallest text each paint pass drew, in pixels on screen."""
+        self._pan = QVariantAnimation(self)
+        self._pan.setDuration(PAN_MS)
+        self._pan.setEasingCurve(QEasingCurve.InOutCubic)
+        self._pan.valueChanged.connect(self.centerOn)
         self.display: DisplayState | None = None
         self.edge_labels: list[tuple[Rect, str]] = []
-        self.done_edges = np.zeros(0, dtype=bool)
+        self.flow: tuple[str, np.ndarray] = ("grad", np.zeros(0))
+        """What the edges carry now and how much (``CanvasPlan.flow``)."""
         self.explain_lines: list[tuple[str, str]] = []
         self.text = CanvasText(self.font())
         self._heat_cache: dict[tuple[str, int], Any] = {}
@@ -73,24 +91,37 @@ class GraphCanvas(QGraphicsView):
     def timeline(self) -> Timeline | None:
         return self.plan.timeline if self.plan is not None else None
 
-    def set_graph(self, timeline: Timeline, view: ViewGraph) -> None:
-        """Plan ``view`` (a possibly collapsed drawing of ``timeline.graph``) and show step 0."""
-        self.plan = CanvasPlan(timeline, view, self.text.measure)
+    def set_graph(self, timeline: Timeline, view: ViewGraph, groups: Sequence[Group] = ()) -> None:
+        """Plan ``view`` (a possibly collapsed drawing of ``timeline.graph``) and show step 0; ``groups``
+        are what level of detail may collapse when the graph is too big for the text floor."""
+        self.detail = Detail(timeline, view, groups, self.text.measure)
+        self.display = None  # (the last graph's)
         self._heat_cache = {}
-        self._item.prepare()
-        self.resetCachedContent()
+        self._use(self.detail.plan(self.detail.chosen))
         self.strip.set_timeline(timeline)
         self.heat_legend.setVisible(bool(self.plan.tensor.any()))
+        self.framing = None
         self.show_state(timeline.state(0))
         self.fit()
+
+    def _use(self, plan: CanvasPlan) -> None:
+        """Draw ``plan`` from now on (another grouping of the same timeline)."""
+        self.plan = plan
+        if self.display is not None:
+            self.flow = plan.flow(self.display)
+            self.edge_labels = plan.edge_labels(self.display)
+        self._item.prepare()
+        self.scene().setSceneRect(self.bounds().adjusted(-2000, -2000, 2000, 2000))
+        self.resetCachedContent()
 
     def show_state(self, display: DisplayState) -> None:
         """Show the animation at ``display`` (derived from the step index by the view model)."""
         self.display = display
         self.explain_lines = self.plan.timeline.explain(display.position)
-        if self.strip.show(self.explain_lines):
-            self.fit()
-        self.done_edges = self.plan.done_edges(display)
+        self.strip.show(self.explain_lines)
+        if self.framing is not None:
+            self._frame(animate=True)
+        self.flow = self.plan.flow(display)
         self.edge_labels = self.plan.edge_labels(display)
         self._item.update()
         self.viewport().update()
@@ -109,6 +140,18 @@ class GraphCanvas(QGraphicsView):
         self.heat_legend.set_theme(theme)
         self._item.update()
         self.viewport().update()
+        if self.framing is not None and self.plan is not None:  # another floor: frame again
+            self._frame(animate=False)
+
+    @property
+    def min_text_px(self) -> float:
+        """The theme's text floor: no text is painted smaller (pixels on screen)."""
+        return float(self.theme.min_text_px)
+
+    def smallest_text_px(self) -> float | None:
+        """The smallest text painted on the canvas and its card at the last paint, in screen pixels."""
+        sizes = [px for px in (self.text_record.smallest(), self.card.smallest_text_px()) if px is not None]
+        return min(sizes, default=None)
 
     # -- what is drawn, for painting and for tests ---------------------------------------------
     def displayed(self, i: int) -> NodeText:
@@ -138,14 +181,48 @@ class GraphCanvas(QGraphicsView):
         return qrect(self.plan.bounds()) if self.plan is not None else QRectF(0, 0, 1, 1)
 
     def fit(self) -> None:
-        """Fit the whole graph into the viewport (the card has its own strip below it), ≤ MAX_FIT."""
-        rect = self.bounds()
-        self.scene().setSceneRect(rect.adjusted(-2000, -2000, 2000, 2000))
-        vw, vh = self.viewport().width() - 16, self.viewport().height() - 16
-        s = min(vw / rect.width(), vh / rect.height(), MAX_FIT)
+        """Frame the graph from now on (also after every step and resize): all of it, ≤ MAX_FIT, if it
+        fits at the text floor; else its groups collapsed around the current step, followed."""
+        if self.plan is None:
+            return
+        self.framing = None
+        self._frame(animate=False)
+
+    def _frame(self, animate: bool) -> None:
+        """Apply :meth:`viewmodel.detail.Detail.frame` for the viewport now; glide when only panning."""
+        legend = self.legend_height()
+        framing = self.detail.frame((self.viewport().width(), self.viewport().height() - legend),
+                                    floor_zoom(self.min_text_px), MAX_FIT, self._focus())
+        same_plan = self.detail.plan(framing.collapsed) is self.plan
+        if not same_plan:
+            self._use(self.detail.plan(framing.collapsed))
+        pan = animate and same_plan and self.framing is not None and self.framing.scale == framing.scale \
+            and self.isVisible() and QGuiApplication.platformName() not in HEADLESS
+        self.framing = framing
+        self._pan.stop()
+        centre = QPointF(framing.centre[0], framing.centre[1] - legend / 2 / framing.scale)  # below the legend
+        if pan:
+            self._pan.setStartValue(self.mapToScene(self.viewport().rect().center()))
+            self._pan.setEndValue(centre)
+            self._pan.start()
+            return
         self.resetTransform()
-        self.scale(s, s)
-        self.centerOn(rect.center())
+        self.scale(framing.scale, framing.scale)
+        self.centerOn(centre)
+
+    def _focus(self) -> int | None:
+        """The node the camera is about: the current step's; before the first step the first step's
+        node, after the last the output."""
+        display, timeline = self.display, self.plan.timeline
+        if display is None or display.current is not None or not timeline.steps:
+            return display.current if display is not None else None
+        return timeline.steps[0].index if display.position == 0 else len(timeline.graph) - 1
+
+    def settle(self) -> None:
+        """End a camera glide now, at its target (before grabbing a frame)."""
+        if self._pan.state() == QVariantAnimation.Running:
+            self._pan.stop()
+            self.centerOn(self._pan.endValue())
 
     def node_centre(self, i: int) -> QPointF:
         """Where graph node ``i`` (or the box it is collapsed into) is drawn, in scene coordinates."""
@@ -161,15 +238,22 @@ class GraphCanvas(QGraphicsView):
         if i is None or self.plan is None or not len(self.plan):
             self.fit()
             return
+        self.framing = None
+        self._pan.stop()
         centre = self.node_centre(i)
         half = min(span * self.plan.column_spacing(), self.bounds().width() / 3)
         self.fitInView(QRectF(centre.x() - half, centre.y() - half * 0.6, 2 * half, 1.2 * half), Qt.KeepAspectRatio)
+        if self.transform().m11() < floor_zoom(self.min_text_px):  # never below the text floor
+            self.resetTransform()
+            self.scale(floor_zoom(self.min_text_px), floor_zoom(self.min_text_px))
         self.centerOn(centre)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().resizeEvent(event)
         self.strip.resized()
         self.heat_legend.move(self.viewport().width() - self.heat_legend.width() - 8, 8)
+        if self.framing is not None:  # the first resize after showing included: never a 2 px dot
+            self._frame(animate=False)
 
     # -- interaction -----------------------------------------------------------------------------
     def _node_under(self, event) -> int | None:
@@ -183,6 +267,8 @@ class GraphCanvas(QGraphicsView):
         factor = 1.15 ** (event.angleDelta().y() / 120.0)
         s = self.transform().m11() * factor
         if ZOOM_RANGE[0] <= s <= ZOOM_RANGE[1]:
+            self.framing = None  # the lecturer's zoom: stop framing until F
+            self._pan.stop()
             self.scale(factor, factor)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt API)
@@ -211,6 +297,27 @@ class GraphCanvas(QGraphicsView):
             self.node_double_clicked.emit(int(self.plan.view.rep[v]))
         else:
             self.fit()
+
+    def legend_font(self) -> QFont:
+        """The legend's font: the theme's text floor, at least 13 px."""
+        font = QFont(self.font())
+        font.setPixelSize(max(13, int(self.min_text_px)))
+        return font
+
+    def legend_height(self) -> int:
+        """Pixels along the top of the viewport kept for the edges' legend (no graph is framed there)."""
+        return int(QFontMetricsF(self.legend_font()).height() + 10) if self.plan is not None else 0
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 (Qt API)
+        """The legend of the edges' log scale, fixed to the top of the viewport."""
+        self.text_record.begin("legend")
+        if self.plan is None or not len(self.plan.view.edges):
+            return
+        painter.save()
+        painter.resetTransform()
+        paint_legend(painter, QRectF(0, 0, self.viewport().width(), self.legend_height()), self.colours,
+                     self.flow[0], self.legend_font(), self.text_record)
+        painter.restore()
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 (Qt API)
         """The static picture (grey edges, node shapes and names), cached by the view."""

@@ -3,8 +3,11 @@
 One ``QGraphicsItem`` paints what changes from step to step (revealed numbers,
 gradient-coloured edges, the current gate); ``paint_static`` paints the edges
 and node shapes, which never change, into the view's cached background, so a
-step costs one cheap repaint even on thousands of nodes.  Zoomed out below
-MIN_TEXT_PX, labels are left out and nodes become one fat point each.
+step costs one cheap repaint even on thousands of nodes.  Zoomed out so far that
+text would fall below the theme's floor (``canvas.min_text_px``), labels are left
+out and nodes become one fat point each; every text painted is recorded, in screen
+pixels, in ``canvas.text_record``.  The painter only reads the canvas's state, so
+any QPainter (an SVG generator's too) gets the same picture.
 """
 from __future__ import annotations
 
@@ -15,15 +18,19 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
-from viewmodel.canvas_plan import EDGE_LABEL, FONT_PX, HEAT, NUMBER, R, CanvasPlan
+from viewmodel.canvas_plan import EDGE_LABEL, FLOW_TICKS, HEAT, NUMBER, R, SMALLEST_PX, CanvasPlan, flow_level
+from viewmodel.detail import TextRecord
 from viewmodel.geometry import Rect
 from viewmodel.timeline import DisplayState
 from widgets.canvas_text import CanvasText
 
-MIN_TEXT_PX = 6.0
-"""Below this on-screen size, labels are not drawn (level of detail)."""
 CURVE_LIMIT = 600
 """With more visible edges than this, edges are straight lines drawn in one call."""
+FLOW_STEPS = 8
+"""Edge pens are drawn in this many steps of the log scale (one pen per step, so one call each)."""
+FLOW_WIDTH = (1.5, 9.0)
+"""Edge width at the bottom and top of the log scale, in scene units."""
+LEGEND_TITLE = {"grad": "|gradient|:", "value": "|value|:", "tangent": "|tangent|:"}
 ARROW_SIZE = (14.0, 8.0)
 """Length and half width of the arrowhead on the current edge."""
 
@@ -36,7 +43,9 @@ class Picture(Protocol):
     colours: dict[str, QColor]
     text: CanvasText
     edge_labels: list[tuple[Rect, str]]
-    done_edges: np.ndarray
+    flow: tuple[str, np.ndarray]
+    min_text_px: float
+    text_record: TextRecord
 
     def heat(self, kind: str, i: int) -> QImage: ...
 
@@ -48,11 +57,51 @@ def qrect(r: Rect) -> QRectF:
     return QRectF(r.left, r.top, r.width, r.height)
 
 
-def curve_path(controls: np.ndarray) -> QPainterPath:
-    """The edge through these four Bézier control points (see ``viewmodel.geometry.curve_controls``)."""
-    (x0, y0), c1, c2, end = controls.tolist()
-    path = QPainterPath(QPointF(x0, y0))
-    path.cubicTo(QPointF(*c1), QPointF(*c2), QPointF(*end))
+def screen_px(painter: QPainter, font: QFont) -> float:
+    """How many pixels high ``font`` comes out on the painter's device (its zoom included)."""
+    t = painter.worldTransform()
+    return font.pixelSize() * abs(t.m11() * t.m22() - t.m12() * t.m21()) ** 0.5
+
+
+def flow_pen(colours: dict[str, QColor], role: str, level: float) -> QPen:
+    """The pen of an edge carrying ``level`` (0..1 on the fixed log scale) of ``role`` (grad, value,
+    tangent): wider and more saturated for more; a negative level is zero: grey, dashed, no flow."""
+    if level < 0:
+        return QPen(colours["edge"], 1.6, Qt.DashLine)
+    a, b = colours["edge"], colours[role]
+    t = 0.3 + 0.7 * level
+    mixed = QColor.fromRgbF(*(a.getRgbF()[k] * (1 - t) + b.getRgbF()[k] * t for k in range(3)))
+    return QPen(mixed, FLOW_WIDTH[0] + (FLOW_WIDTH[1] - FLOW_WIDTH[0]) * level, Qt.SolidLine, Qt.RoundCap)
+
+
+def paint_legend(painter: QPainter, rect: QRectF, colours: dict[str, QColor], role: str, font: QFont,
+                 record: TextRecord) -> None:
+    """The key to the edges' fixed log scale along the top of ``rect`` (device pixels): a sample stroke
+    for each of FLOW_TICKS, and the grey dashes of no flow."""
+    painter.save()
+    painter.setFont(font)
+    record.add("legend", screen_px(painter, font))
+    fm = painter.fontMetrics()
+    x, mid = rect.left() + 8, rect.top() + rect.height() / 2
+    items = [(LEGEND_TITLE[role], None)] + [(t, flow_level(v)) for t, v in FLOW_TICKS.items()] \
+        + [("0: no flow", -1.0)]
+    for text, level in items:
+        if level is not None:
+            painter.setPen(flow_pen(colours, role, level))
+            painter.drawLine(QLineF(x, mid, x + 26, mid))
+            x += 32
+        painter.setPen(colours["muted"] if level is None else colours["text"])
+        width = fm.horizontalAdvance(text)
+        painter.drawText(QRectF(x, rect.top(), width + 2, rect.height()), Qt.AlignLeft | Qt.AlignVCenter, text)
+        x += width + 14
+    painter.restore()
+
+
+def route_path(segments: np.ndarray) -> QPainterPath:
+    """The edge through these (m, 4, 2) Bézier segments (``CanvasPlan.route``)."""
+    path = QPainterPath(QPointF(*segments[0, 0]))
+    for _, c1, c2, end in segments.tolist():
+        path.cubicTo(QPointF(*c1), QPointF(*c2), QPointF(*end))
     return path
 
 
@@ -79,10 +128,10 @@ class GraphItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt API)
         return self._rect
 
-    @staticmethod
-    def _zoomed_out(painter: QPainter) -> tuple[float, bool]:
+    def _zoomed_out(self, painter: QPainter) -> tuple[float, bool]:
+        """(zoom, whether text would fall below the floor there)."""
         lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
-        return lod, FONT_PX * lod < MIN_TEXT_PX
+        return lod, SMALLEST_PX * lod < self.canvas.min_text_px - 1e-6
 
     @staticmethod
     def _exposed(rect: QRectF) -> Rect:
@@ -93,6 +142,7 @@ class GraphItem(QGraphicsItem):
     def paint_static(self, painter: QPainter, rect: QRectF) -> None:
         """Edges in the theme's edge colour, every node's shape and name (what no step changes)."""
         plan = self.canvas.plan
+        self.canvas.text_record.begin("static")
         lod, zoomed_out = self._zoomed_out(painter)
         exposed = self._exposed(rect)
         painter.setRenderHint(QPainter.Antialiasing, not zoomed_out or len(plan) < 1000)
@@ -105,6 +155,7 @@ class GraphItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         c = self.canvas
+        c.text_record.begin("step")
         if c.display is None or c.plan is None or not len(c.plan):
             return
         lod, zoomed_out = self._zoomed_out(painter)
@@ -128,24 +179,29 @@ class GraphItem(QGraphicsItem):
 
     # edges ---------------------------------------------------------------------------------
     def _paint_edges(self, painter: QPainter, exposed: Rect, lod: float, done: bool) -> None:
-        """The grey edges (``done=False``) or those gradient has flowed back along, thicker for more."""
+        """The grey edges (``done=False``), or those something has flowed along, by how much (``flow_pen``)."""
         c = self.canvas
         plan = c.plan
         if not len(plan.view.edges):
             return
         keep = plan.edges_in(exposed)
-        idx = np.flatnonzero(keep & c.done_edges) if done else np.flatnonzero(keep)
+        role, mags = c.flow
+        idx = np.flatnonzero(keep & ~np.isnan(mags)) if done else np.flatnonzero(keep)
         curved = len(idx) <= CURVE_LIMIT
-        width_bucket = (1 + np.round(plan.magnitude * 4)).astype(int) if done else np.zeros(len(keep), dtype=int)
-        for bucket in np.unique(width_bucket[idx]).tolist():
-            sel = idx[width_bucket[idx] == bucket]
-            pen = QPen(c.colours["grad" if done else "edge"], 1.2 + 1.1 * bucket if done else 1.6)
+        bucket_of = np.zeros(len(keep), dtype=int)
+        if done:  # zero: −1 (no flow); else the fixed log scale in FLOW_STEPS steps
+            flowing = mags[idx] > 0
+            bucket_of[idx] = -1
+            bucket_of[idx[flowing]] = [round(flow_level(m) * FLOW_STEPS) for m in mags[idx[flowing]].tolist()]
+        for bucket in np.unique(bucket_of[idx]).tolist():
+            sel = idx[bucket_of[idx] == bucket]
+            pen = flow_pen(c.colours, role, bucket / FLOW_STEPS) if done else QPen(c.colours["edge"], 1.6)
             pen.setCosmetic(lod < 0.5)
             painter.setPen(pen)
             painter.setBrush(Qt.NoBrush)
             if curved:
                 for k in sel.tolist():
-                    painter.drawPath(curve_path(plan.curve(k)))
+                    painter.drawPath(route_path(plan.route(k)))
             else:
                 painter.drawLines([self._lines[k] for k in sel.tolist()])
 
@@ -157,10 +213,10 @@ class GraphItem(QGraphicsItem):
             x0, y0 = c.plan.ends[k, :2]
             painter.setPen(QPen(highlight, 5))
             painter.setBrush(Qt.NoBrush)
-            painter.drawPath(curve_path(c.plan.curve(k)))
+            painter.drawPath(route_path(c.plan.route(k)))
             _arrow(painter, QPointF(x0, y0), highlight)
         for rect, text in c.edge_labels:  # arrays: the heatmaps tell, the card has the numbers
-            _label(painter, qrect(rect), text, c.text.font(EDGE_LABEL), c.colours["grad"], c.colours["background"])
+            self._text_on_patch(painter, qrect(rect), text, c.text.font(EDGE_LABEL), c.colours["grad"])
 
     # nodes ---------------------------------------------------------------------------------
     def _paint_shape(self, painter: QPainter, v: int, current: bool, text: bool = True) -> None:
@@ -183,6 +239,7 @@ class GraphItem(QGraphicsItem):
         for role, words, font, anchor in plan.shape_texts(v):
             painter.setPen(col[role])
             painter.setFont(c.text.font(font))
+            c.text_record.add("step" if current else "static", screen_px(painter, c.text.font(font)))
             y = py + (2 if anchor > 0 else 0)
             painter.drawStaticText(qrect(plan.text_rect(words, font, px, y, anchor)).topLeft(),
                                    c.text.static_text(words, font))
@@ -196,11 +253,17 @@ class GraphItem(QGraphicsItem):
                 _paint_heat(painter, c.heat(*what), qrect(rect), col["value" if kind == "heat-value" else "grad"],
                             col["background"])
             elif kind == "sum":
-                _label(painter, qrect(rect), what, c.text.font(EDGE_LABEL), col["grad"], col["background"])
+                self._text_on_patch(painter, qrect(rect), what, c.text.font(EDGE_LABEL), col["grad"])
             else:
                 painter.setPen(colour[kind])
                 painter.setFont(c.text.font(NUMBER))
+                c.text_record.add("step", screen_px(painter, c.text.font(NUMBER)))
                 painter.drawStaticText(QPointF(rect.left, rect.top), c.text.static_text(what, NUMBER))
+
+
+    def _text_on_patch(self, painter: QPainter, rect: QRectF, text: str, font: QFont, colour: QColor) -> None:
+        self.canvas.text_record.add("step", screen_px(painter, font))
+        _label(painter, rect, text, font, colour, self.canvas.colours["background"])
 
 
 def _paint_heat(painter: QPainter, image: QImage, rect: QRectF, frame: QColor, grid: QColor) -> None:

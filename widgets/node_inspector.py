@@ -82,19 +82,20 @@ class NodeInspector(QLabel):
         t = self.theme
         fm, width = QFontMetricsF(self.font()), self.contentsRect().width() - 2 * self.margin()
         node = timeline.graph.nodes[i]
-        name = html.escape(short_label(node))
-        rows = [f"<b style='font-size:large'>{name}</b> = {formula_html(expression_text(node))}",
+        names = timeline.names
+        name = html.escape(short_label(node, names))
+        rows = [f"<b style='font-size:large'>{name}</b> = {formula_html(expression_text(node, names))}",
                 f"op: <code>{node.op}</code> &nbsp; shape: <code>{str(tuple(node.shape)).replace(' ', '&nbsp;')}</code>",
                 f"<span style='color:{t.value}'>value:</span> {value_html(node.data, t.value, fm, width)}"]
         grad = timeline.grads[i]
         if grad is not None and grad_shown:
-            var = html.escape(node.name or "node")
+            var = html.escape(node.name or short_label(node, names))
             torch_name = f"{var}.grad" if node.prim is None else f"{var}.grad after {var}.retain_grad()"
             rows.append(f"<span style='color:{t.grad}'>{formula_html(timeline.grad_name(i))}:</span> "
                         f"{value_html(grad, t.grad, fm, width)}")
             rows.append(f"<span style='color:{t.muted}'>PyTorch: {torch_name.replace('.', '.&#8203;')}</span>")
         if node.prim is not None:
             rows.append("local derivatives:")
-            rows += [f"&nbsp;&nbsp;w.r.t. {html.escape(short_label(p))}:<br>&nbsp;&nbsp;&nbsp;&nbsp;"
-                     f"{formula_html(derivative_formula(node, k))}" for k, p in enumerate(node.parents)]
+            rows += [f"&nbsp;&nbsp;w.r.t. {html.escape(short_label(p, names))}:<br>&nbsp;&nbsp;&nbsp;&nbsp;"
+                     f"{formula_html(derivative_formula(node, k, names))}" for k, p in enumerate(node.parents)]
         self.setText("<br>".join(rows))

@@ -34,6 +34,8 @@ class Theme:
     highlight: str
     error: str
     base_font_pt: int = 11
+    min_text_px: int = 11
+    """No text on the graph canvas is drawn smaller than this on screen (pixels, after zoom)."""
 
 
 LIGHT = Theme("light", background="#FFFFFF", panel="#F3F4F6", text="#111111", muted="#555555",
@@ -47,6 +49,6 @@ DARK = Theme("dark", background="#15171C", panel="#22252C", text="#F2F2F2", mute
 PRESENTER = Theme("presenter", background="#000000", panel="#111111", text="#FFFFFF",
                   muted="#DDDDDD", node_fill="#000000", node_border="#FFFFFF", edge="#BBBBBB",
                   value="#56B4E9", grad="#FF9A3C", tangent="#3FE0B0", highlight="#F0E442",
-                  error="#FF6B6B", base_font_pt=18)
+                  error="#FF6B6B", base_font_pt=18, min_text_px=18)
 
 THEMES = {t.name: t for t in (LIGHT, DARK, PRESENTER)}
