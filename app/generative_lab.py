@@ -149,7 +149,7 @@ class ModelPanel(QWidget):
     def set_presenting(self, presenting: bool) -> None:
         """Hide the settings and training rows (True) or show them again."""
         self.presenting = presenting
-        for w in self.chrome:
+        for w in self.chrome + [self.status]:  # (the presenter shows the scene's caption)
             w.setVisible(not presenting)
 
     # -- scenarios and settings ------------------------------------------------------------
@@ -442,12 +442,13 @@ class RBMPanel(ModelPanel):
         self.gibbs = StepControls()
         self.gibbs.step_requested.connect(lambda d: self._gibbs(self.view.gibbs_step + d))
         self.gibbs.jump_requested.connect(lambda w: self._gibbs(0 if w == "start" else 10 ** 6))
+        self.chrome.append(self.gibbs)
         self.layout().insertWidget(3, self.gibbs)
         lab = self.lab
         lab.events.picture.connect(lambda _: self._gibbs(self.view.gibbs_step))
         self.sync_settings()
         self.view.show_picture(lab.picture)
-        self._gibbs(0)
+        self._gibbs(self.view.gibbs_step)
 
     def sync_settings(self) -> None:
         lab: RBMLab = self.lab

@@ -56,7 +56,7 @@ class GANView(QWidget):
         super().__init__(parent)
         self.theme = theme
         self.frame = None
-        self.map = themed_plot(theme, "D(x): the discriminator's belief that x is real", "x₁", "x₂")
+        self.map = themed_plot(theme, "D(x): how real x looks to D", "x₁", "x₂")
         self.map.setAspectLocked(True)
         self.map.getPlotItem().setMouseEnabled(x=False, y=False)
         self.heat = pg.ImageItem(axisOrder="row-major")
@@ -99,8 +99,8 @@ class GANView(QWidget):
         self.fake.setPen(pg.mkPen(theme.background, width=0.5))
         self.real.setPen(pg.mkPen(theme.background, width=0.5))
         self.legend.setText(legend_text([("real x", REAL, False), ("generated G(z)", FAKE, False),
-                                         ("−∂L_G/∂G(z): where G moves its points", theme.grad, False),
-                                         ("G's image of a grid of z", theme.edge, False)], per_line=2))
+                                         ("−∂L_G/∂G(z): G's push", theme.grad, False),
+                                         ("G of a grid of z", theme.edge, False)], per_line=2))
         self.readout.setStyleSheet(f"color: {theme.text};")
         if self.frame is not None:
             self.show_picture(self.frame)

@@ -36,7 +36,7 @@ def restyle(widget: pg.PlotWidget, theme: Theme, title: str | None = None) -> No
     plot = widget.getPlotItem()
     widget.setBackground(theme.background)
     style_plot(plot, theme, theme.base_font_pt - 1)
-    plot.setTitle(title, color=theme.text, size=f"{theme.base_font_pt}pt")
+    plot.setTitle(title, color=theme.text, size=f"{theme.base_font_pt - 1}pt")
     if x_label:
         axis_label(plot, "bottom", x_label, theme, theme.base_font_pt - 1)
     if y_label:
@@ -51,7 +51,7 @@ def image_item(signed: bool) -> pg.ImageItem:
 
 
 def show_image(item: pg.ImageItem, array: np.ndarray, signed: bool, x0: float = 0.0,
-               y0: float = 0.0, width: float | None = None, height: float | None = None) -> None:
+               y0: float = 0.0, width: float | None = None, height: float | None = None) -> tuple[int, int]:
     """Draw ``array`` (rows top to bottom) over [x0, x0 + width] × [y0, y0 + height];
     signed arrays are scaled symmetrically around 0, others over [0, 1]."""
     a = np.asarray(array, dtype=float)
@@ -61,6 +61,13 @@ def show_image(item: pg.ImageItem, array: np.ndarray, signed: bool, x0: float = 
     item.setImage(a, levels=levels)  # NaN (a mosaic's gaps) is drawn transparent
     h, w = a.shape
     item.setRect(x0, y0, w if width is None else width, h if height is None else height)
+    return h, w
+
+
+def fit(widget: pg.PlotWidget, shape: tuple[int, int]) -> None:
+    """Show exactly an image of ``shape`` (rows, columns) drawn at the origin."""
+    widget.setXRange(0, shape[1], padding=0.02)
+    widget.setYRange(0, shape[0], padding=0.02)
 
 
 class CurvesPanel:

@@ -11,7 +11,7 @@ import numpy as np
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from viewmodel.generative_lab import RBMPicture, mosaic
-from widgets.generative_plots import CurvesPanel, image_item, no_mouse, restyle, show_image, themed_plot
+from widgets.generative_plots import CurvesPanel, fit, image_item, no_mouse, restyle, show_image, themed_plot
 from widgets.theme import LIGHT, Theme
 
 
@@ -22,12 +22,13 @@ class RBMView(QWidget):
         super().__init__(parent)
         self.theme = theme
         self.picture: RBMPicture | None = None
-        self.gibbs_step = 0
-        self.filters = themed_plot(theme, "weights W: one filter per hidden unit")
+        self.gibbs_step = 10 ** 6
+        """Shown Gibbs step (clamped to the chain): its end, the model's samples, until stepped."""
+        self.filters = themed_plot(theme, "filters: W per hidden unit")
         self.filters_image = image_item(signed=True)
-        self.recon = themed_plot(theme, "inputs v (top), reconstructions P(v | h) (bottom)")
+        self.recon = themed_plot(theme, "v (top), P(v | h) (bottom)")
         self.recon_image = image_item(signed=False)
-        self.gibbs = themed_plot(theme, "Gibbs sampling")
+        self.gibbs = themed_plot(theme, "Gibbs chain")
         self.gibbs_image = image_item(signed=False)
         for widget, item in ((self.filters, self.filters_image), (self.recon, self.recon_image),
                              (self.gibbs, self.gibbs_image)):
@@ -39,7 +40,7 @@ class RBMView(QWidget):
             no_mouse(widget)
         self.error_plot = themed_plot(theme, "reconstruction error", "CD update")
         self.error_curves = CurvesPanel(self.error_plot, theme)
-        self.energy_plot = themed_plot(theme, "free energy F(v) of the data", "CD update")
+        self.energy_plot = themed_plot(theme, "free energy F(v)", "CD update")
         self.energy_curves = CurvesPanel(self.energy_plot, theme)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -66,15 +67,15 @@ class RBMView(QWidget):
         if picture is None:
             return
         n = len(picture.filters)
-        title = "weights W: one filter per hidden unit"
+        title = "filters: W per hidden unit"
         if picture.layers > 1:
-            title = f"DBN layer {picture.layer + 1} of {picture.layers}: its units seen in the pixels"
+            title = f"DBN layer {picture.layer + 1} of {picture.layers}, in pixels"
         restyle(self.filters, self.theme, title)
         scale = np.abs(picture.filters).reshape(n, -1).max(axis=1)  # each filter on its own scale
         filters = picture.filters / np.where(scale > 0, scale, 1.0)[:, None, None]
-        show_image(self.filters_image, mosaic(filters, int(np.ceil(np.sqrt(n)))), signed=True)
         pair = np.concatenate([picture.inputs, picture.reconstructions])
-        show_image(self.recon_image, mosaic(pair, len(picture.inputs)), signed=False)
+        fit(self.filters, show_image(self.filters_image, mosaic(filters, int(np.ceil(np.sqrt(n)))), signed=True))
+        fit(self.recon, show_image(self.recon_image, mosaic(pair, len(picture.inputs)), signed=False))
         self.set_gibbs_step(self.gibbs_step)
 
     def gibbs_steps(self) -> int:
@@ -89,9 +90,8 @@ class RBMView(QWidget):
         self.gibbs_step = k
         state = self.picture.chain[k]
         images = state.v if k == 0 else state.v_prob
-        show_image(self.gibbs_image, mosaic(images, len(images)), signed=False)
-        what = "start v⁽⁰⁾ (random)" if k == 0 else f"P(v | h) after k = {k} Gibbs steps"
-        restyle(self.gibbs, self.theme, f"Gibbs sampling: {what}")
+        fit(self.gibbs, show_image(self.gibbs_image, mosaic(images, len(images)), signed=False))
+        restyle(self.gibbs, self.theme, "Gibbs chain: random v⁽⁰⁾" if k == 0 else f"Gibbs chain: k = {k}")
 
     def set_curves(self, curves: dict, upto: int | None = None) -> None:
         """The reconstruction error on the left plot, the free energy on the right one."""

@@ -18,6 +18,10 @@ from widgets.generative_plots import (CurvesPanel, image_item, no_mouse, restyle
 from widgets.theme import LIGHT, Theme
 
 
+ENCODER_LABELS = 8
+"""At most this many input symbols named along the encoder states' axis."""
+
+
 def shown(token: str) -> str:
     """A token as the axes write it (a space is visible)."""
     return "␣" if token == " " else token
@@ -43,7 +47,7 @@ class Seq2SeqView(QWidget):
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush=theme.value)
         self.top.addItem(self.bars)
         self.top.setYRange(0, 1.0, padding=0.02)
-        self.encoder = themed_plot(theme, "encoder states h_t (last row: summary s)", "hidden unit",
+        self.encoder = themed_plot(theme, "encoder states h_t (last: s)", "hidden unit",
                                    "input x_t")
         self.encoder_image = image_item(signed=True)
         self.encoder.addItem(self.encoder_image)
@@ -55,6 +59,7 @@ class Seq2SeqView(QWidget):
         for w in (self.attention, self.top, self.encoder):
             no_mouse(w)
         self.output_line = QLabel()
+        self.output_line.setWordWrap(True)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.output_line, 0, 0, 1, 2)
@@ -101,7 +106,9 @@ class Seq2SeqView(QWidget):
         self.attention.setYRange(0, n_out, padding=0.02)
         show_image(self.encoder_image, d.encoder_states, signed=True)
         h = d.encoder_states.shape[1]
-        self.encoder.getPlotItem().getAxis("left").setTicks(token_ticks([shown(t) for t in d.source_tokens]))
+        stride = -(-n_in // ENCODER_LABELS)  # long inputs: every k-th row named, so labels never overlap
+        self.encoder.getPlotItem().getAxis("left").setTicks(
+            [[(k + 0.5, shown(tok)) for k, tok in enumerate(d.source_tokens) if (n_in - 1 - k) % stride == 0]])
         self.summary_frame.setData([0, h, h, 0, 0], [n_in - 1, n_in - 1, n_in, n_in, n_in - 1])
         self.encoder.setXRange(0, h, padding=0.01)
         self.encoder.setYRange(0, n_in, padding=0.02)
@@ -125,12 +132,12 @@ class Seq2SeqView(QWidget):
         self.top.getPlotItem().getAxis("bottom").setTicks([[(i, shown(tok)) for i, tok in
                                                             enumerate(d.top_tokens[t])]])
         self.top.setXRange(-0.6, k - 0.4, padding=0)
-        restyle(self.top, self.theme, f"decoder step t = {t + 1}: y_t = softmax(W_hy h_t)")
+        restyle(self.top, self.theme, f"step t = {t + 1}: y_t = softmax(W_hy h_t)")
         written = html.escape(" ".join(shown(x) for x in d.output_tokens[:t + 1]))
         verdict = "right" if d.output == self.picture.target else f"should be {self.picture.target}"
         self.output_line.setText(f"<b>x</b> = {html.escape(d.source)} &nbsp;→&nbsp; <b>y</b> = "
                                  f"{html.escape(d.output)} ({html.escape(verdict)})"
-                                 f" &nbsp;&nbsp; steps so far: {written}")
+                                 f" &nbsp;&nbsp; written so far: {written}")
 
     def set_curves(self, curves: dict, upto: int | None = None) -> None:
         self.curves.set_curves(curves, upto)
