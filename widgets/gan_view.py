@@ -128,8 +128,7 @@ class GANView(QWidget):
         self.real.setData(frame.real[:, 0], frame.real[:, 1])
         self.fake.setData(frame.fake[:, 0], frame.fake[:, 1])
         self.arrows.setData(*arrow_segments(frame.fake, frame.gradient))
-        self.map.setXRange(x0, x1, padding=0)
-        self.map.setYRange(y0, y1, padding=0)
+        self.map.getPlotItem().vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 
     def set_curves(self, curves: dict, upto: int | None = None) -> None:
         self.curves.set_curves(curves, upto)

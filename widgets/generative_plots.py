@@ -65,9 +65,18 @@ def show_image(item: pg.ImageItem, array: np.ndarray, signed: bool, x0: float = 
 
 
 def fit(widget: pg.PlotWidget, shape: tuple[int, int]) -> None:
-    """Show exactly an image of ``shape`` (rows, columns) drawn at the origin."""
-    widget.setXRange(0, shape[1], padding=0.02)
-    widget.setYRange(0, shape[0], padding=0.02)
+    """Show all of an image of ``shape`` (rows, columns) drawn at the origin, now and whenever the
+    plot is resized (an aspect-locked view would otherwise keep a range fitted to its old size)."""
+    vb = widget.getPlotItem().vb
+    if getattr(widget, "fitted_shape", None) is None:
+        vb.sigResized.connect(lambda *_: _refit(widget))
+    widget.fitted_shape = shape
+    _refit(widget)
+
+
+def _refit(widget: pg.PlotWidget) -> None:
+    rows, columns = widget.fitted_shape
+    widget.getPlotItem().vb.setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
 
 
 class CurvesPanel:
