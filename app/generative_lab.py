@@ -292,8 +292,8 @@ class Seq2SeqPanel(ModelPanel):
         self.next_button.setToolTip("Another seeded input")
         self.next_button.clicked.connect(lab.next_example)
         self.unroll_button = self._below(QPushButton("Unroll"))
-        self.unroll_button.setToolTip("Open this input in the graph explorer: encoder and decoder unrolled, cells collapsed, "
-                                      "to step backward through time across the summary s")
+        self.unroll_button.setToolTip("Open this input in the graph explorer: encoder and decoder unrolled, "
+                                      "cells collapsed, to step backward through time across the summary s")
         self.unroll_button.clicked.connect(self.show_unrolled)
         self.chrome.append(self.steps)
         self.layout().insertLayout(3, below)

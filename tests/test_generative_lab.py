@@ -6,13 +6,13 @@ import threading
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 
 from app.generative_lab import GenerativeLab
 from app.lecture.lessons import builtin_lesson
 from app.lecture.scenes import SceneHost, check_scene
 from engine.generative.gan import GANConfig
-from engine.generative.rbm import DBNTrainer, RBMConfig
+from engine.generative.rbm import DBNTrainer
 from engine.generative.scenarios import SCENARIOS
 from engine.generative.seq2seq import Seq2SeqConfig
 from viewmodel.generative_lab import (CHECKPOINTS, GANLab, RBMLab, Seq2SeqLab, checkpoints, lab_for,
@@ -203,18 +203,13 @@ def test_clicking_the_gan_map_draws_target_points(lab, qtbot):
     assert "Click on the plot" in gan.status.text()
     view = gan.view.map
     vb = view.getPlotItem().vb
-    where = view.mapFromScene(vb.mapViewToScene(pg_point(1.0, -1.0)))
+    where = view.mapFromScene(vb.mapViewToScene(QPointF(1.0, -1.0)))
     qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=QPoint(where.x(), where.y()))
     assert len(gan.lab.points) == 1
     x, y = gan.lab.points[0]
     assert abs(x - 1.0) < 0.1 and abs(y + 1.0) < 0.1
     assert gan.lab.config.target == "points" and len(gan.lab.trainers) == 1
     assert gan.target_box.currentData() == "points" and "1 points drawn" in gan.status.text()
-
-
-def pg_point(x: float, y: float):
-    from PySide6.QtCore import QPointF
-    return QPointF(x, y)
 
 
 # -- lessons -----------------------------------------------------------------------------------
