@@ -34,6 +34,7 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("explorer", "Graph explorer", "app.explorer", "ExplorerPage"),
     PageInfo("optimizer", "Optimizer lab", "app.optimizer_lab", "OptimizerLab"),
     PageInfo("sequence", "Sequence lab", "app.sequence_lab", "SequenceLab"),
+    PageInfo("generative", "Generative lab", "app.generative_lab", "GenerativeLab"),
 )
 """Every page, in tab order; the graph explorer is always first and always made."""
 

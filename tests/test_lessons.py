@@ -28,7 +28,8 @@ def test_builtin_lessons_cover_the_seed_topics():
     ids = [l.id for l in lessons]
     assert len(ids) == len(set(ids))
     assert ids[:4] == ["chain-rule", "forward-vs-reverse", "matrix-derivatives", "activations"]
-    assert ids[4:] == ["optimizers", "initialization", "vanishing-gradients", "lstm-gates"]
+    assert ids[4:8] == ["optimizers", "initialization", "vanishing-gradients", "lstm-gates"]
+    assert ids[-3:] == ["seq2seq", "gan", "rbm"]
     for lesson in lessons:
         assert lesson.title and lesson.summary and lesson.scenes
         for scene in lesson.scenes:

@@ -27,7 +27,7 @@ import numpy as np
 from engine import Graph, Node
 from engine.expr import ExpressionError, parse
 from viewmodel.events import Events
-from viewmodel.groups import Group, ViewGraph, named_groups, view_graph
+from viewmodel.groups import Group, ViewGraph, group_between, named_groups, view_graph
 from viewmodel.timeline import MODES, DisplayState, Timeline, make_timeline
 
 PROGRAM_CAPTION = "Your expression — edit the inputs on the right, then step through."
@@ -181,6 +181,17 @@ class ExplorerState:
         self.mode, self.wrt = mode or self.mode, wrt or self.wrt
         self._show(graph, timeline, named_groups(graph), unrolled_steps(graph) if unrolled else None)
         return True
+
+    def show_network(self, output: Node, cells: Sequence[tuple[str, Node, Sequence[Node]]], title: str,
+                     caption: str) -> None:
+        """Show a network a lab built in Python (no program text): ``cells`` are (name, output,
+        boundary) and become groups, collapsed into boxes at first (double-click opens one)."""
+        graph = Graph(output)
+        timeline = self._timeline(graph)
+        self.example_id, self.title, self.caption, self.values = None, title, caption, {}
+        self._accept(None)
+        self.collapse_groups = True
+        self._show(graph, timeline, [group_between(*cell) for cell in cells])
 
     def note_typing(self, text: str) -> None:
         """The editor's text now (not built yet): a draft unless it is the program on screen."""

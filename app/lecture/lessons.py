@@ -35,7 +35,7 @@ from app.lecture.expect import check_keys
 from viewmodel.timeline import MODES
 
 SCHEMA_VERSION = 1
-VIEWS = ("explorer", "optimizer", "sequence")
+VIEWS = ("explorer", "optimizer", "sequence", "generative")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 _COMMON = {"view", "title", "caption", "notes", "step", "until", "expect"}
@@ -43,6 +43,7 @@ _VIEW_FIELDS = {
     "explorer": _COMMON | {"example", "expression", "values", "mode", "wrt"},
     "optimizer": _COMMON | {"preset", "surface", "optimizers"},
     "sequence": _COMMON | {"preset", "train"},
+    "generative": _COMMON | {"preset"},
 }
 _VIEW_STATE_FIELDS = {"explorer": {"draft"}}
 """Fields only a saved view state has (not a lesson's scene): the explorer's editor draft."""
@@ -249,7 +250,7 @@ def scene_from_dict(data: Any, index: int | None, source: str = "", *, view_stat
         scene.preset, scene.surface, scene.optimizers = data.get("preset"), data.get("surface"), list(optimizers)
     else:
         if "preset" not in data:
-            raise LessonError("a sequence scene needs a 'preset'", field_name="preset", **where)
+            raise LessonError(f"a {view} scene needs a 'preset'", field_name="preset", **where)
         scene.preset = data["preset"]
         scene.train = _expect(data.get("train", False), bool, "true or false", name="train", **where)
     return scene

@@ -361,7 +361,53 @@ class SequenceAdapter(ViewAdapter):
         return {"trained": lab.trained, "gates": lab.gate_spreads(), "scores": lab.scores()}
 
 
-ADAPTERS: dict[str, type[ViewAdapter]] = {a.kind: a for a in (ExplorerAdapter, OptimizerAdapter, SequenceAdapter)}
+class GenerativeAdapter(ViewAdapter):
+    """The generative lab (:class:`app.generative_lab.GenerativeLab`) at a scenario: it trains the
+    scenario's seeded steps, and position k is the snapshot after k tenths of them."""
+
+    kind = "generative"
+
+    @classmethod
+    def check(cls, scene: Scene) -> None:
+        from engine.generative.scenarios import SCENARIOS
+        if scene.preset not in SCENARIOS:
+            raise _unknown("generative scenario", scene.preset, list(SCENARIOS), "preset")
+
+    def load(self, scene: Scene) -> None:
+        self.check(scene)
+        self.page.show_scenario(scene.preset)  # (the same scenario on screen keeps its training)
+
+    def step_count(self) -> int:
+        return self.page.positions()
+
+    def step(self) -> int:
+        position = self.page.current.position
+        return self.step_count() - 1 if position is None else min(position, self.step_count() - 1)
+
+    def set_step(self, step: int) -> None:
+        self.page.current.show_snapshot(max(0, min(step, self.step_count() - 1)))
+
+    def ready(self) -> bool:
+        return not self.page.is_training
+
+    def shutdown(self) -> None:
+        self.page.shutdown()
+
+    def is_empty(self) -> bool:
+        return self.page.current.lab.scenario is None
+
+    def capture(self) -> Scene:
+        from engine.generative.scenarios import SCENARIOS
+        scenario = SCENARIOS[self.page.current.lab.scenario]
+        return Scene(view="generative", title=scenario.title, preset=scenario.id, step=self.step(),
+                     caption=scenario.caption)
+
+    def picture(self) -> QWidget:
+        return self.page.current.view
+
+
+ADAPTERS: dict[str, type[ViewAdapter]] = {a.kind: a for a in (ExplorerAdapter, OptimizerAdapter, SequenceAdapter,
+                                                              GenerativeAdapter)}
 """Adapter class for every view kind a lesson may name."""
 
 
