@@ -35,6 +35,7 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("optimizer", "Optimizer lab", "app.optimizer_lab", "OptimizerLab"),
     PageInfo("sequence", "Sequence lab", "app.sequence_lab", "SequenceLab"),
     PageInfo("generative", "Generative lab", "app.generative_lab", "GenerativeLab"),
+    PageInfo("training", "Training lab", "app.training_lab", "TrainingLab"),
 )
 """Every page, in tab order; the graph explorer is always first and always made."""
 

@@ -1,0 +1,186 @@
+"""The network as a diagram: a column per layer, edges coloured and sized by their weights,
+every neuron drawn as a thumbnail heatmap of its own output over the input plane.
+
+Edge colour is the weight's sign (orange positive, purple negative, as every
+heatmap in Chainrule), width and opacity its size relative to the layer's
+largest.  Hovering a neuron shows its formula with the live numbers, hovering an
+edge its weight: the texts come from the view model (``describe_unit`` and
+``describe_weight``), this widget only finds what is under the mouse.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Signal
+
+from viewmodel.training_lab import Frame
+from widgets.heatmap import heatmap_rgb
+from widgets.theme import LIGHT, Theme
+
+POSITIVE, NEGATIVE = (230, 97, 1), (94, 60, 153)
+"""PuOr's ends, as in widgets.heatmap: orange > 0, purple < 0."""
+THUMB_W, THUMB_H = 0.42, 0.8
+"""A thumbnail's size in diagram units (a column apart is 1, two neurons of a layer 1)."""
+MAX_THUMBNAILS = 400
+"""Above this many neurons the diagram draws dots instead of thumbnails."""
+
+
+def layer_positions(widths: list[int]) -> list[np.ndarray]:
+    """(n, 2) centres of each layer's neurons: column k at x = k, centred on y = 0, top first."""
+    return [np.c_[np.full(n, float(k)), (n - 1) / 2 - np.arange(n, dtype=float)] for k, n in enumerate(widths)]
+
+
+def edge_pens(frame: Frame) -> np.ndarray:
+    """A record array (red, green, blue, alpha, width) per edge, layer by layer, in
+    the order of :func:`edges`."""
+    rows = []
+    for w in frame.weights:
+        W = w.weight.reshape(len(w.weight), -1)
+        scale = float(np.max(np.abs(W))) or 1.0
+        t = np.abs(W.T).ravel() / scale  # (in, out) order, as edges() lists them
+        sign = (W.T.ravel() >= 0)[:, None]
+        rgb = np.where(sign, POSITIVE, NEGATIVE)
+        rows.append(np.c_[rgb, 60 + 195 * t, 0.4 + 4.6 * t])
+    data = np.concatenate(rows) if rows else np.zeros((0, 5))
+    pens = np.empty(len(data), dtype=[("red", np.ubyte), ("green", np.ubyte), ("blue", np.ubyte),
+                                      ("alpha", np.ubyte), ("width", float)])
+    for k, name in enumerate(pens.dtype.names):
+        pens[name] = data[:, k]
+    return pens
+
+
+def edges(widths: list[int]) -> np.ndarray:
+    """(M, 2) node indices of every edge, layer by layer, input unit major."""
+    starts = np.cumsum([0] + widths)
+    out = [np.array([(starts[k] + i, starts[k + 1] + j) for i in range(widths[k]) for j in range(widths[k + 1])],
+                    dtype=int).reshape(-1, 2) for k in range(len(widths) - 1)]
+    return np.concatenate(out) if out else np.zeros((0, 2), dtype=int)
+
+
+class NetworkDiagram(pg.PlotWidget):
+    """The diagram; hover texts come from ``describe_unit(layer, unit)`` (layer 1 = first hidden,
+    the last = output) and ``describe_weight(layer, out, inp)`` (0-based weighted layer)."""
+
+    described = Signal(str)
+    """The text for what is under the mouse ("" when nothing is)."""
+
+    def __init__(self, theme: Theme = LIGHT, parent=None):
+        super().__init__(parent)
+        self.graph = pg.GraphItem()
+        self.addItem(self.graph)
+        plot = self.getPlotItem()
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.hideAxis("left")
+        plot.hideAxis("bottom")
+        plot.setMouseEnabled(False, False)
+        self.describe_unit: Callable[[int, int], str] = lambda layer, unit: ""
+        self.describe_weight: Callable[[int, int, int], str] = lambda layer, out, inp: ""
+        self.widths: list[int] = []
+        self.positions: list[np.ndarray] = []
+        self.thumbnails: list[list[pg.ImageItem]] = []
+        self._rects: list[list[QRectF]] = []
+        self.labels: list[pg.TextItem] = []
+        self._weights: list[np.ndarray] = []
+        self.scene().sigMouseMoved.connect(self._moved)
+        self.setMinimumSize(160, 120)
+        self.set_theme(theme)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.setBackground(theme.background)
+        for label in self.labels:
+            label.setColor(theme.text)
+        self.widths = []  # rebuild (node outlines) at the next frame
+
+    def draw(self, frame: Frame) -> None:
+        if frame.conv:
+            return
+        widths = [frame.weights[0].weight.shape[1]] + [len(w.weight) for w in frame.weights]
+        if widths != self.widths:
+            self._rebuild(widths, frame)
+        self._weights = [w.weight for w in frame.weights]
+        pos = np.concatenate(self.positions)
+        dots = {} if self.thumbnails else {"size": 10, "symbolBrush": pg.mkBrush(self.theme.value)}
+        self.graph.setData(pos=pos, adj=edges(widths), pen=edge_pens(frame), pxMode=True, symbolPen=None,
+                           **({"size": 0, "symbolBrush": None} | dots))
+        if self.thumbnails:
+            for images, rects, pictures in zip(self.thumbnails, self._rects, self._pictures(frame)):
+                for image, rect, picture in zip(images, rects, pictures):
+                    image.setImage(heatmap_rgb(picture), autoLevels=False, levels=(0, 255), rect=rect)
+
+    def _pictures(self, frame: Frame) -> list[list[np.ndarray]]:
+        """What each column's thumbnails show: the inputs x₁, x₂, each hidden neuron, the output."""
+        grid = frame.grid
+        stride = frame.thumb_stride
+        if grid.ys is None:
+            inputs = [grid.xs[::stride]]
+            out = grid.prediction[::stride]
+        else:
+            gx, gy = np.meshgrid(grid.xs[::stride], grid.ys[::stride])
+            inputs = [gx, gy]
+            out = grid.prediction[::stride, ::stride]
+        centred = out - 0.5 if frame.task == "binary" else out
+        hidden = [[u - (u.max() + u.min()) / 2 for u in t] for t in frame.thumbnails]  # each unit's own pattern
+        return [inputs] + hidden + [[centred]]
+
+    def _rebuild(self, widths: list[int], frame: Frame) -> None:
+        for images in self.thumbnails:
+            for image in images:
+                self.removeItem(image)
+        for label in self.labels:
+            self.removeItem(label)
+        self.widths, self.positions = widths, layer_positions(widths)
+        self.thumbnails, self.labels, self._rects = [], [], []
+        if frame.grid is not None and sum(widths) <= MAX_THUMBNAILS:
+            for column in self.positions:
+                images, rects = [], []
+                for x, y in column:
+                    image = pg.ImageItem(axisOrder="row-major")
+                    image.setBorder(pg.mkPen(self.theme.muted))
+                    self.addItem(image)
+                    images.append(image)
+                    rects.append(QRectF(x - THUMB_W / 2, y - THUMB_H / 2, THUMB_W, THUMB_H))
+                self.thumbnails.append(images)
+                self._rects.append(rects)
+        many = len(widths) > 6
+        names = ["in" if many else "inputs"] + [str(k) if many else f"layer {k}" for k in range(1, len(widths) - 1)] \
+            + ["out" if many else "output"]
+        top = max((len(c) - 1) / 2 for c in self.positions)
+        for k, name in enumerate(names):
+            label = pg.TextItem(name, color=self.theme.text, anchor=(0.5, 1.0))
+            label.setPos(k, top + THUMB_H / 2 + 0.05)
+            self.addItem(label)
+            self.labels.append(label)
+        self.getPlotItem().setRange(xRange=(-0.4, len(widths) - 0.6), yRange=(-top - 0.5, top + 0.9), padding=0.02)
+
+    # -- hover --------------------------------------------------------------------------------------
+    def text_at(self, x: float, y: float) -> str:
+        """The hover text at diagram coordinates (x, y): a neuron's formula, an edge's weight, or ""."""
+        if not self.positions:
+            return ""
+        column = int(round(x))
+        if 0 <= column < len(self.positions) and abs(x - column) <= THUMB_W / 2:
+            ys = self.positions[column][:, 1]
+            unit = int(np.argmin(np.abs(ys - y)))
+            if abs(ys[unit] - y) <= THUMB_H / 2:
+                return f"input x{'₁₂'[unit] if unit < 2 else unit + 1}" if column == 0 \
+                    else self.describe_unit(column, unit)
+        left = int(np.floor(x))
+        if not 0 <= left < len(self.positions) - 1 or left >= len(self._weights):
+            return ""
+        t = x - left
+        y_in, y_out = self.positions[left][:, 1], self.positions[left + 1][:, 1]
+        at = (1 - t) * y_in[:, None] + t * y_out[None, :]  # (in, out): each edge's height at x
+        inp, out = np.unravel_index(np.argmin(np.abs(at - y)), at.shape)
+        if abs(at[inp, out] - y) > 0.15:
+            return ""
+        return self.describe_weight(left, int(out), int(inp))
+
+    def _moved(self, pos) -> None:
+        point = self.getPlotItem().vb.mapSceneToView(pos)
+        text = self.text_at(point.x(), point.y())
+        self.setToolTip(text)
+        self.described.emit(text)

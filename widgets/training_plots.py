@@ -1,0 +1,197 @@
+"""The training lab's plots over time and over values: loss and accuracy curves, per-layer
+gradient norms (log scale) and the hidden layers' activation histograms.
+
+Each takes a :class:`viewmodel.training_lab.Frame` in ``draw(frame)`` and calls one
+``setData`` per line; colours and fonts follow the theme (:func:`themed`).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from viewmodel.training_lab import Frame
+from widgets.curves import series_style, style_plot
+from widgets.gate_heatmaps import axis_label
+from widgets.theme import LIGHT, Theme
+
+DEPTH_MAP = "viridis"
+"""Layers coloured by depth: dark purple first, yellow last (the same in every theme)."""
+
+
+def small_pt(theme: Theme) -> int:
+    """Tick and legend text of the lab's small plots: 4 points under the theme's (14 pt, about
+    19 px, in the presenter theme)."""
+    return max(theme.base_font_pt - 4, 9)
+
+
+def style_small(item: pg.PlotItem, theme: Theme) -> None:
+    """Axis pens and tick fonts of one of the lab's small plots."""
+    style_plot(item, theme)
+    font = QFont()
+    font.setPointSize(small_pt(theme))
+    for name in ("left", "bottom"):
+        item.getAxis(name).setTickFont(font)
+        item.getAxis(name).enableAutoSIPrefix(False)
+
+
+def themed(plot: pg.PlotWidget, theme: Theme, title: str, x: str, y: str) -> None:
+    """Background, axes, fonts and axis names of one plot in ``theme``."""
+    plot.setBackground(theme.background)
+    item = plot.getPlotItem()
+    style_small(item, theme)
+    item.setTitle(title, color=theme.text, size=f"{small_pt(theme) + 1}pt")
+    axis_label(item, "bottom", x, theme, small_pt(theme))
+    axis_label(item, "left", y, theme, small_pt(theme))
+
+
+def depth_colours(layers: int) -> list[str]:
+    """One colour per layer, input to output, from :data:`DEPTH_MAP`."""
+    cmap = pg.colormap.get(DEPTH_MAP)
+    return [cmap.map(0.85 * k / max(layers - 1, 1), mode="qcolor").name() for k in range(layers)]
+
+
+class MetricCurves(QWidget):
+    """Loss (log) and accuracy against step: every variant in its series colour, train solid,
+    test dashed; the legend is a line of text under the plots."""
+
+    def __init__(self, theme: Theme = LIGHT, parent=None):
+        super().__init__(parent)
+        self.plots = pg.GraphicsLayoutWidget()
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.plots, 1)
+        layout.addWidget(self.legend)
+        self.loss = self.plots.addPlot(row=0, col=0)
+        self.accuracy = self.plots.addPlot(row=0, col=1)
+        for p in (self.loss, self.accuracy):
+            p.setMenuEnabled(False)
+            p.hideButtons()
+            p.showGrid(x=True, y=True, alpha=0.25)
+        self.loss.setLogMode(y=True)
+        self.accuracy.setYRange(0, 1.02, padding=0)
+        self._labels: list[str] = []
+        self._items: dict[tuple[str, str], pg.PlotDataItem] = {}
+        self.setMinimumSize(200, 120)
+        self.set_theme(theme)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.plots.setBackground(theme.background)
+        for p, title in ((self.loss, "loss (log) over steps"), (self.accuracy, "accuracy")):
+            style_small(p, theme)
+            p.setTitle(title, color=theme.text, size=f"{small_pt(theme) + 1}pt")
+        self._write_legend()
+
+    def _write_legend(self) -> None:
+        names = " ".join(f'<span style="color:{series_style(k).color}; font-weight:bold">■ {label}</span>'
+                         for k, label in enumerate(self._labels))
+        self.legend.setText(f"{names} &nbsp; (train —, test - -)")
+        self.legend.setStyleSheet(f"background: {self.theme.background}; color: {self.theme.text}; "
+                                  f"font-size: {small_pt(self.theme)}pt;")
+
+    def draw(self, frame: Frame) -> None:
+        labels = list(frame.curves)
+        if {key[0] for key in self._items} != set(labels):
+            self._rebuild(labels, frame.task == "regression")
+        for label, curves in frame.curves.items():
+            for name, (steps, values) in curves.items():
+                item = self._items.get((label, name))
+                if item is not None:
+                    shown = np.where(values > 0, values, np.nan) if "loss" in name else values
+                    item.setData(steps, shown)
+
+    def _rebuild(self, labels: list[str], regression: bool) -> None:
+        for (_, name), item in self._items.items():
+            (self.loss if "loss" in name else self.accuracy).removeItem(item)
+        self._labels = list(labels)
+        self._items = {}
+        for k, label in enumerate(labels):
+            colour = series_style(k).color
+            for name in ("train_loss", "test_loss") + (() if regression else ("train_accuracy", "test_accuracy")):
+                pen = pg.mkPen(colour, width=2.5, style=Qt.SolidLine if name.startswith("train") else Qt.DashLine)
+                plot = self.loss if "loss" in name else self.accuracy
+                item = plot.plot(pen=pen, connect="finite")
+                self._items[(label, name)] = item
+        self.accuracy.setVisible(not regression)
+        self.set_theme(self.theme)
+
+
+class GradientNorms(pg.PlotWidget):
+    """‖∂L/∂W‖ of every weighted layer against step on a log scale, coloured by depth."""
+
+    def __init__(self, theme: Theme = LIGHT, parent=None):
+        super().__init__(parent)
+        self._items: list[pg.PlotDataItem] = []
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.showGrid(x=True, y=True, alpha=0.25)
+        item.setLogMode(y=True)
+        self.setMinimumSize(120, 90)
+        self.set_theme(theme)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        themed(self, theme, "gradient norm per layer (log)", "step", "‖∂L/∂W‖")
+
+    def draw(self, frame: Frame) -> None:
+        norms = frame.grad_norms
+        layers = len(frame.layer_names)
+        if len(self._items) != layers:
+            for item in self._items:
+                self.removeItem(item)
+            self._items = [self.plot(pen=pg.mkPen(c, width=2), connect="finite")
+                           for c in depth_colours(layers)]
+            for item, name in zip(self._items, frame.layer_names):
+                item.opts["name"] = name
+        steps = np.arange(1, len(norms) + 1)
+        for k, item in enumerate(self._items):
+            values = norms[:, k] if len(norms) else np.zeros(0)
+            item.setData(steps, np.where(values > 0, values, np.nan))
+
+    def last_norms(self) -> np.ndarray:
+        """The most recent norm drawn for each layer (for tests)."""
+        return np.array([item.getData()[1][-1] if item.getData()[1] is not None and len(item.getData()[1])
+                         else np.nan for item in self._items])
+
+
+class ActivationHistograms(pg.PlotWidget):
+    """One ridge per hidden layer (first at the bottom): the distribution of its outputs over
+    the training set, each scaled to its own peak, coloured by depth."""
+
+    def __init__(self, theme: Theme = LIGHT, parent=None):
+        super().__init__(parent)
+        self._items: list[pg.PlotDataItem] = []
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.showGrid(x=True, y=False, alpha=0.25)
+        self.setMinimumSize(120, 90)
+        self.set_theme(theme)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        themed(self, theme, "activations per hidden layer", "output a", "layer")
+
+    def draw(self, frame: Frame) -> None:
+        hists = frame.histograms
+        if len(self._items) != len(hists):
+            for item in self._items:
+                self.removeItem(item)
+            colours = depth_colours(len(hists))
+            self._items = []
+            for k, c in enumerate(colours):
+                fill = pg.mkColor(c)
+                fill.setAlpha(110)
+                self._items.append(self.plot(stepMode="center", fillLevel=k, brush=fill, pen=pg.mkPen(c, width=1.5)))
+            self.getPlotItem().getAxis("left").setTicks(
+                [[(k + 0.4, str(k + 1)) for k in range(0, len(hists), max(1, -(-len(hists) // 5)))]])
+        for k, (item, h) in enumerate(zip(self._items, hists)):
+            peak = max(int(h.counts.max()), 1)
+            item.setData(h.edges, k + 0.9 * h.counts / peak)
