@@ -29,7 +29,7 @@ def test_builtin_lessons_cover_the_seed_topics():
     assert len(ids) == len(set(ids))
     assert ids[:4] == ["chain-rule", "forward-vs-reverse", "matrix-derivatives", "activations"]
     assert ids[4:8] == ["optimizers", "initialization", "vanishing-gradients", "lstm-gates"]
-    assert ids[-3:] == ["seq2seq", "gan", "rbm"]
+    assert ids[8:] == ["training", "seq2seq", "gan", "rbm"]
     for lesson in lessons:
         assert lesson.title and lesson.summary and lesson.scenes
         for scene in lesson.scenes:
@@ -97,6 +97,7 @@ def _scenes(view: str):
     "explorer",
     pytest.param("optimizer", marks=pytest.mark.skipif(LEAKY_PYSIDE, reason="PySide6 6.12.0 refcount bug")),
     pytest.param("sequence", marks=pytest.mark.skipif(LEAKY_PYSIDE, reason="PySide6 6.12.0 refcount bug")),
+    "training",
 ])
 def test_every_builtin_scene_renders_offscreen_and_shows_what_it_promises(qtbot, view):
     """Each scene painted, and its ``expect`` (and the lecturer's rules) met by the view's state."""
@@ -133,6 +134,10 @@ def test_lab_scenes_name_real_presets_surfaces_optimizers_and_steps():
     for lesson_id, number, scene in _scenes("sequence"):
         assert scene.preset in sequence_lab.PRESETS, f"{lesson_id} scene {number}"
         assert scene.step < sequence_lab.PRESETS[scene.preset].length, f"{lesson_id} scene {number}"
+    from engine.playground import SCENARIOS
+    for lesson_id, number, scene in _scenes("training"):
+        assert scene.preset in SCENARIOS, f"{lesson_id} scene {number}"
+        assert scene.step <= SCENARIOS[scene.preset].steps, f"{lesson_id} scene {number}"
 
 
 @pytest.fixture

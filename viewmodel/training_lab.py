@@ -45,6 +45,8 @@ GRID_BUDGET = 100 * 100 * 16
 20-layer one about 40x40, so a frame stays a few milliseconds."""
 THUMB_SIDE = 25
 """About this many grid points per axis in each hidden neuron's thumbnail (every 4th of 100)."""
+JUMP_FRAME_S = 0.25
+"""Training up to a lesson scene's step as fast as it can: a frame every this many seconds."""
 STOP_WAIT_S = 2.0
 """How long pausing waits for the current batch to finish."""
 SPEEDS = {"slow": 10.0, "normal": 60.0, "fast": 300.0, "as fast as possible": None}
@@ -279,7 +281,7 @@ class TrainingLabState:
             self.target = until
         elif self.target is not None and self.rounds >= self.target:
             self.target = None  # the budget is done: playing again goes on
-        return self._launch(None, self.speed)
+        return self._launch(None, self.speed, FRAME_S)
 
     def train_to(self, rounds: int) -> Job | None:
         """Show round ``rounds``: back to the initial weights if it lies behind, then train up
@@ -290,28 +292,29 @@ class TrainingLabState:
                 trainer.reset()
             self._restart()
         self.target = max(rounds, 0)
-        return self._launch(None, None) if rounds > self.rounds else None
+        return self._launch(None, None, JUMP_FRAME_S) if rounds > self.rounds else None
 
     def step_once(self) -> Job | None:
         """Train one batch (every variant), in the same kind of job."""
         if self.running:
             return None
-        return self._launch(1, None)
+        return self._launch(1, None, FRAME_S)
 
-    def _launch(self, steps: int | None, speed: float | None) -> Job | None:
+    def _launch(self, steps: int | None, speed: float | None, frame_s: float) -> Job | None:
         live = [label for label in self.trainers if label not in self.failures]
         if not live:
             self.set_status("Every network stopped at a non-finite value: reset or change the settings.",
                             "paused")
             return None
-        job = Job(lambda j: self._train(j, steps, speed), name="training lab")
+        job = Job(lambda j: self._train(j, steps, speed, frame_s), name="training lab")
         self.job = job
         self.events.running.emit(True)
         self.events.job.emit(job)
         return job
 
-    def _train(self, job: Job, steps: int | None, speed: float | None) -> int:
-        """The job's work: rounds of one batch per variant, a frame at most every FRAME_S."""
+    def _train(self, job: Job, steps: int | None, speed: float | None, frame_s: float) -> int:
+        """The job's work: rounds of one batch per variant (``speed`` rounds a second at most),
+        a frame at most every ``frame_s`` seconds."""
         done, last_frame, cost, started = 0, 0.0, 0.0, time.monotonic()
         every = self.scenario.eval_every if self.scenario is not None else 10
         while not job.cancelled and (steps is None or done < steps) \
@@ -332,7 +335,7 @@ class TrainingLabState:
             done += 1
             self.rounds += 1
             now = time.monotonic()
-            if now - last_frame >= max(FRAME_S, 2 * cost):  # training keeps 2/3 of the time at least
+            if now - last_frame >= max(frame_s, 2 * cost):  # training keeps 2/3 of the time at least
                 job.post(("frame", self.compute_frame()))
                 last_frame, cost = now, time.monotonic() - now
             if speed is not None:

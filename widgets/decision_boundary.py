@@ -34,7 +34,7 @@ def boundary_rgb(frame: Frame, background: str) -> np.ndarray:
     if grid.probabilities is None:  # regression on two inputs
         rgb = heatmap_rgb(grid.prediction).astype(float)
     else:
-        p = grid.probabilities
+        p = np.nan_to_num(grid.probabilities, nan=1.0 / grid.probabilities.shape[-1])  # overflowed: no class
         rgb = p @ class_colours(p.shape[-1])
     bg = np.array(QColor(background).getRgb()[:3], dtype=float)
     return np.clip((1 - FADE) * rgb + FADE * bg, 0, 255).astype(np.uint8)

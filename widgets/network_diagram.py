@@ -59,6 +59,13 @@ def edges(widths: list[int]) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros((0, 2), dtype=int)
 
 
+def _centred(unit: np.ndarray) -> np.ndarray:
+    """A neuron's outputs around the middle of their own range, so its pattern shows even where
+    all of them are positive (sigmoid); values that overflowed count as 0."""
+    finite = np.where(np.isfinite(unit), unit, 0.0)
+    return finite - (finite.max() + finite.min()) / 2
+
+
 class NetworkDiagram(pg.PlotWidget):
     """The diagram; hover texts come from ``describe_unit(layer, unit)`` (layer 1 = first hidden,
     the last = output) and ``describe_weight(layer, out, inp)`` (0-based weighted layer)."""
@@ -123,7 +130,7 @@ class NetworkDiagram(pg.PlotWidget):
             inputs = [gx, gy]
             out = grid.prediction[::stride, ::stride]
         centred = out - 0.5 if frame.task == "binary" else out
-        hidden = [[u - (u.max() + u.min()) / 2 for u in t] for t in frame.thumbnails]  # each unit's own pattern
+        hidden = [[_centred(u) for u in t] for t in frame.thumbnails]
         return [inputs] + hidden + [[centred]]
 
     def _rebuild(self, widths: list[int], frame: Frame) -> None:

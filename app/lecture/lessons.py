@@ -35,7 +35,7 @@ from app.lecture.expect import check_keys
 from viewmodel.timeline import MODES
 
 SCHEMA_VERSION = 1
-VIEWS = ("explorer", "optimizer", "sequence", "generative")
+VIEWS = ("explorer", "optimizer", "sequence", "generative", "training")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 _COMMON = {"view", "title", "caption", "notes", "step", "until", "expect"}
@@ -44,6 +44,7 @@ _VIEW_FIELDS = {
     "optimizer": _COMMON | {"preset", "surface", "optimizers"},
     "sequence": _COMMON | {"preset", "train"},
     "generative": _COMMON | {"preset"},
+    "training": _COMMON | {"preset"},
 }
 _VIEW_STATE_FIELDS = {"explorer": {"draft"}}
 """Fields only a saved view state has (not a lesson's scene): the explorer's editor draft."""

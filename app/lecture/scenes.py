@@ -406,8 +406,58 @@ class GenerativeAdapter(ViewAdapter):
         return self.page.current.view
 
 
+class TrainingAdapter(ViewAdapter):
+    """The training lab (:class:`app.training_lab.TrainingLab`) at a scenario (the scene's
+    ``preset``): step k shows the networks after k training rounds from their seeded start."""
+
+    kind = "training"
+
+    @classmethod
+    def check(cls, scene: Scene) -> None:
+        from engine.playground import SCENARIOS
+        if scene.preset not in SCENARIOS:
+            raise _unknown("training scenario", scene.preset, list(SCENARIOS), "preset")
+
+    def load(self, scene: Scene) -> None:
+        self.check(scene)
+        shown = self.page.state.scenario
+        if shown is None or shown.id != scene.preset:  # (the same scenario keeps what was trained)
+            self.page.load_scenario(scene.preset)
+
+    def step_count(self) -> int:
+        scenario = self.page.state.scenario
+        return scenario.steps + 1 if scenario is not None else 1
+
+    def step(self) -> int:
+        state = self.page.state
+        shown = state.target if state.running and state.target is not None else state.rounds
+        return min(shown, self.step_count() - 1)
+
+    def set_step(self, step: int) -> None:
+        self.page.state.train_to(int(np.clip(step, 0, self.step_count() - 1)))
+
+    def ready(self) -> bool:
+        return self.page.ready
+
+    def shutdown(self) -> None:
+        self.page.shutdown()
+
+    def capture(self) -> Scene:
+        scenario = self.page.state.scenario
+        if scenario is None:
+            raise LessonError("the training lab shows your own network, not a built-in scenario: "
+                              "open a scenario to add it as a scene")
+        return Scene(view="training", title=scenario.title, preset=scenario.id, step=self.step())
+
+    def is_empty(self) -> bool:
+        return self.page.state.scenario is None
+
+    def picture(self) -> QWidget:
+        return self.page
+
+
 ADAPTERS: dict[str, type[ViewAdapter]] = {a.kind: a for a in (ExplorerAdapter, OptimizerAdapter, SequenceAdapter,
-                                                              GenerativeAdapter)}
+                                                              GenerativeAdapter, TrainingAdapter)}
 """Adapter class for every view kind a lesson may name."""
 
 

@@ -116,7 +116,9 @@ def activation_histograms(trainer: Trainer, bins: int = 30) -> list[Histogram]:
                 values, act = out.data.ravel(), stage.name
             else:
                 continue
-            low, high = BOUNDED.get(act) or (float(values.min()), float(values.max()))
+            values = values[np.isfinite(values)]  # (an exploding network's overflow is not binned)
+            low, high = BOUNDED.get(act) or ((float(values.min()), float(values.max())) if values.size
+                                             else (0.0, 1.0))
             if high <= low:
                 low, high = low - 0.5, high + 0.5
             counts, edges = np.histogram(values, bins=bins, range=(low, high))
