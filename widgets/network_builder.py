@@ -266,7 +266,7 @@ class NetworkBuilder(QWidget):
     def experiment(self) -> Experiment:
         """The experiment the form describes (ValueError for a malformed convolution list)."""
         old = self._experiment
-        data = replace(old.data, n=self.points.value() if data.n is not None else None, noise=self.noise.value(),
+        data = replace(old.data, n=(self.points.value() or None) if old.data.n is not None else None, noise=self.noise.value(),
                        test_fraction=self.test_fraction.value(), label_noise=self.label_noise.value())
         widths = tuple(r.width_box.value() for r in self.rows)
         acts = tuple(r.activation.currentText() for r in self.rows)

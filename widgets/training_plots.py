@@ -157,8 +157,8 @@ class GradientNorms(pg.PlotWidget):
 
     def last_norms(self) -> np.ndarray:
         """The most recent norm drawn for each layer (for tests)."""
-        return np.array([item.getData()[1][-1] if item.getData()[1] is not None and len(item.getData()[1])
-                         else np.nan for item in self._items])
+        return np.array([item.yData[-1] if item.yData is not None and len(item.yData) else np.nan
+                         for item in self._items])
 
 
 class ActivationHistograms(pg.PlotWidget):
