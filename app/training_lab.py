@@ -11,7 +11,9 @@ window never waits for it.  A NaN pauses and says the network, layer and step.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import time
+
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QScrollArea, QSpinBox, QSplitter, QStackedWidget, QToolButton, QVBoxLayout,
@@ -19,7 +21,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
 
 from engine.playground import SCENARIOS
 from viewmodel.jobs import Job
-from viewmodel.training_lab import FRAME_S, SPEEDS, Frame, TrainingLabState
+from viewmodel.training_lab import SPEEDS, Frame, TrainingLabState
 from widgets.cnn_views import CellExplanationView, FeatureMapsView
 from widgets.decision_boundary import DecisionBoundaryView
 from widgets.jobs import JobWatcher, start_job
@@ -42,14 +44,24 @@ def _compact_combo(chars: int) -> QComboBox:
     return box
 
 
+POLL_MS = 10
+"""How often the window collects the training job's frames (well under a frame's FRAME_S)."""
+CURVES_S = 0.25
+"""While training, the curves, gradient norms, histograms and the network diagram redraw at
+most every this many seconds (a repaint of each costs about what the boundary's does); the
+decision boundary (or the CNN's feature maps) takes every frame."""
+
+
 class TrainingLab(QWidget):
     """The lab tab; see the module docstring."""
 
     def __init__(self, parent: QWidget | None = None, theme: Theme = LIGHT):
         super().__init__(parent)
         self.state = TrainingLabState()
+        self.state.wait_for_drawing = True
         self._watcher: JobWatcher | None = None
         self._point: tuple[float, ...] | None = None
+        self._curves_drawn = 0.0
         self._build_ui()
         events = self.state.events
         events.setup.connect(self._setup_changed)
@@ -252,10 +264,15 @@ class TrainingLab(QWidget):
 
     def _watch(self, job: Job) -> None:
         """Start a job the state made and deliver its news on the GUI thread, a frame per tick."""
-        watcher = start_job(job, self, interval_ms=int(FRAME_S * 1000))
-        watcher.posted.connect(lambda items: self.state.receive(job, items))
+        watcher = start_job(job, self, interval_ms=POLL_MS)
+        watcher.posted.connect(lambda items: self._received(job, items))
         watcher.finished.connect(lambda outcome: self.state.finished(job, outcome))
         self._watcher = watcher
+
+    def _received(self, job: Job, items: list) -> None:
+        """Draw the job's latest frame, then let it train on once the repaint is done."""
+        self.state.receive(job, items)
+        QTimer.singleShot(0, self.state.frame_drawn)  # (runs after the paint events just posted)
 
     def _running_changed(self, running: bool) -> None:
         self.play_button.setText("⏸ Pause" if running else "▶ Play")
@@ -285,15 +302,20 @@ class TrainingLab(QWidget):
 
     # -- drawing ----------------------------------------------------------------------------------------
     def _draw(self, frame: Frame) -> None:
-        """One frame: every view draws its part (the hidden pane's views skip what they lack)."""
+        """One frame: the boundary (or the CNN's maps) always, the diagram and the plots over
+        time at most every CURVES_S while training."""
         if frame.conv:
             self.maps.draw(frame)
         else:
             self.boundary.draw(frame)
-            self.diagram.draw(frame)
-        self.curves.draw(frame)
-        self.gradients.draw(frame)
-        self.histograms.draw(frame)
+        now = time.monotonic()
+        if not self.state.running or now - self._curves_drawn >= CURVES_S:
+            self._curves_drawn = now
+            if not frame.conv:
+                self.diagram.draw(frame)
+            self.curves.draw(frame)
+            self.gradients.draw(frame)
+            self.histograms.draw(frame)
         target = self.state.target
         self.position.setText(f"step {frame.round}" + (f" / {target}" if target else ""))
 

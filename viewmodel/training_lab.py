@@ -18,6 +18,7 @@ pictures; ``running(bool)``; ``status(text, kind)`` with kind "info", "done",
 from __future__ import annotations
 
 import inspect
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -36,8 +37,9 @@ from engine.playground.scenarios import measure
 from viewmodel.events import Events
 from viewmodel.jobs import Job, Outcome
 
-FRAME_S = 1 / 30
-"""At most one frame per this many seconds while training (30 frames per second)."""
+FRAME_S = 1 / 40
+"""At most one frame per this many seconds while training (40 frames per second, so that a
+frame that comes a little late still leaves 30 a second)."""
 GRID = 100
 """Grid points per axis of the decision boundary (fewer for a big network: :func:`grid_resolution`)."""
 GRID_BUDGET = 100 * 100 * 16
@@ -45,6 +47,8 @@ GRID_BUDGET = 100 * 100 * 16
 20-layer one about 40x40, so a frame stays a few milliseconds."""
 THUMB_SIDE = 25
 """About this many grid points per axis in each hidden neuron's thumbnail (every 4th of 100)."""
+DRAW_WAIT_S = 0.2
+"""The longest the training thread waits for the window to draw a frame (see ``frame_drawn``)."""
 JUMP_FRAME_S = 0.25
 """Training up to a lesson scene's step as fast as it can: a frame every this many seconds."""
 STOP_WAIT_S = 2.0
@@ -142,6 +146,10 @@ class TrainingLabState:
         self.frame: Frame | None = None
         self.summary = ""
         """The scenario's result in words, once its budget is trained."""
+        self.wait_for_drawing = False
+        """True when the window calls :meth:`frame_drawn` after drawing each frame: training then
+        pauses while it draws, so the GUI thread is not slowed by a thread holding the GIL."""
+        self._drawn = threading.Event()
         self._set_variants({CUSTOM: experiment})
 
     # -- what trains ------------------------------------------------------------------------------
@@ -336,8 +344,11 @@ class TrainingLabState:
             self.rounds += 1
             now = time.monotonic()
             if now - last_frame >= max(frame_s, 2 * cost):  # training keeps 2/3 of the time at least
+                self._drawn.clear()
                 job.post(("frame", self.compute_frame()))
                 last_frame, cost = now, time.monotonic() - now
+                if self.wait_for_drawing:
+                    self._drawn.wait(DRAW_WAIT_S)
             if speed is not None:
                 wait = started + done / speed - time.monotonic()
                 if wait > 0:
@@ -357,6 +368,10 @@ class TrainingLabState:
         if frames:
             self.frame = frames[-1]
             self.events.frame.emit(self.frame)
+
+    def frame_drawn(self) -> None:
+        """The window has drawn the last frame (any thread): training goes on."""
+        self._drawn.set()
 
     def finished(self, job: Job, outcome: Outcome) -> None:
         """The job ended: a NaN pauses and says where; a scenario's budget done shows its result."""
@@ -385,6 +400,7 @@ class TrainingLabState:
         if job is None:
             return
         job.cancel()
+        self._drawn.set()
         job.wait(STOP_WAIT_S)
         news = job.take()
         self.receive(job, news.posted)
@@ -395,6 +411,7 @@ class TrainingLabState:
         """Cancel training without waiting (closing: whoever closes waits for every job)."""
         if self.job is not None:
             self.job.cancel()
+            self._drawn.set()
             self.job = None
             self.events.running.emit(False)
 
