@@ -14,10 +14,12 @@ from typing import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
+from PySide6.QtGui import QFont
 
 from viewmodel.training_lab import Frame
 from widgets.heatmap import heatmap_rgb
 from widgets.theme import LIGHT, Theme
+from widgets.training_plots import small_pt
 
 POSITIVE, NEGATIVE = (230, 97, 1), (94, 60, 153)
 """PuOr's ends, as in widgets.heatmap: orange > 0, purple < 0."""
@@ -152,12 +154,15 @@ class NetworkDiagram(pg.PlotWidget):
                     rects.append(QRectF(x - THUMB_W / 2, y - THUMB_H / 2, THUMB_W, THUMB_H))
                 self.thumbnails.append(images)
                 self._rects.append(rects)
+        font = QFont()
+        font.setPointSize(small_pt(self.theme))
         many = len(widths) > 6
         names = ["in" if many else "inputs"] + [str(k) if many else f"layer {k}" for k in range(1, len(widths) - 1)] \
             + ["out" if many else "output"]
         top = max((len(c) - 1) / 2 for c in self.positions)
         for k, name in enumerate(names):
             label = pg.TextItem(name, color=self.theme.text, anchor=(0.5, 1.0))
+            label.setFont(font)
             label.setPos(k, top + THUMB_H / 2 + 0.05)
             self.addItem(label)
             self.labels.append(label)

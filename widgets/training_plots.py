@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from viewmodel.training_lab import Frame
@@ -35,6 +35,7 @@ def style_small(item: pg.PlotItem, theme: Theme) -> None:
     for name in ("left", "bottom"):
         item.getAxis(name).setTickFont(font)
         item.getAxis(name).enableAutoSIPrefix(False)
+        item.getAxis(name).setTickDensity(0.6)  # small plots, large fonts: fewer ticks that never overlap
 
 
 def themed(plot: pg.PlotWidget, theme: Theme, title: str, x: str, y: str) -> None:
@@ -47,10 +48,12 @@ def themed(plot: pg.PlotWidget, theme: Theme, title: str, x: str, y: str) -> Non
     axis_label(item, "left", y, theme, small_pt(theme))
 
 
-def depth_colours(layers: int) -> list[str]:
-    """One colour per layer, input to output, from :data:`DEPTH_MAP`."""
+def depth_colours(layers: int, theme: Theme = LIGHT) -> list[str]:
+    """One colour per layer, input to output, from :data:`DEPTH_MAP`: without its yellow end on
+    a light background, without its dark purple end on a dark one."""
     cmap = pg.colormap.get(DEPTH_MAP)
-    return [cmap.map(0.85 * k / max(layers - 1, 1), mode="qcolor").name() for k in range(layers)]
+    low, high = (0.0, 0.85) if QColor(theme.background).lightness() > 128 else (0.3, 1.0)
+    return [cmap.map(low + (high - low) * k / max(layers - 1, 1), mode="qcolor").name() for k in range(layers)]
 
 
 class MetricCurves(QWidget):
@@ -139,15 +142,21 @@ class GradientNorms(pg.PlotWidget):
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         themed(self, theme, "gradient norm per layer (log)", "step", "‖∂L/∂W‖")
+        self._clear()
+
+    def _clear(self) -> None:
+        """Drop the lines (the next frame makes them again, in the theme's depth colours)."""
+        for item in self._items:
+            self.removeItem(item)
+        self._items = []
 
     def draw(self, frame: Frame) -> None:
         norms = frame.grad_norms
         layers = len(frame.layer_names)
         if len(self._items) != layers:
-            for item in self._items:
-                self.removeItem(item)
+            self._clear()
             self._items = [self.plot(pen=pg.mkPen(c, width=2), connect="finite")
-                           for c in depth_colours(layers)]
+                           for c in depth_colours(layers, self.theme)]
             for item, name in zip(self._items, frame.layer_names):
                 item.opts["name"] = name
         steps = np.arange(1, len(norms) + 1)
@@ -178,13 +187,16 @@ class ActivationHistograms(pg.PlotWidget):
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         themed(self, theme, "activations per hidden layer", "output a", "layer")
+        for item in self._items:
+            self.removeItem(item)
+        self._items = []
 
     def draw(self, frame: Frame) -> None:
         hists = frame.histograms
         if len(self._items) != len(hists):
             for item in self._items:
                 self.removeItem(item)
-            colours = depth_colours(len(hists))
+            colours = depth_colours(len(hists), self.theme)
             self._items = []
             for k, c in enumerate(colours):
                 fill = pg.mkColor(c)
