@@ -136,3 +136,26 @@ def test_clicking_a_feature_map_cell_shows_its_products(lab):
     e = lab.explanation.explanation
     assert e.kind == "convolution" and e.products.shape == (1, 3, 3)
     assert np.allclose(e.products, e.window * e.kernel) and "(bias)" in lab.explanation_text.text()
+
+
+def test_the_training_lesson_plays_in_presenter_mode(qtbot):
+    from PySide6.QtCore import Qt
+
+    from app.lecture.lessons import builtin_lesson
+    from app.lecture.presenter import PresenterWindow
+    window = PresenterWindow(builtin_lesson("training"))
+    qtbot.addWidget(window)
+    window.resize(1024, 768)
+    window.show()
+    window.host.wait_ready()
+    lab = window.host.adapter.page
+    assert window.host.step() == 0 and lab.state.scenario.id == "xor-linear"
+    assert not lab.play_button.isVisible() and not lab._builder_scroll.isVisible() and lab.boundary.isVisible()
+    for _ in range(3):
+        qtbot.keyClick(window, Qt.Key_Right)
+    window.host.wait_ready()
+    assert window.host.step() == 3 and lab.state.rounds == 3 and lab.state.trainer.steps_done == 3
+    qtbot.keyClick(window, Qt.Key_Left)
+    window.host.wait_ready()
+    assert lab.state.rounds == 2  # back: the same seeded start, trained to step 2
+    window.close()

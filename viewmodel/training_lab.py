@@ -150,6 +150,8 @@ class TrainingLabState:
         """True when the window calls :meth:`frame_drawn` after drawing each frame: training then
         pauses while it draws, so the GUI thread is not slowed by a thread holding the GIL."""
         self._drawn = threading.Event()
+        self._generation = 0
+        """Counts resets, so a job abandoned by a pause that timed out never trains the new start."""
         self._set_variants({CUSTOM: experiment})
 
     # -- what trains ------------------------------------------------------------------------------
@@ -237,6 +239,7 @@ class TrainingLabState:
         self.events.setup.emit()
 
     def _restart(self) -> None:
+        self._generation += 1
         self.rounds = 0
         self.failures = {}
         self.summary = ""
@@ -324,14 +327,15 @@ class TrainingLabState:
         """The job's work: rounds of one batch per variant (``speed`` rounds a second at most),
         a frame at most every ``frame_s`` seconds."""
         done, last_frame, cost, started = 0, 0.0, 0.0, time.monotonic()
+        generation = self._generation
         every = self.scenario.eval_every if self.scenario is not None else 10
         while not job.cancelled and (steps is None or done < steps) \
                 and (self.target is None or self.rounds < self.target):
-            for label, trainer in self.trainers.items():
+            for label, trainer in self.trainers.items():  # a round is whole: cancelling ends it after
                 if label in self.failures:
                     continue
                 with trainer.lock:
-                    if job.cancelled:
+                    if self._generation != generation:  # reset meanwhile (a pause that timed out)
                         return done
                     try:
                         report = trainer.step()
