@@ -146,6 +146,8 @@ class TrainingLabState:
         self.frame: Frame | None = None
         self.summary = ""
         """The scenario's result in words, once its budget is trained."""
+        self.holds: bool | None = None
+        """Whether the scenario's claim showed, once its budget is trained."""
         self.wait_for_drawing = False
         """True when the window calls :meth:`frame_drawn` after drawing each frame: training then
         pauses while it draws, so the GUI thread is not slowed by a thread holding the GIL."""
@@ -242,7 +244,7 @@ class TrainingLabState:
         self._generation += 1
         self.rounds = 0
         self.failures = {}
-        self.summary = ""
+        self.summary, self.holds = "", None
         self.target = self.scenario.steps if self.scenario is not None else None
         for trainer in self.trainers.values():
             trainer.evaluate()  # the curves start at step 0
@@ -395,7 +397,7 @@ class TrainingLabState:
             self.set_status(f"Training stopped: {outcome.message}", "error")
         elif self.scenario is not None and self.target == self.scenario.steps and self.rounds >= self.target:
             result = measure(self.scenario, self.trainers, dict(self.failures))
-            self.summary = result.summary
+            self.summary, self.holds = result.summary, result.holds
             self.set_status(("✓ " if result.holds else "✗ ") + result.summary, "done")
 
     def pause(self) -> None:

@@ -34,6 +34,11 @@ EXPECT_KEYS: dict[str, dict[str, str]] = {
         "gates": "gate: the smallest spread (max − min over the sequence) it must show",
         "beats": "model: the model it must score better than after training",
     },
+    "training": {
+        "scenario": "the training scenario shown (its id)",
+        "step": "the training rounds done (fewer than asked when a NaN paused it)",
+        "claim": "true: the scenario's budget was trained and its claim holds",
+    },
 }
 """Every key a scene's ``expect`` may hold, per view, and what it means."""
 

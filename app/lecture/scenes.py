@@ -452,6 +452,12 @@ class TrainingAdapter(ViewAdapter):
     def is_empty(self) -> bool:
         return self.page.state.scenario is None
 
+    def facts(self) -> dict[str, Any]:
+        """The scenario shown, the rounds trained, and whether its claim was measured to hold."""
+        state = self.page.state
+        return {"scenario": state.scenario.id if state.scenario else None, "step": state.rounds,
+                "claim": state.holds is True}
+
     def picture(self) -> QWidget:
         return self.page
 
