@@ -613,6 +613,7 @@ class Report:
     asked: dict[str, int]
     done: list[str]
     kinds: dict[str, int]
+    kind_seconds: dict[str, float]
     slowest: list[tuple[float, str]]
 
     def ok(self) -> bool:
@@ -625,7 +626,8 @@ class Report:
                  f"threads left running: {len(self.threads_left)}",
                  f"RSS: {self.rss_mb[0]:.0f} MB after 10% of the actions, {self.rss_mb[1]:.0f} MB at the end, "
                  f"peak {self.rss_mb[2]:.0f} MB; threads: at most {self.threads[0]}, {self.threads[1]} after closing",
-                 "actions: " + ", ".join(f"{k} {n}" for k, n in sorted(self.kinds.items())),
+                 "actions (count, seconds): " + ", ".join(f"{k} {n} {self.kind_seconds[k]:.1f}"
+                                                          for k, n in sorted(self.kinds.items())),
                  "dialogs answered: " + ", ".join(f"{k} {n}" for k, n in sorted(self.asked.items())),
                  "slowest: " + "; ".join(f"{s * 1000:.0f} ms {d[:60]}" for s, d in self.slowest[:5])]
         for title, items in (("exception", self.exceptions), ("Qt warning", self.warnings),
@@ -648,6 +650,7 @@ def run(actions: int, seed: int, folder: Path | None = None, pause_ms: int = 0) 
         done: list[str] = []
         kinds: dict[str, int] = {}
         timings: list[tuple[float, str]] = []
+        kind_seconds: dict[str, float] = {}
         started, cpu = time.monotonic(), time.process_time()
         with counters.installed(), dialogs.installed():
             counters.action = "building the window"
@@ -673,7 +676,9 @@ def run(actions: int, seed: int, folder: Path | None = None, pause_ms: int = 0) 
                     counters.exception(traceback.format_exc())
                 counters.action = f"#{i} {description}"
                 settle(pause_ms)
-                timings.append((time.monotonic() - t0, f"#{i} {description}"))
+                spent = time.monotonic() - t0
+                timings.append((spent, f"#{i} {description}"))
+                kind_seconds[name] = kind_seconds.get(name, 0.0) + spent
                 done.append(description)
                 kinds[name] = kinds.get(name, 0) + 1
                 if i % 50 == 0 or i == actions // 10:
@@ -702,7 +707,7 @@ def run(actions: int, seed: int, folder: Path | None = None, pause_ms: int = 0) 
                       warnings=counters.warnings,
                       threads_left=[f"job {j.name!r}" for j in left] + [f"thread {t.name!r}" for t in strays],
                       rss_mb=(rss_early * mb, rss_bytes() * mb, max(counters.rss + [rss_bytes()]) * mb),
-                      threads=(peak_threads, process_threads()), asked=dialogs.asked, done=done, kinds=kinds,
+                      threads=(peak_threads, process_threads()), asked=dialogs.asked, done=done, kinds=kinds, kind_seconds=kind_seconds,
                       slowest=sorted(timings, reverse=True)[:10])
 
 
