@@ -196,6 +196,8 @@ class RacerPanel(QWidget):
             yield *_NAMES[key], box
         elif isinstance(value, float) and key in _NAMES:
             box = _spin(value, 4, 10.0) if key in ("lr", "damping") else _spin(value)
+            if key == "momentum" and racer.hyperparams.get("nesterov"):
+                box.setMinimum(0.001)  # Nesterov without momentum is refused by the optimizer
             box.valueChanged.connect(lambda v, r=racer, k=key: self._set(r, k, v))
             yield *_NAMES[key], box
 

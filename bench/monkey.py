@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 import traceback
+import warnings as pywarnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ from PySide6.QtWidgets import (QAbstractButton, QAbstractSlider, QAbstractSpinBo
 
 from bench.fuzz_parser import deep_source, grammar_source, mutate, random_text, valid_source  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
 EXTREME_TEXTS = ("nan", "inf", "-inf", "1e308", "-1e308", "1e999", "-0", "0", "99999999999999999999999",
                  "-99999999999999999999999", "2147483648", "-2147483649", "5e-324", "1e-320", "abc", "", " ",
                  "1,5", "0x10", "−3", "3.7", "-1", "1e5", "٣", "½")
@@ -56,15 +58,19 @@ EXTREME_VALUES = (math.nan, math.inf, -math.inf, 1e308, -1e308, -0.0, 0.0, 1e-32
 EDGE_EXPRESSIONS = ("1/x", "log(x)", "sqrt(x)", "x ** y", "x**0.5", "y**10", "exp(1e308)", "1e999", "0/0",
                     "x - x", "f = x @ y", "#x @ y", "\ufeffx", "x\r\ny", "é = 1; f = é * x", "x" * 300,
                     "(" * 201 + "x" + ")" * 201, "+".join(["x"] * 2000), "max(x)", "sum()", "mean(x, y, z)")
+ANIMATIONS_CANCELLED = 0.8
+"""How often the monkey cancels the file dialog of a GIF or MP4 export (each one it lets through renders
+every step of the view: a second or more, the costliest action there is)."""
 SKIPPED_ACTIONS = ("&Quit",)
 """Menu actions the monkey leaves alone (quitting ends the session: :meth:`Monkey.close` does it at the end)."""
 KEYS = (Qt.Key_Right, Qt.Key_Left, Qt.Key_Up, Qt.Key_Down, Qt.Key_Space, Qt.Key_Home, Qt.Key_End,
         Qt.Key_PageUp, Qt.Key_PageDown, Qt.Key_Escape, Qt.Key_Return, Qt.Key_Tab, Qt.Key_Delete,
         Qt.Key_Backspace, Qt.Key_B, Qt.Key_Z, Qt.Key_Period, Qt.Key_F, Qt.Key_Plus, Qt.Key_Minus)
 """Keys pressed on whatever has the focus (the presenter's remote keys among them)."""
-PLATFORM_NOISE = {"offscreen": ("This plugin does not support propagateSizeHints()",)}
-"""Qt warnings a platform plugin prints for every window it shows, whatever the app does (the offscreen
-plugin does not implement QPlatformWindow::propagateSizeHints); all other warnings count."""
+PLATFORM_NOISE = {"offscreen": ("This plugin does not support propagateSizeHints()",
+                                "This plugin does not support raise()")}
+"""Qt warnings a platform plugin prints whatever the app does (the offscreen plugin does not implement
+QPlatformWindow::propagateSizeHints and raise); every other Qt warning counts."""
 
 
 # -- what counts as a failure ------------------------------------------------------------------------
@@ -74,6 +80,8 @@ class Counters:
 
     exceptions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    python_warnings: list[str] = field(default_factory=list)
+    """Python warnings (numpy's RuntimeWarning, ...), with where in the app they came from."""
     rss: list[int] = field(default_factory=list)
     threads: list[int] = field(default_factory=list)
     action: str = ""
@@ -95,7 +103,7 @@ class Counters:
         counters = self
 
         def end(job, status=None, result=None, error=None, trace=""):
-            if status == "failed":
+            if status == "failed" and not is_message(error):
                 counters.exception(f"job {job.name!r} failed:\n{trace}")
             old_end(job, status, result, error, trace)
 
@@ -111,7 +119,15 @@ class Counters:
             if kind == QtMsgType.QtFatalMsg:  # Qt aborts the process next: say why first
                 print(f"Qt fatal error during {counters.action!r}: {message}", file=sys.stderr, flush=True)
 
+        def python_warning(message, category, filename, lineno, file=None, line=None):
+            ours = [f for f in traceback.extract_stack()[:-1]
+                    if f.filename.startswith(str(ROOT)) and "/bench/" not in f.filename]
+            where = f"{ours[-1].filename}:{ours[-1].lineno}" if ours else f"{filename}:{lineno}"
+            counters.python_warnings.append(f"during {counters.action!r}: {category.__name__}: {message} at {where}")
+
         handler = Logged(logging.ERROR)
+        old_showwarning = pywarnings.showwarning
+        pywarnings.showwarning = python_warning
         sys.excepthook = lambda kind, value, tb: self.exception("".join(traceback.format_exception(kind, value, tb)))
         threading.excepthook = lambda args: self.exception(
             "".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback)))
@@ -122,9 +138,17 @@ class Counters:
             yield self
         finally:
             qInstallMessageHandler(previous)
+            pywarnings.showwarning = old_showwarning
             logging.getLogger().removeHandler(handler)
             jobs.Job._end = old_end
             sys.excepthook, threading.excepthook = old_hook, old_thread_hook
+
+
+def is_message(error: BaseException | None) -> bool:
+    """True for the project's own errors (ExportError, LessonError, ExpressionError, ...): raised on purpose
+    to tell the user something in words, which a job hands on as its failure message.  Any other
+    exception ending a job is a bug the monkey counts."""
+    return error is not None and type(error).__module__.split(".")[0] in ("app", "engine", "viewmodel", "widgets")
 
 
 def rss_bytes() -> int:
@@ -171,7 +195,7 @@ class Dialogs:
         self._count("save file")
         suffix = Path(suggested).suffix or ".chainrule"
         r = self.rng.random()
-        if r < 0.08:
+        if r < 0.08 or (suffix in (".gif", ".mp4") and self.rng.random() < ANIMATIONS_CANCELLED):
             return "", ""  # cancelled
         if r < 0.14:
             return str(self.folder / "a folder.chainrule"), ""
@@ -605,6 +629,7 @@ class Report:
     """CPU time of the whole process, background jobs included (the wall time depends on the machine's load)."""
     exceptions: list[str]
     warnings: list[str]
+    python_warnings: list[str]
     threads_left: list[str]
     rss_mb: tuple[float, float, float]
     """Resident memory in MB: after the first 10% of actions, at the end, and the peak."""
@@ -623,7 +648,7 @@ class Report:
         lines = [f"seed {self.seed}: {self.actions} actions in {self.seconds:.1f} s "
                  f"({1000 * self.seconds / max(1, self.actions):.0f} ms each; {self.cpu_seconds:.1f} s of CPU time)",
                  f"exceptions: {len(self.exceptions)}, Qt warnings: {len(self.warnings)}, "
-                 f"threads left running: {len(self.threads_left)}",
+                 f"threads left running: {len(self.threads_left)} (Python warnings: {len(self.python_warnings)})",
                  f"RSS: {self.rss_mb[0]:.0f} MB after 10% of the actions, {self.rss_mb[1]:.0f} MB at the end, "
                  f"peak {self.rss_mb[2]:.0f} MB; threads: at most {self.threads[0]}, {self.threads[1]} after closing",
                  "actions (count, seconds): " + ", ".join(f"{k} {n} {self.kind_seconds[k]:.1f}"
@@ -631,7 +656,7 @@ class Report:
                  "dialogs answered: " + ", ".join(f"{k} {n}" for k, n in sorted(self.asked.items())),
                  "slowest: " + "; ".join(f"{s * 1000:.0f} ms {d[:60]}" for s, d in self.slowest[:5])]
         for title, items in (("exception", self.exceptions), ("Qt warning", self.warnings),
-                             ("still running", self.threads_left)):
+                             ("still running", self.threads_left), ("Python warning", self.python_warnings)):
             lines += [f"--- {title} {i + 1}:\n{text}" for i, text in enumerate(items[:10])]
         return "\n".join(lines)
 
@@ -704,7 +729,7 @@ def run(actions: int, seed: int, folder: Path | None = None, pause_ms: int = 0) 
         mb = 1 / 2**20
         del app
         return Report(seed=seed, actions=actions, seconds=seconds, cpu_seconds=cpu, exceptions=counters.exceptions,
-                      warnings=counters.warnings,
+                      warnings=counters.warnings, python_warnings=counters.python_warnings,
                       threads_left=[f"job {j.name!r}" for j in left] + [f"thread {t.name!r}" for t in strays],
                       rss_mb=(rss_early * mb, rss_bytes() * mb, max(counters.rss + [rss_bytes()]) * mb),
                       threads=(peak_threads, process_threads()), asked=dialogs.asked, done=done, kinds=kinds, kind_seconds=kind_seconds,

@@ -133,3 +133,19 @@ def test_presenting_hides_the_editing_controls_and_brings_them_back(lab):
     lab.set_presenting(False)
     assert all(w.isVisibleTo(lab) for w in editing)
     assert all(w.isVisibleTo(mlp) for w in mlp_editing)
+
+
+def test_nesterov_momentum_cannot_be_set_to_zero_so_training_never_fails_on_it(lab, qtbot):
+    """Found by the monkey (bench/monkey.py): momentum 0 for Nesterov made the whole MLP training fail."""
+    mlp = lab.mlp
+    nesterov = next(r for r in mlp.panel.racers if r.label == "Nesterov")
+    box = mlp.panel.boxes[3 + 1]  # SGD: lr; Momentum: lr, momentum; Nesterov: lr, then momentum
+    assert box.value() == nesterov.hyperparams["momentum"] == 0.9
+    box.setValue(0.0)
+    assert nesterov.hyperparams["momentum"] == box.value() > 0
+    mlp.steps.setValue(5)
+    for label, check in mlp.panel.checks.items():
+        check.setChecked(label == "Nesterov")
+    mlp.train()
+    qtbot.waitUntil(lambda: mlp.ready, timeout=30000)
+    assert set(mlp.losses) == {"Nesterov"} and mlp.losses["Nesterov"].shape == (mlp.steps.value() + 1,)
