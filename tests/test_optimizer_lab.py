@@ -149,3 +149,18 @@ def test_nesterov_momentum_cannot_be_set_to_zero_so_training_never_fails_on_it(l
     mlp.train()
     qtbot.waitUntil(lambda: mlp.ready, timeout=30000)
     assert set(mlp.losses) == {"Nesterov"} and mlp.losses["Nesterov"].shape == (mlp.steps.value() + 1,)
+
+
+def test_contour_lines_from_the_coarse_grid_cover_the_surface_window(qtbot):
+    """Contours are traced on a coarser grid (widgets.loss_surface.CONTOUR_STRIDE) and scaled back:
+    they must still lie on the surface's window, not in one corner of it."""
+    view = LossSurfaceView()
+    qtbot.addWidget(view)
+    view.set_surface(BEALE)
+    rects = [c.mapRectToItem(view.image, c.boundingRect()) for c in view._contours]
+    image = view.image.boundingRect()
+    union = rects[0]
+    for r in rects[1:]:
+        union = union.united(r)
+    assert image.contains(union.adjusted(1, 1, -1, -1))
+    assert union.width() > 0.9 * image.width() and union.height() > 0.9 * image.height()
