@@ -7,6 +7,8 @@ step controls advance.
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -122,7 +124,7 @@ def _spin(value: float, decimals: int = 3, maximum: float = 0.999) -> QDoubleSpi
     """A compact spin box; adaptive steps so a click changes the last shown digit sensibly."""
     box = QDoubleSpinBox()
     box.setDecimals(decimals)
-    box.setRange(0.0, maximum)
+    box.setRange(0.0, math.floor(maximum * 10 ** decimals) / 10 ** decimals)  # rounding up to 1.0 would allow β = 1
     box.setStepType(QAbstractSpinBox.AdaptiveDecimalStepType)
     box.setValue(value)
     box.setKeyboardTracking(False)

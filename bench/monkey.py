@@ -271,15 +271,15 @@ class Monkey:
     def table(self) -> dict[str, tuple[float, Action]]:
         """Every kind of action by name, with its weight (the chance it is picked, relatively)."""
         ui = self.ui
-        return {
-            "menu action": (6, self.menu_action), "shortcut": (5, self.shortcut), "key": (4, self.key),
-            "tab": (5, self.switch_tab), "type expression": (6, self.type_expression),
-            "type keys": (1, self.type_keys), "edit input": (3, ui.edit_input), "example": (2, ui.choose_example),
-            "canvas": (10, self.canvas), "spin box": (7, self.spin_box), "combo box": (6, self.combo_box),
-            "button": (8, self.button), "check box": (2, self.check_box), "slider": (2, self.slider),
-            "text field": (2, self.text_field), "table cell": (1, self.table_cell),
-            "training": (3, self.training), "lesson": (1, self.lesson), "scene": (3, self.scene),
-            "presenter": (2, self.presenter), "save or open": (2, self.save_or_open),
+        return {  # the costly ones (menus: themes, exports; combos: presets; tabs; presenter) less often
+            "menu action": (3, self.menu_action), "shortcut": (3, self.shortcut), "key": (6, self.key),
+            "tab": (3, self.switch_tab), "type expression": (8, self.type_expression),
+            "type keys": (1, self.type_keys), "edit input": (4, ui.edit_input), "example": (2, ui.choose_example),
+            "canvas": (10, self.canvas), "spin box": (8, self.spin_box), "combo box": (3, self.combo_box),
+            "button": (6, self.button), "check box": (2, self.check_box), "slider": (3, self.slider),
+            "text field": (3, self.text_field), "table cell": (2, self.table_cell),
+            "training": (2, self.training), "lesson": (0.5, self.lesson), "scene": (3, self.scene),
+            "presenter": (1, self.presenter), "save or open": (2, self.save_or_open),
             "resize": (1, self.resize), "wait": (2, self.wait),
         }
 

@@ -164,3 +164,16 @@ def test_contour_lines_from_the_coarse_grid_cover_the_surface_window(qtbot):
         union = union.united(r)
     assert image.contains(union.adjusted(1, 1, -1, -1))
     assert union.width() > 0.9 * image.width() and union.height() > 0.9 * image.height()
+
+
+def test_no_decay_box_reaches_one(lab):
+    """Found by the monkey (bench/monkey.py): β₁'s box (3 decimals, up to 0.9999) rounded its top to 1.0,
+    and β₁ = 1 made the race fail ("betas must lie in [0, 1)")."""
+    from PySide6.QtWidgets import QDoubleSpinBox
+    for panel in (lab.race.panel, lab.mlp.panel):
+        for box in panel.boxes:
+            if isinstance(box, QDoubleSpinBox) and box.maximum() < 2:
+                box.setValue(box.maximum())
+                assert box.value() < 1
+        adam = next(r for r in panel.racers if r.label == "Adam")
+        assert max(adam.hyperparams["betas"]) < 1
