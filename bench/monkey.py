@@ -661,8 +661,10 @@ class Report:
         return "\n".join(lines)
 
 
-def run(actions: int, seed: int, folder: Path | None = None, pause_ms: int = 0) -> Report:
-    """Build the window, perform ``actions`` seeded random actions, close it, and report."""
+def run(actions: int, seed: int, folder: Path | None = None, pause_ms: int = 0,
+        minutes: float | None = None) -> Report:
+    """Build the window, perform ``actions`` seeded random actions (fewer if ``minutes`` run out first),
+    close it, and report."""
     from app.lecture.menus import install_lecture_mode
     from app.main_window import MainWindow
     from viewmodel.jobs import cancel_all, running_jobs
@@ -690,7 +692,12 @@ def run(actions: int, seed: int, folder: Path | None = None, pause_ms: int = 0) 
             monkey = Monkey(window, lecture, rng, folder)
             table = monkey.table()
             names, weights = list(table), [w for w, _ in table.values()]
+            rss_early = rss_bytes()  # (replaced by the figure after a tenth of the actions)
+            stop_by = time.monotonic() + 60 * minutes if minutes else math.inf
             for i in range(actions):
+                if time.monotonic() > stop_by:
+                    actions = i
+                    break
                 name = rng.choices(names, weights)[0]
                 counters.action = f"#{i} {name}"
                 t0 = time.monotonic()
@@ -710,8 +717,6 @@ def run(actions: int, seed: int, folder: Path | None = None, pause_ms: int = 0) 
                     counters.sample()
                 if i == actions // 10:
                     rss_early = counters.rss[-1]
-            if actions < 10:
-                rss_early = rss_bytes()
             counters.action = "closing the window"
             peak_threads = max(counters.threads or [process_threads()])
             window.ask_before_closing = True
@@ -740,9 +745,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--actions", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--minutes", type=float, default=None, help="stop after this long, whatever the count")
     parser.add_argument("--pause-ms", type=int, default=0, help="extra time to let Qt and jobs run after each action")
     args = parser.parse_args(argv)
-    report = run(args.actions, args.seed, pause_ms=args.pause_ms)
+    report = run(args.actions, args.seed, pause_ms=args.pause_ms, minutes=args.minutes)
     print(report.summary())
     return 0 if report.ok() else 1
 
