@@ -431,6 +431,12 @@ class SurfaceRace(QWidget):
         self.set_surface(SURFACES[preset.surface], preset.start)
 
     def _replace_panel(self, racers: list[Racer]) -> None:
+        old = self._scroll.takeWidget()  # not deleted at once: one of its boxes may be emitting right now
+        if old is not None:
+            for box in old.findChildren(QAbstractSpinBox):
+                box.blockSignals(True)  # (a focused box would commit its text while being destroyed)
+            old.blockSignals(True)
+            old.deleteLater()
         self.panel = RacerPanel(racers, _per_line(self.theme))
         self.panel.changed.connect(self.recompute)
         self._scroll.setWidget(self.panel)
