@@ -294,7 +294,7 @@ class Monkey:
                     found.append(top)
         return found
 
-    def _pick(self, kind: type, where: str) -> QWidget | None:
+    def _pick(self, kind: type) -> QWidget | None:
         found = self._visible(kind)
         return self.rng.choice(found) if found else None
 
@@ -343,7 +343,7 @@ class Monkey:
         return f"key {QKeySequence(key).toString()!r} on {type(target).__name__}"
 
     def switch_tab(self) -> str:
-        tabs = self._pick(QTabWidget, "tabs")
+        tabs = self._pick(QTabWidget)
         if tabs is None or tabs.count() == 0:
             return "tab: none"
         index = self.rng.randrange(tabs.count())
@@ -444,7 +444,7 @@ class Monkey:
         box.setValue(value)
 
     def spin_box(self) -> str:
-        box = self._pick(QAbstractSpinBox, "spin box")
+        box = self._pick(QAbstractSpinBox)
         if box is None:
             return "spin box: none"
         how = self.rng.choice(("type", "type", "value", "step", "limit", "wheel"))
@@ -476,7 +476,7 @@ class Monkey:
         return f"{type(box).__name__} {box.objectName() or box.toolTip()[:30]!r}: {what}"
 
     def combo_box(self) -> str:
-        box = self._pick(QComboBox, "combo box")
+        box = self._pick(QComboBox)
         if box is None or box.count() == 0:
             return "combo box: none"
         row = self.rng.randrange(box.count())
@@ -502,14 +502,14 @@ class Monkey:
         return f"click {self._name(button)}"
 
     def check_box(self) -> str:
-        box = self._pick(QCheckBox, "check box")
+        box = self._pick(QCheckBox)
         if box is None:
             return "check box: none"
         box.click()
         return f"toggle {self._name(box)}"
 
     def slider(self) -> str:
-        slider = self._pick(QAbstractSlider, "slider")
+        slider = self._pick(QAbstractSlider)
         if slider is None:
             return "slider: none"
         value = self.rng.choice((slider.minimum(), slider.maximum(), self.rng.randint(slider.minimum(), slider.maximum())))
