@@ -11,7 +11,6 @@ thread still running.
 """
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import socket
@@ -41,39 +40,6 @@ def kernel_warm_up() -> Job:
         job.report(2, 2, "ready")
 
     return Job(work, name="Numba warm-up")
-
-
-_COLLECTING: list[Any] = []
-
-
-def collect_garbage_on_gui_thread(owner: Any, interval_ms: int = 100) -> None:
-    """Run Python's cyclic garbage collector only on the GUI thread while ``owner`` (a window) lives.
-
-    Otherwise a background job that allocates (training) triggers collections on its own thread, and
-    a cycle holding a Qt widget is then destroyed there, off the GUI thread: memory corruption and a
-    segfault later (seen under ``bench.monkey``).  The timer collects the generations that are due,
-    as the collector itself would.
-    """
-    if not _COLLECTING:
-        gc.disable()
-
-    def collect() -> None:
-        counts, thresholds = gc.get_count(), gc.get_threshold()
-        for generation in (2, 1, 0):
-            if counts[generation] > thresholds[generation]:
-                gc.collect(generation)
-                return
-
-    def stop() -> None:
-        _COLLECTING.remove(timer)
-        if not _COLLECTING:
-            gc.enable()
-
-    timer = QTimer(owner)
-    timer.timeout.connect(collect)
-    timer.start(interval_ms)
-    _COLLECTING.append(timer)
-    timer.destroyed.connect(lambda *_: stop())
 
 
 def install_signal_handlers(window: Any) -> QSocketNotifier:

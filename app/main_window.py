@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget, QWi
 
 from app import examples
 from app.explorer import MODE_TITLES, ExplorerPage
-from app.lifecycle import JOB_TIMEOUT_S, collect_garbage_on_gui_thread
+from app.lifecycle import JOB_TIMEOUT_S
 from app.pages import PAGES, PageInfo
 from viewmodel.jobs import Job, Outcome, cancel_all
 from viewmodel.timeline import MODES
@@ -64,7 +64,6 @@ class MainWindow(QMainWindow):
         """False when quitting without questions (Ctrl+C, SIGTERM): unsaved work goes to the autosave."""
         self._stop_by: float | None = None
         self.tabs.currentChanged.connect(self._load_tab)
-        collect_garbage_on_gui_thread(self)  # never on a job's thread (app.lifecycle)
         self._build_menus()
         self.set_theme(theme or system_theme())
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self._follow_system())

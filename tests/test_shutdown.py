@@ -78,29 +78,3 @@ def test_the_app_exits_cleanly_mid_training(tmp_path, lab, way, edit):
         assert time.monotonic() - started < 45
     autosaves = list(Path(tmp_path).rglob("autosave.chainrule"))
     assert bool(autosaves) == edit, "a signal keeps unsaved edits for recovery; a clean quit leaves nothing"
-
-
-def test_the_garbage_collector_runs_on_the_gui_thread_only_while_a_window_lives(qtbot):
-    """A job's thread must never collect a cycle holding a widget (segfaults seen under bench.monkey)."""
-    import gc
-
-    from app.main_window import MainWindow
-    window = MainWindow()
-    assert not gc.isenabled()
-    collected = []
-    gc.callbacks.append(lambda phase, info: phase == "start" and collected.append(threading.current_thread()))
-    try:
-        def cycles():  # garbage that only the cyclic collector frees: it would be collected right here
-            for _ in range(3 * gc.get_threshold()[0]):
-                loop = []
-                loop.append(loop)
-        thread = threading.Thread(target=cycles)
-        thread.start()
-        thread.join()
-        qtbot.wait(300)
-        assert collected and all(t is threading.main_thread() for t in collected)
-    finally:
-        gc.callbacks.pop()
-    window.close()
-    window.deleteLater()
-    qtbot.waitUntil(gc.isenabled, timeout=2000)
