@@ -7,6 +7,8 @@ step controls advance.
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -122,7 +124,7 @@ def _spin(value: float, decimals: int = 3, maximum: float = 0.999) -> QDoubleSpi
     """A compact spin box; adaptive steps so a click changes the last shown digit sensibly."""
     box = QDoubleSpinBox()
     box.setDecimals(decimals)
-    box.setRange(0.0, maximum)
+    box.setRange(0.0, math.floor(maximum * 10 ** decimals) / 10 ** decimals)  # rounding up to 1.0 would allow β = 1
     box.setStepType(QAbstractSpinBox.AdaptiveDecimalStepType)
     box.setValue(value)
     box.setKeyboardTracking(False)
@@ -196,6 +198,8 @@ class RacerPanel(QWidget):
             yield *_NAMES[key], box
         elif isinstance(value, float) and key in _NAMES:
             box = _spin(value, 4, 10.0) if key in ("lr", "damping") else _spin(value)
+            if key == "momentum" and racer.hyperparams.get("nesterov"):
+                box.setMinimum(0.001)  # Nesterov without momentum is refused by the optimizer
             box.valueChanged.connect(lambda v, r=racer, k=key: self._set(r, k, v))
             yield *_NAMES[key], box
 
@@ -427,6 +431,12 @@ class SurfaceRace(QWidget):
         self.set_surface(SURFACES[preset.surface], preset.start)
 
     def _replace_panel(self, racers: list[Racer]) -> None:
+        old = self._scroll.takeWidget()  # not deleted at once: one of its boxes may be emitting right now
+        if old is not None:
+            for box in old.findChildren(QAbstractSpinBox):
+                box.blockSignals(True)  # (a focused box would commit its text while being destroyed)
+            old.blockSignals(True)
+            old.deleteLater()
         self.panel = RacerPanel(racers, _per_line(self.theme))
         self.panel.changed.connect(self.recompute)
         self._scroll.setWidget(self.panel)

@@ -147,3 +147,23 @@ def test_animation_job_reports_progress_and_can_be_cancelled(qtbot, tmp_path):
     outcome = done.args[0]
     assert (outcome.status, job.summary(outcome)) == ("cancelled", "Export of cancelled.gif cancelled")
     assert not (tmp_path / "cancelled.gif").exists()
+
+
+@pytest.mark.parametrize("name", ["no such folder/x.gif", "no such folder/x.png", "a folder.mp4"])
+def test_exporting_from_the_window_where_nothing_can_be_written_is_one_message(qtbot, tmp_path, monkeypatch, name):
+    """Found by the monkey (bench/monkey.py): a GIF into a missing folder failed inside the export job."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.lecture.menus import install_lecture_mode
+    from app.lecture.scenes import adapter_for
+    from app.main_window import MainWindow
+    from PySide6.QtCore import QSettings
+    (tmp_path / "a folder.mp4").mkdir()
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: warnings.append(text))
+    window = MainWindow()
+    window.explorer.state.load_example("add-mul")
+    mode = install_lecture_mode(window, QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), tmp_path / "r")
+    assert mode.export(adapter_for("explorer", window.explorer), tmp_path / name) is None
+    assert len(warnings) == 1 and warnings[0].startswith(f"cannot write {tmp_path / name}")
+    window.close()

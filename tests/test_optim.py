@@ -244,3 +244,26 @@ def test_param_groups_state_and_zero_grad():
     assert "momentum_buffer" in opt.state[w]
     opt.zero_grad()
     assert w.grad == 0.0 and v.grad is None
+
+
+@pytest.mark.parametrize("name, hp", [("LBFGS", dict(line_search_fn="strong_wolfe")), ("BFGS", {})])
+def test_a_line_search_with_lr_zero_stays_put_instead_of_dividing_by_zero(name, hp):
+    """Found by the monkey (bench/monkey.py): lr = 0 in the MLP tab made the cubic's interval empty."""
+    x, y = Value(-1.2), Value(1.0)
+    opt = optim.OPTIMIZERS[name]([x, y], lr=0.0, **hp)
+
+    def closure():
+        opt.zero_grad()
+        loss = ROSENBROCK.f(x, y)
+        loss.backward()
+        return loss
+
+    for _ in range(2):
+        opt.step(closure)
+    assert (x.data, y.data) == (-1.2, 1.0)
+
+
+def test_the_cubic_of_huge_slopes_overflows_like_floats_do_not_with_an_exception():
+    from engine.optim.line_search import cubic_interpolate
+    assert isinstance(cubic_interpolate(0.0, 0.0, 1e200, 1.0, 1.0, 1e200), float)  # was OverflowError
+    assert cubic_interpolate(2.0, 0.0, -1.0, 2.0, 0.0, 1.0, bounds=(2.0, 4.0)) == 3.0

@@ -133,3 +133,47 @@ def test_presenting_hides_the_editing_controls_and_brings_them_back(lab):
     lab.set_presenting(False)
     assert all(w.isVisibleTo(lab) for w in editing)
     assert all(w.isVisibleTo(mlp) for w in mlp_editing)
+
+
+def test_nesterov_momentum_cannot_be_set_to_zero_so_training_never_fails_on_it(lab, qtbot):
+    """Found by the monkey (bench/monkey.py): momentum 0 for Nesterov made the whole MLP training fail."""
+    mlp = lab.mlp
+    nesterov = next(r for r in mlp.panel.racers if r.label == "Nesterov")
+    box = mlp.panel.boxes[3 + 1]  # SGD: lr; Momentum: lr, momentum; Nesterov: lr, then momentum
+    assert box.value() == nesterov.hyperparams["momentum"] == 0.9
+    box.setValue(0.0)
+    assert nesterov.hyperparams["momentum"] == box.value() > 0
+    mlp.steps.setValue(5)
+    for label, check in mlp.panel.checks.items():
+        check.setChecked(label == "Nesterov")
+    mlp.train()
+    qtbot.waitUntil(lambda: mlp.ready, timeout=30000)
+    assert set(mlp.losses) == {"Nesterov"} and mlp.losses["Nesterov"].shape == (mlp.steps.value() + 1,)
+
+
+def test_contour_lines_from_the_coarse_grid_cover_the_surface_window(qtbot):
+    """Contours are traced on a coarser grid (widgets.loss_surface.CONTOUR_STRIDE) and scaled back:
+    they must still lie on the surface's window, not in one corner of it."""
+    view = LossSurfaceView()
+    qtbot.addWidget(view)
+    view.set_surface(BEALE)
+    rects = [c.mapRectToItem(view.image, c.boundingRect()) for c in view._contours]
+    image = view.image.boundingRect()
+    union = rects[0]
+    for r in rects[1:]:
+        union = union.united(r)
+    assert image.contains(union.adjusted(1, 1, -1, -1))
+    assert union.width() > 0.9 * image.width() and union.height() > 0.9 * image.height()
+
+
+def test_no_decay_box_reaches_one(lab):
+    """Found by the monkey (bench/monkey.py): β₁'s box (3 decimals, up to 0.9999) rounded its top to 1.0,
+    and β₁ = 1 made the race fail ("betas must lie in [0, 1)")."""
+    from PySide6.QtWidgets import QDoubleSpinBox
+    for panel in (lab.race.panel, lab.mlp.panel):
+        for box in panel.boxes:
+            if isinstance(box, QDoubleSpinBox) and box.maximum() < 2:
+                box.setValue(box.maximum())
+                assert box.value() < 1
+        adam = next(r for r in panel.racers if r.label == "Adam")
+        assert max(adam.hyperparams["betas"]) < 1

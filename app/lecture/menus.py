@@ -25,6 +25,7 @@ from app.lecture.scenes import ADAPTERS, ViewAdapter, adapter_for
 from app.lecture.storage import (FILE_SUFFIX, Autosaver, Document, RecentFiles, load_document,
                                  open_lesson_or_file, save_document, settings)
 from app.lecture.undo import SceneList
+from app.output_path import unwritable
 
 FILE_FILTER = f"Chainrule files (*{FILE_SUFFIX});;Lessons (*.json);;All files (*)"
 UNTITLED = "Untitled lesson"
@@ -462,6 +463,10 @@ class LectureMode(QObject):
     def export(self, adapter: ViewAdapter, path: Path, scale: float = 1.0) -> AnimationJob | None:
         """Write the page's picture to ``path``; animations run as a cancellable job (returned)."""
         self._remember_dir(path)
+        problem = unwritable(path)  # a folder, a missing folder, no permission: said before any rendering
+        if problem is not None:
+            QMessageBox.warning(self.window, "Export failed", problem)
+            return None
         if path.suffix in (".png", ".svg"):
             try:
                 export_still(adapter.picture(), path, scale)

@@ -17,8 +17,10 @@ def cubic_interpolate(x1: float, f1: float, g1: float, x2: float, f2: float, g2:
                       bounds: tuple[float, float] | None = None) -> float:
     """Minimizer of the cubic through (x1, f1, slope g1) and (x2, f2, slope g2), clipped to bounds."""
     lo, hi = bounds if bounds is not None else (min(x1, x2), max(x1, x2))
+    if x1 == x2:  # no interval (a step of lr=0): no cubic either; bisect as for no real minimizer
+        return (lo + hi) / 2.0
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
-    d2_square = d1 ** 2 - g1 * g2
+    d2_square = d1 * d1 - g1 * g2  # (not d1 ** 2: a float power raises OverflowError where this gives inf)
     if d2_square < 0:
         return (lo + hi) / 2.0
     d2 = np.sqrt(d2_square)
