@@ -48,6 +48,14 @@ def themed(plot: pg.PlotWidget, theme: Theme, title: str, x: str, y: str) -> Non
     axis_label(item, "left", y, theme, small_pt(theme))
 
 
+def plain_plot(item: pg.PlotItem, grid_y: bool = True) -> pg.PlotItem:
+    """A plot without pyqtgraph's context menu and buttons, with a faint grid (returns it)."""
+    item.setMenuEnabled(False)
+    item.hideButtons()
+    item.showGrid(x=True, y=grid_y, alpha=0.25)
+    return item
+
+
 def depth_colours(layers: int, theme: Theme = LIGHT) -> list[str]:
     """One colour per layer, input to output, from :data:`DEPTH_MAP`: without its yellow end on
     a light background, without its dark purple end on a dark one."""
@@ -73,9 +81,7 @@ class MetricCurves(QWidget):
         self.loss = self.plots.addPlot(row=0, col=0)
         self.accuracy = self.plots.addPlot(row=0, col=1)
         for p in (self.loss, self.accuracy):
-            p.setMenuEnabled(False)
-            p.hideButtons()
-            p.showGrid(x=True, y=True, alpha=0.25)
+            plain_plot(p)
         self.loss.setLogMode(y=True)
         self.accuracy.setYRange(0, 1.02, padding=0)
         self._labels: list[str] = []
@@ -131,11 +137,7 @@ class GradientNorms(pg.PlotWidget):
     def __init__(self, theme: Theme = LIGHT, parent=None):
         super().__init__(parent)
         self._items: list[pg.PlotDataItem] = []
-        item = self.getPlotItem()
-        item.setMenuEnabled(False)
-        item.hideButtons()
-        item.showGrid(x=True, y=True, alpha=0.25)
-        item.setLogMode(y=True)
+        plain_plot(self.getPlotItem(), grid_y=True).setLogMode(y=True)
         self.setMinimumSize(120, 90)
         self.set_theme(theme)
 
@@ -177,10 +179,7 @@ class ActivationHistograms(pg.PlotWidget):
     def __init__(self, theme: Theme = LIGHT, parent=None):
         super().__init__(parent)
         self._items: list[pg.PlotDataItem] = []
-        item = self.getPlotItem()
-        item.setMenuEnabled(False)
-        item.hideButtons()
-        item.showGrid(x=True, y=False, alpha=0.25)
+        plain_plot(self.getPlotItem(), grid_y=False)
         self.setMinimumSize(120, 90)
         self.set_theme(theme)
 

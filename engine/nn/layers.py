@@ -168,6 +168,18 @@ class MLP(Sequential):
         self.sizes = list(sizes)
 
 
+def _init_conv(layer: Module, weight_shape: tuple, fan_in: int, bias_size: int | None, rng, dtype) -> None:
+    """A convolution's weight and bias (None: no bias) with PyTorch's default init from ``fan_in``."""
+    layer.weight = Parameter(np.empty(weight_shape))
+    init.default_uniform_(layer.weight, fan_in, rng)
+    layer.bias = None
+    if bias_size is not None:
+        layer.bias = Parameter(np.empty(bias_size))
+        init.default_uniform_(layer.bias, fan_in, rng)
+    if dtype is not None:
+        layer.to(dtype)
+
+
 class Conv2d(Module):
     """2-D cross-correlation layer, weight (out, in/groups, kh, kw), PyTorch's default init."""
 
@@ -181,15 +193,8 @@ class Conv2d(Module):
         kh, kw = _pair(kernel_size, "kernel_size")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride, self.padding, self.dilation = (kh, kw), stride, padding, dilation
-        fan_in = in_channels // groups * kh * kw
-        self.weight = Parameter(np.empty((out_channels, in_channels // groups, kh, kw)))
-        init.default_uniform_(self.weight, fan_in, rng)
-        self.bias = None
-        if bias:
-            self.bias = Parameter(np.empty(out_channels))
-            init.default_uniform_(self.bias, fan_in, rng)
-        if dtype is not None:
-            self.to(dtype)
+        _init_conv(self, (out_channels, in_channels // groups, kh, kw), in_channels // groups * kh * kw,
+                   out_channels if bias else None, rng, dtype)
 
     def forward(self, x):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
@@ -215,15 +220,9 @@ class ConvTranspose2d(Module):
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride, self.padding = (kh, kw), stride, padding
         self.output_padding, self.dilation = output_padding, dilation
-        fan_in = out_channels // groups * kh * kw  # torch computes it from weight.shape[1:]
-        self.weight = Parameter(np.empty((in_channels, out_channels // groups, kh, kw)))
-        init.default_uniform_(self.weight, fan_in, rng)
-        self.bias = None
-        if bias:
-            self.bias = Parameter(np.empty(out_channels))
-            init.default_uniform_(self.bias, fan_in, rng)
-        if dtype is not None:
-            self.to(dtype)
+        # torch computes fan_in from weight.shape[1:]: out_channels // groups * kh * kw
+        _init_conv(self, (in_channels, out_channels // groups, kh, kw), out_channels // groups * kh * kw,
+                   out_channels if bias else None, rng, dtype)
 
     def forward(self, x):
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
