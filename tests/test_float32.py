@@ -25,13 +25,15 @@ def test_default_is_float64_and_float_double_cast_in_place():
         m.to(np.int64)
 
 
-@pytest.mark.parametrize("op", ["relu", "clip", "maximum", "minimum", "bce", "sigmoid"])
+@pytest.mark.parametrize("op", ["relu", "clip", "maximum", "minimum", "bce", "sigmoid", "var", "std",
+                                "layer_norm"])
 def test_intermediate_grads_and_engine_grad_stay_float32(op):
     rng = np.random.default_rng(0)
     fn = {"relu": F.relu, "clip": lambda a: engine.clip(a, -0.5, 0.5),
           "maximum": lambda a: F.maximum(a, 0.1), "minimum": lambda a: F.minimum(a, 0.1),
           "bce": lambda a: F.binary_cross_entropy(F.sigmoid(a), np.ones((3, 4), np.float32)),
-          "sigmoid": F.sigmoid}[op]
+          "sigmoid": F.sigmoid, "var": lambda a: a.var(1), "std": lambda a: a.std(0),
+          "layer_norm": lambda a: F.layer_norm(a, (4,))}[op]
     x = Tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
     y = x * 2.0
     z = fn(y)

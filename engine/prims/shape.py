@@ -253,7 +253,8 @@ def _var_forward(x, axis, keepdims, correction):
     """Σ(x - mean)² / max(0, n - correction): inf or nan when n <= correction, as PyTorch."""
     with np.errstate(divide="ignore", invalid="ignore"):
         d = x - np.mean(x, axis=axis, keepdims=True)
-        return np.sum(d * d, axis=axis, keepdims=keepdims) / np.maximum(0, _dof(x, axis, correction))
+        dof = float(np.maximum(0, _dof(x, axis, correction)))  # a Python number keeps float32 float32
+        return np.sum(d * d, axis=axis, keepdims=keepdims) / dof
 
 
 def _var_local(x, axis, correction):
@@ -264,7 +265,7 @@ def _var_local(x, axis, correction):
     if dof <= 0 and (axis is None or len(x.shape) == 0):
         return where(D.eq(d, 0.0), np.nan, np.inf)
     with np.errstate(divide="ignore"):
-        return d * (np.float64(2.0) / dof)
+        return d * float(np.float64(2.0) / dof)  # inf past n = correction; a Python float keeps float32
 
 
 VAR = register(
