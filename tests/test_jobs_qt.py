@@ -97,3 +97,37 @@ def test_finish_blocks_until_the_end_and_delivers(qtbot):
     posted = []
     watcher.posted.connect(posted.extend)
     assert watcher.finish(5).status == "done" and posted == list(range(20))
+
+
+def test_garbage_holding_a_qt_object_is_collected_on_the_gui_thread_while_a_job_allocates(qtbot):
+    """A job's allocations must not run the cyclic collector on its thread: a cycle holding a Qt object
+    would be destroyed there (the monkey's segfaults); the GUI thread collects it, then collection is
+    automatic again once no job thread is left."""
+    import gc
+    import weakref
+
+    from PySide6.QtCore import QObject
+
+    destroyed_on = []
+    ready, go = threading.Event(), threading.Event()
+
+    def allocate(job: Job) -> None:
+        ready.set()
+        go.wait(5)
+        for _ in range(10 * gc.get_threshold()[0]):  # enough for several automatic collections
+            loop = []
+            loop.append(loop)
+
+    watcher = start_job(Job(allocate, name="allocating"))
+    ready.wait(5)
+    gc.collect()  # nothing due: only the job's allocations could start the next collection
+    garbage = QObject()
+    garbage.cycle = garbage  # freed only by the cyclic collector
+    weakref.finalize(garbage, lambda: destroyed_on.append(threading.current_thread()))
+    del garbage
+    go.set()
+    watcher.finish(10)
+    qtbot.waitUntil(lambda: bool(destroyed_on), timeout=3000)
+    assert destroyed_on == [threading.main_thread()]
+    qtbot.waitUntil(lambda: gc.isenabled() or threading.active_count() > 1, timeout=3000)
+    assert gc.isenabled() or threading.active_count() > 1, "automatic collection is back with no thread left"

@@ -17,15 +17,57 @@ as a generator and started with ``on_gui_thread=True``: the watcher advances it
 ``steps_per_tick`` yields per timer tick instead of starting a thread, with the
 same signals and the same cancel.  A watcher deletes itself (``deleteLater``)
 once it has delivered the outcome or was cancelled: drop references to it then.
+
+While a job's thread lives, Python's cyclic garbage collector runs on the GUI
+thread only (:class:`GuiThreadCollector`): it otherwise runs on whichever thread
+allocates when a collection is due, usually the training thread, and a garbage
+cycle holding a Qt object (a widget with a lambda slot, a pyqtgraph item) would
+be destroyed there, off its thread (memory corruption: the monkey's segfaults).
 """
 from __future__ import annotations
 
+import gc
+import threading
+
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from viewmodel.jobs import Job, Outcome
 
 POLL_MS = 50
 """How often a running thread's news is collected (20 times a second)."""
+GC_INTERVAL_S = 1.0
+"""How often the GUI thread collects the garbage generations that are due while job threads run."""
+
+
+class GuiThreadCollector(GarbageCollector):
+    """pyqtgraph's remedy (automatic collection off, the GUI thread collects on a timer), held only
+    while another Python thread runs: once the job threads have ended, collection is automatic again."""
+
+    def __init__(self):
+        super().__init__(interval=GC_INTERVAL_S)
+
+    def hold(self) -> None:
+        """Collect on the GUI thread only, from now until no other thread is left (call it on the GUI thread)."""
+        gc.disable()
+        self.timer.start()
+
+    def check(self) -> None:
+        super().check()
+        if threading.active_count() == 1:  # only the GUI thread: wherever a collection runs, it is here
+            self.timer.stop()
+            gc.enable()
+
+
+_collector: list[GuiThreadCollector] = []
+
+
+def collect_garbage_on_gui_thread() -> None:
+    """Before a job's thread starts: no cyclic garbage collection off the GUI thread while it runs."""
+    if _collector:
+        _collector[0].hold()
+    else:
+        _collector.append(GuiThreadCollector())
 
 
 class JobWatcher(QObject):
@@ -51,6 +93,7 @@ class JobWatcher(QObject):
 
     def start(self) -> "JobWatcher":
         """Start the job (on its thread, or stepping it from the event loop); returns the watcher."""
+        collect_garbage_on_gui_thread()  # (a job on the GUI thread may start helper threads: ffmpeg's)
         if not self._stepped:
             self.job.start()
         self._started = True
