@@ -29,32 +29,38 @@ from __future__ import annotations
 import gc
 import threading
 
-from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from viewmodel.jobs import Job, Outcome
 
 POLL_MS = 50
 """How often a running thread's news is collected (20 times a second)."""
-GC_INTERVAL_S = 1.0
+GC_INTERVAL_MS = 1000
 """How often the GUI thread collects the garbage generations that are due while job threads run."""
 
 
-class GuiThreadCollector(GarbageCollector):
-    """pyqtgraph's remedy (automatic collection off, the GUI thread collects on a timer), held only
-    while another Python thread runs: once the job threads have ended, collection is automatic again."""
+class GuiThreadCollector:
+    """Automatic collection off and the generations that are due collected on a GUI-thread timer
+    (pyqtgraph's remedy, ``pyqtgraph.util.garbage_collector``, whose import would cost the start-up a
+    second), held only while another Python thread runs: then collection is automatic again."""
 
-    def __init__(self):
-        super().__init__(interval=GC_INTERVAL_S)
+    def __init__(self, interval_ms: int = GC_INTERVAL_MS):
+        self.timer = QTimer()
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.collect)
 
     def hold(self) -> None:
-        """Collect on the GUI thread only, from now until no other thread is left (call it on the GUI thread)."""
+        """Collect on this (the GUI) thread only, from now until no other thread is left."""
         gc.disable()
         self.timer.start()
 
-    def check(self) -> None:
-        super().check()
-        if threading.active_count() == 1:  # only the GUI thread: wherever a collection runs, it is here
+    def collect(self) -> None:
+        """Collect the oldest generation that is due, as the collector itself would; give collection back
+        to Python once the GUI thread is the only one (wherever a collection runs then, it is here)."""
+        due = [g for g, (n, limit) in enumerate(zip(gc.get_count(), gc.get_threshold())) if n > limit]
+        if due:
+            gc.collect(due[-1])
+        if threading.active_count() == 1:
             self.timer.stop()
             gc.enable()
 
@@ -64,10 +70,9 @@ _collector: list[GuiThreadCollector] = []
 
 def collect_garbage_on_gui_thread() -> None:
     """Before a job's thread starts: no cyclic garbage collection off the GUI thread while it runs."""
-    if _collector:
-        _collector[0].hold()
-    else:
+    if not _collector:
         _collector.append(GuiThreadCollector())
+    _collector[0].hold()
 
 
 class JobWatcher(QObject):
