@@ -118,6 +118,14 @@ def test_a_network_the_engine_refuses_keeps_the_old_one_and_says_why(state):
     assert state.frame.grad_norms.shape == (0, 9)
 
 
+def test_betas_that_are_not_a_pair_are_refused_with_a_message(state):
+    """The builder's betas field typed as one number made Adam raise IndexError (found by the monkey)."""
+    before = state.trainer.optimizer
+    state.set_training(TrainSpec("Adam", {"lr": 0.03, "betas": (0.5,)}, batch_size=10))
+    assert state.trainer.optimizer is before
+    assert state.statuses[-1][0] == "error" and "betas must be a pair (β₁, β₂), got (0.5,)" in state.statuses[-1][1]
+
+
 def test_hyperparameters_are_read_from_the_optimizer(state):
     assert hyperparameters("Adam") == {"lr": 0.001, "betas": (0.9, 0.999), "eps": 1e-08,
                                        "weight_decay": 0.0, "amsgrad": False}
