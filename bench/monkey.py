@@ -477,9 +477,11 @@ class Monkey:
 
     def combo_box(self) -> str:
         box = self._pick(QComboBox)
-        if box is None or box.count() == 0:
+        rows = [] if box is None else [r for r in range(box.count())  # a user cannot pick a disabled entry
+                                       if box.model().flags(box.model().index(r, 0)) & Qt.ItemIsEnabled]
+        if not rows:
             return "combo box: none"
-        row = self.rng.randrange(box.count())
+        row = self.rng.choice(rows)
         box.setCurrentIndex(row)
         box.activated.emit(row)  # what a user's pick emits, besides the change
         box.textActivated.emit(box.itemText(row))
