@@ -118,6 +118,17 @@ def test_closing_the_export_early_removes_the_partial_file(qtbot, tmp_path):
     assert not out.exists()
 
 
+def test_an_animation_keeps_its_first_frame_size_when_the_window_changes(qtbot, tmp_path):
+    host = _host(qtbot)
+    out = tmp_path / "resized.gif"
+    frames = export_animation(host, out, steps=range(3))
+    next(frames)
+    host.resize(200, 150)  # the window changed size mid-export (imageio refused such a movie)
+    for _ in frames:
+        pass
+    assert iio.imread(out).shape[:3] == (3, 120, 160)
+
+
 def test_animations_need_an_animation_suffix_and_steps(qtbot, tmp_path):
     host = _host(qtbot)
     with pytest.raises(ExportError, match="animations are .gif or .mp4"):

@@ -204,3 +204,17 @@ def test_sequence_scene_at_1024_hides_the_lab_controls_and_the_gradient_plot_fit
     needed = g.plot.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()
     assert needed <= g.plot_widget.width(), "title and axis text must fit, or the plot is cut off on the right"
     window.close()
+
+
+def test_a_scene_edited_past_its_end_is_refused_on_the_slide_not_raised(qtbot, presenter):
+    """A scene whose step no longer exists (edited while presenting) says why instead of raising."""
+    import dataclasses
+    scenes = presenter.deck.lesson.scenes
+    scenes[1] = dataclasses.replace(scenes[1], step=999)
+    presenter.deck.jump("end")
+    qtbot.keyClick(presenter, Qt.Key_Right)
+    assert presenter.deck.index == 1
+    assert "Scene 2 cannot be shown as saved: field 'step': step 999 is past the end" in presenter.caption.text()
+    del scenes[1:]  # scenes removed under the talk: the counter and title follow
+    presenter._refresh()
+    assert presenter.counter.text() == "1 / 1"

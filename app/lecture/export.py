@@ -133,6 +133,9 @@ def export_animation(source: Steppable, path: str | Path, fps: float = 2.0, scal
     if total < 2:
         raise ExportError("this scene has no steps to animate; export it as PNG or SVG"
                           + (f" (its story is step {steps[0]} alone: give it an 'until')" if total else ""))
+    if size is None:  # every frame the first one's size, even if the window changes meanwhile
+        first = source.picture().size()
+        size = (first.width(), first.height())
     writer = _writer(path, fps)
     finished = False
     try:

@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QScreen
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from app.lecture.lessons import Lesson
+from app.lecture.lessons import Lesson, LessonError
 from app.lecture.scenes import SceneHost
 from widgets.theme import PRESENTER, Theme
 
@@ -40,13 +40,19 @@ class Deck(QObject):
         self.lesson = lesson
         self.host = host
         self.index = -1
+        self.problem: str | None = None
+        """Why the current scene could not be shown (the slide says it instead of its caption)."""
 
     def go_to_scene(self, index: int, at_end: bool = False) -> None:
         """Show scene ``index`` at its own start step (or at its last step)."""
         self.index = max(0, min(index, len(self.lesson.scenes) - 1))
-        self.host.show_scene(self.lesson.scenes[self.index])
-        if at_end:
-            self.host.set_step(self.host.story()[-1])
+        self.problem = None
+        try:
+            self.host.show_scene(self.lesson.scenes[self.index])
+            if at_end:
+                self.host.set_step(self.host.story()[-1])
+        except LessonError as err:  # a scene edited under the talk: say so on the slide, keep going
+            self.problem = f"Scene {self.index + 1} cannot be shown as saved: {err}"
         self.moved.emit()
 
     def next(self) -> None:
@@ -135,12 +141,14 @@ class PresenterWindow(QWidget):
         self._refresh()
 
     def _refresh(self) -> None:
-        scene = self.deck.lesson.scenes[self.deck.index]
         total = len(self.deck.lesson.scenes)
+        self.deck.index = min(self.deck.index, total - 1)  # scenes removed while presenting
+        scene = self.deck.lesson.scenes[self.deck.index]
         self.title.setText(scene.title or self.deck.lesson.title)
         self.counter.setText(f"{self.deck.index + 1} / {total}")
-        self.caption.setText(scene.caption)
-        self.caption.setVisible(bool(scene.caption))
+        caption = self.deck.problem or scene.caption
+        self.caption.setText(caption)
+        self.caption.setVisible(bool(caption))
         nxt = self.deck.next_title()
         text = f"Next: {nxt}" if nxt else "Last scene"
         self.next_overlay.setText(self.next_overlay.fontMetrics().elidedText(
