@@ -267,3 +267,17 @@ def test_the_cubic_of_huge_slopes_overflows_like_floats_do_not_with_an_exception
     from engine.optim.line_search import cubic_interpolate
     assert isinstance(cubic_interpolate(0.0, 0.0, 1e200, 1.0, 1.0, 1e200), float)  # was OverflowError
     assert cubic_interpolate(2.0, 0.0, -1.0, 2.0, 0.0, 1.0, bounds=(2.0, 4.0)) == 3.0
+
+
+def test_adam_with_zero_eps_at_a_zero_gradient_gives_nan_quietly_as_torch():
+    """0/0 in the update is torch's nan (the trainers then pause and say where), not a numpy warning."""
+    import warnings
+
+    from engine import Tensor, optim
+    w = Tensor(np.ones(2), requires_grad=True)
+    opt = optim.Adam([w], lr=0.1, eps=0.0)
+    w.grad = np.zeros(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step()
+    assert np.isnan(w.data).all()

@@ -52,11 +52,12 @@ class Adam(ElementwiseOptimizer):
         if group["amsgrad"]:
             second = np.maximum(state["max_exp_avg_sq"], second, out=state["max_exp_avg_sq"])
         step = state["step"]
-        denom = np.sqrt(second)
-        denom /= math.sqrt(1 - beta2 ** step)
-        denom += group["eps"]
-        move = lr / (1 - beta1 ** step) * m
-        move /= denom
+        with np.errstate(divide="ignore", invalid="ignore"):  # eps = 0 at a zero gradient: nan, as torch;
+            denom = np.sqrt(second)                            # the trainers stop and say where
+            denom /= math.sqrt(1 - beta2 ** step)
+            denom += group["eps"]
+            move = lr / (1 - beta1 ** step) * m
+            move /= denom
         w -= move
 
 
