@@ -24,6 +24,7 @@ from viewmodel.jobs import Job
 from viewmodel.training_lab import SPEEDS, Frame, TrainingLabState
 from widgets.cnn_views import CellExplanationView, FeatureMapsView
 from widgets.decision_boundary import DecisionBoundaryView
+from widgets.device_selector import DeviceSelector
 from widgets.jobs import JobWatcher, start_job
 from widgets.network_builder import NetworkBuilder
 from widgets.network_diagram import NetworkDiagram
@@ -186,10 +187,12 @@ class TrainingLab(QWidget):
         layout.addLayout(scenarios)
         layout.addLayout(controls)
         layout.addWidget(main, 1)
+        self.device_selector = DeviceSelector(self.state.devices)
+        layout.addWidget(self.device_selector)
         layout.addWidget(self.status)
         self._editing = (*self.scenario_buttons.values(), self.play_button, self.step_button, self.reset_button,
                          self.redraw_button, self.speed_box, self.variant_box, self._builder_scroll, self.readout,
-                         self.image_box)
+                         self.image_box, self.device_selector)
 
     def _place_scenario_buttons(self, per_row: int) -> None:
         for k, button in enumerate(self.scenario_buttons.values()):

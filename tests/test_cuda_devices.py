@@ -240,6 +240,30 @@ def test_the_optimizer_lab_mlp_on_cuda_matches_the_cpu(name, hp):
           train_mlp(name, hp, data, steps=2, hidden=3), np.float64)
 
 
+@pytest.mark.parametrize("data, task", [("xor", "binary"), ("blobs", "multiclass")])
+def test_the_training_lab_trainer_on_cuda_matches_the_cpu(data, task):
+    """Two steps on the device; the views (weights, predictions, metrics) read host arrays."""
+    from engine.playground.spec import DataSpec, DenseSpec, Experiment, TrainSpec
+    from engine.playground.trainer import Trainer
+    from engine.playground.views import weights
+    options = {"classes": 3} if data == "blobs" else {}
+    experiment = Experiment(DataSpec(data, n=12, options=options), DenseSpec(hidden=(3,)), TrainSpec(batch_size=4))
+    cpu, gpu = Trainer(experiment), Trainer(experiment, device="cuda")
+    assert gpu.task.kind == task and {p.device for p in gpu.model.parameters()} == {"cuda"}
+    for _ in range(2):
+        want, got = cpu.step(), gpu.step()
+        close(got.loss, want.loss, np.float64)
+        close(got.grad_norms, want.grad_norms, np.float64)
+    for w_gpu, w_cpu in zip(weights(gpu), weights(cpu)):
+        assert isinstance(w_gpu.weight, np.ndarray)
+        close(w_gpu.weight, w_cpu.weight, np.float64)
+    close(gpu.predict(cpu.test_data.X), cpu.predict(cpu.test_data.X), np.float64)
+    close(gpu.evaluate().test_loss, cpu.evaluate().test_loss, np.float64)
+    assert {p.device for p in gpu.model.parameters()} == {"cuda"}   # back after evaluating
+    gpu.to("cpu")   # the lab's fallback: model and Adam's state come back, training goes on
+    close(gpu.step().loss, cpu.step().loss, np.float64)
+
+
 def test_every_benchmark_case_runs_at_a_tiny_size():
     """bench.cuda is timed only on a GPU; here each case's CPU and CUDA sides run once."""
     from bench import cuda as bench

@@ -118,3 +118,37 @@ def test_the_sequence_lab_goes_on_on_the_cpu_when_the_gpu_fails(qtbot):
     qtbot.waitUntil(lambda: "cannot use the 'cuda' device" in lab.device_selector.status.text())
     assert lab.device_selector.status.text().startswith("⚠ Training on: CPU. The GPU failed")
     assert lab.status.text() == ""   # training itself did not stop
+
+
+@pytest.mark.gui
+def test_the_training_lab_trains_through_its_selector_on_the_cpu(qtbot):
+    from app.training_lab import TrainingLab
+    lab = TrainingLab()
+    qtbot.addWidget(lab)
+    assert lab.device_selector.choice is lab.state.devices
+    lab.step_once()
+    lab.finish_training()
+    assert lab.state.trainer.steps_done == 1 and lab.state.trainer.device == "cpu"
+    qtbot.waitUntil(lambda: lab.device_selector.status.text() == "Training on: CPU")  # no note
+    lab.set_presenting(True)
+    assert lab.device_selector.isHidden()
+    lab.set_presenting(False)
+    assert not lab.device_selector.isHidden()
+
+
+@pytest.mark.gui
+@pytest.mark.skipif(engine.cuda.is_available(), reason="here the GPU would not fail")
+def test_the_training_lab_goes_on_on_the_cpu_when_the_gpu_fails(qtbot):
+    """The selector is told a GPU is there; moving the networks to it fails for real (no GPU):
+    the one step asked for is done on the CPU, once, and the note says why."""
+    from app.training_lab import TrainingLab
+    lab = TrainingLab()
+    qtbot.addWidget(lab)
+    lab.state.devices.options = WITH_GPU
+    lab.state.devices.select("cuda")
+    lab.step_once()
+    lab.finish_training()
+    assert lab.state.trainer.steps_done == 1 and lab.state.trainer.device == "cpu"
+    assert lab.state.rounds == 1
+    qtbot.waitUntil(lambda: "cannot use the 'cuda' device" in lab.device_selector.status.text())
+    assert lab.device_selector.status.text().startswith("⚠ Training on: CPU. The GPU failed")

@@ -34,6 +34,7 @@ from engine.playground import (SCENARIOS, CellExplanation, ConvSpec, DataSpec, D
                                neuron_formula, weights)
 from engine.playground.notation import number, subscript, superscript
 from engine.playground.scenarios import measure
+from viewmodel.device_choice import DeviceChoice
 from viewmodel.events import Events
 from viewmodel.jobs import Job, Outcome
 
@@ -128,7 +129,7 @@ def data_spec(name: str, n: int | None = 200, **changes: Any) -> DataSpec:
 class TrainingLabState:
     """The lab's variants, their trainers and the training job; see the module docstring."""
 
-    def __init__(self, experiment: Experiment = DEFAULT_EXPERIMENT):
+    def __init__(self, experiment: Experiment = DEFAULT_EXPERIMENT, devices: DeviceChoice | None = None):
         self.events = Events("setup", "job", "frame", "running", "status")
         self.scenario: Scenario | None = None
         self.experiments: dict[str, Experiment] = {}
@@ -152,6 +153,9 @@ class TrainingLabState:
         """True when the window calls :meth:`frame_drawn` after drawing each frame: training then
         pauses while it draws, so the GUI thread is not slowed by a thread holding the GIL."""
         self._drawn = threading.Event()
+        self.devices = DeviceChoice() if devices is None else devices
+        """Where the networks train (the lab's device selector draws it); the CPU if the GPU fails."""
+        self._done_in_job = 0
         self._generation = 0
         """Counts resets, so a job abandoned by a pause that timed out never trains the new start."""
         self._set_variants({CUSTOM: experiment})
@@ -319,6 +323,7 @@ class TrainingLabState:
             self.set_status("Every network stopped at a non-finite value: reset or change the settings.",
                             "paused")
             return None
+        self._done_in_job = 0
         job = Job(lambda j: self._train(j, steps, speed, frame_s), name="training lab")
         self.job = job
         self.events.running.emit(True)
@@ -328,9 +333,18 @@ class TrainingLabState:
     def _train(self, job: Job, steps: int | None, speed: float | None, frame_s: float) -> int:
         """The job's work: rounds of one batch per variant (``speed`` rounds a second at most),
         a frame at most every ``frame_s`` seconds."""
+        return self.devices.run(lambda device: self._train_on(device, job, steps, speed, frame_s))
+
+    def _train_on(self, device: str, job: Job, steps: int | None, speed: float | None,
+                  frame_s: float) -> int:
+        """:meth:`_train` with every network on ``device`` (after a GPU failure: the rest of
+        the rounds on the CPU, ``steps`` counted from where it failed)."""
+        for trainer in self.trainers.values():
+            trainer.to(device)
         done, last_frame, cost, started = 0, 0.0, 0.0, time.monotonic()
         generation = self._generation
         every = self.scenario.eval_every if self.scenario is not None else 10
+        steps = None if steps is None else steps - self._done_in_job
         while not job.cancelled and (steps is None or done < steps) \
                 and (self.target is None or self.rounds < self.target):
             for label, trainer in self.trainers.items():  # a round is whole: cancelling ends it after
@@ -338,7 +352,7 @@ class TrainingLabState:
                     continue
                 with trainer.lock:
                     if self._generation != generation:  # reset meanwhile (a pause that timed out)
-                        return done
+                        return self._done_in_job
                     try:
                         report = trainer.step()
                     except NonFiniteError as error:
@@ -347,6 +361,7 @@ class TrainingLabState:
                     if report.step % every == 0:
                         trainer.evaluate()
             done += 1
+            self._done_in_job += 1
             self.rounds += 1
             now = time.monotonic()
             if now - last_frame >= max(frame_s, 2 * cost):  # training keeps 2/3 of the time at least
@@ -359,7 +374,7 @@ class TrainingLabState:
                 wait = started + done / speed - time.monotonic()
                 if wait > 0:
                     time.sleep(min(wait, 0.25))
-        return done
+        return self._done_in_job
 
     def receive(self, job: Job, items: list) -> None:
         """What the job posted (on the thread that shows the lab); a stale job's news is dropped."""

@@ -28,9 +28,9 @@ class FeatureMap:
 
 
 def kernels(trainer: Trainer) -> list[tuple[str, np.ndarray]]:
-    """(stage name, weights (out, in, kh, kw)) of every convolution, copies, input to output."""
+    """(stage name, weights (out, in, kh, kw)) of every convolution, host copies, input to output."""
     with trainer.lock:
-        return [(name, layer.weight.data.copy()) for name, layer in trainer.layers
+        return [(name, np.array(layer.weight.data)) for name, layer in trainer.layers
                 if isinstance(layer, nn.Conv2d)]
 
 

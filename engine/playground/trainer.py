@@ -9,7 +9,10 @@ A NaN or infinity raises :class:`~engine.nonfinite.NonFiniteError` naming the
 layer and the step *before* the update (an update that would make a weight
 non-finite is undone), so the weights and batch-norm statistics stay usable.
 Every public method takes :attr:`Trainer.lock`, so a background job may train
-while another thread reads the views, between batches.
+while another thread reads the views, between batches.  With ``device="cuda"`` the
+model, its gradients and the batches live on the GPU while it trains; evaluation
+(:meth:`Trainer.evaluating`, which every view uses) runs on a host copy, so the
+views' arrays are always NumPy.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import numpy as np
 from .. import functional as F
 from .. import nn
 from ..datasets import DATASETS, Dataset, load_digits, train_test_split, with_label_noise
+from ..devices import move, parse
 from ..node import no_grad
 from ..nonfinite import NonFiniteError
 from ..optim import OPTIMIZERS
@@ -126,8 +130,9 @@ _PARAM_NAMES = {"linear.weight": "its weights W", "linear.bias": "its bias b",
 class Trainer:
     """Builds and trains one network; see the module docstring."""
 
-    def __init__(self, experiment: Experiment, dataset: Dataset | None = None):
+    def __init__(self, experiment: Experiment, dataset: Dataset | None = None, device: str = "cpu"):
         self.experiment = experiment
+        self.device = parse(device)
         self.lock = threading.RLock()
         train, test = prepare_data(experiment.data, dataset)
         self.task = Task.of(train)
@@ -155,6 +160,7 @@ class Trainer:
             else:
                 self.model = DenseNet(network, self.train_data.X.shape[1], self.task.outputs, self.seed)
             self.model.train()
+            self.model.to(self.device)
             self.layers = self.model.weighted()
             self._named = self._named_parameters()
             self.optimizer = self._make_optimizer(self.experiment.training)
@@ -162,6 +168,18 @@ class Trainer:
             self._order, self._cursor = np.zeros(0, dtype=np.int64), 0
             self.steps_done = 0
             self.history = History([name for name, _ in self.layers])
+
+    def to(self, device: str) -> None:
+        """Train on ``device`` ("cpu" or "cuda") from the next step on: the model and the
+        optimizer's state move there (weights and history are kept)."""
+        with self.lock:
+            device = parse(device)
+            self.model.to(device)
+            for state in self.optimizer.state.values():
+                for key, value in state.items():
+                    if hasattr(value, "shape"):
+                        state[key] = move(value, device)
+            self.device = device
 
     def redraw(self) -> None:
         """New initial weights (the next seed), then as :meth:`reset`."""
@@ -204,7 +222,9 @@ class Trainer:
                     self.optimizer.step()
                 self._check_updated(step)
             except NonFiniteError:
+                self.model.to("cpu")  # (device arrays are not written in place)
                 self.model.load_state_dict(saved)
+                self.model.to(self.device)
                 raise
             self.steps_done += 1
             report = StepReport(self.steps_done, loss, norms)
@@ -254,7 +274,7 @@ class Trainer:
 
     def _objective(self, X: np.ndarray, y: np.ndarray) -> Tensor:
         """Data loss + L1/L2 penalty of the model on one batch."""
-        total = self.loss(self.model(Tensor(X)), y)
+        total = self.loss(self.model(Tensor(X, device=self.device)), y)
         training = self.experiment.training
         weights = [layer.weight for _, layer in self.layers]
         if training.l1:
@@ -268,6 +288,7 @@ class Trainer:
         if self.task.kind == "multiclass":
             return F.cross_entropy(outputs, y.astype(np.int64))
         outputs = outputs.reshape(-1)
+        y = Tensor(y, device=outputs.device)
         if self.task.kind == "binary":
             return F.binary_cross_entropy_with_logits(outputs, y)
         return F.mse_loss(outputs, y)
@@ -298,13 +319,16 @@ class Trainer:
     @contextmanager
     def evaluating(self) -> Iterator[StagedNet]:
         """The model in evaluation mode (no dropout, batch norm's running statistics), no graph
-        recorded, training locked out; the previous mode comes back afterwards."""
+        recorded, training locked out, on the CPU (the views read NumPy arrays); the previous
+        mode and device come back afterwards."""
         with self.lock, no_grad(), np.errstate(all="ignore"):
             was_training = self.model.training
             self.model.eval()
+            self.model.to("cpu")
             try:
                 yield self.model
             finally:
+                self.model.to(self.device)
                 self.model.train(was_training)
 
     def evaluate(self) -> Metrics:

@@ -136,10 +136,10 @@ class LayerWeights:
 
 
 def weights(trainer: Trainer) -> list[LayerWeights]:
-    """Copies of every layer's weights, input to output (edge colour and width in the diagram)."""
+    """Host copies of every layer's weights, input to output (edge colour and width in the diagram)."""
     with trainer.lock:
-        return [LayerWeights(name, layer.weight.data.copy(),
-                             layer.bias.data.copy() if layer.bias is not None
+        return [LayerWeights(name, np.array(layer.weight.data),
+                             np.array(layer.bias.data) if layer.bias is not None
                              else np.zeros(layer.weight.shape[0]))
                 for name, layer in trainer.layers]
 
