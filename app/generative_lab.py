@@ -25,6 +25,7 @@ from viewmodel.explorer_state import ExplorerState
 from viewmodel.generative_lab import (CHECKPOINTS, GANLab, ModelLab, RBMLab, Seq2SeqLab, attention_label,
                                       lab_for)
 from viewmodel.jobs import Outcome
+from widgets.device_selector import DeviceSelector
 from widgets.gan_view import GANView
 from widgets.jobs import JobWatcher, start_job
 from widgets.rbm_view import RBMView
@@ -99,13 +100,15 @@ class ModelPanel(QWidget):
         self.training.addWidget(self.progress, 1)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.device_selector = DeviceSelector(lab.devices)
         self.chrome: list[QWidget] = [self.scenario_box, self.steps_box, self.train_button,
-                                      self.stop_button, self.reset_button, self.progress]
+                                      self.stop_button, self.reset_button, self.progress, self.device_selector]
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(self.settings)
         layout.addLayout(self.training)
         layout.addWidget(view, 1)
+        layout.addWidget(self.device_selector)
         layout.addWidget(self.status)
         lab.events.picture.connect(self._on_picture)
         lab.events.curves.connect(self._on_curves)

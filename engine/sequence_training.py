@@ -18,7 +18,6 @@ import numpy as np
 
 from . import functional as F
 from . import nn
-from .devices import move
 from .node import no_grad
 from .nonfinite import NonFiniteError
 from .optim import Adam
@@ -131,10 +130,7 @@ class SequenceTrainer:
     def to(self, device: str) -> None:
         """Move the model and the optimizer's state to ``device``; training goes on there."""
         self.model.to(device)
-        for state in self.optimizer.state.values():
-            for key, value in state.items():
-                if hasattr(value, "shape"):
-                    state[key] = move(value, device)
+        self.optimizer.to(device)
         self.device = device
 
     def _on_device(self, batch: Batch) -> Batch:

@@ -264,6 +264,27 @@ def test_the_training_lab_trainer_on_cuda_matches_the_cpu(data, task):
     close(gpu.step().loss, cpu.step().loss, np.float64)
 
 
+def test_the_generative_lab_gan_on_cuda_matches_the_cpu():
+    """A round (a D and a G update) on the device; what the lab draws comes back as host arrays."""
+    from engine.generative.gan import GANConfig, GANTrainer
+    config = GANConfig(generator_hidden=(3,), discriminator_hidden=(3,), batch_size=4)
+    cpu, gpu = (GANTrainer(config, view_points=3, device=d) for d in ("cpu", "cuda"))
+    assert {p.device for p in gpu.discriminator.parameters()} == {"cuda"}
+    for _ in range(2):
+        want, got = cpu.train_step(), gpu.train_step()
+        for field in ("d_loss", "g_loss", "d_real", "d_fake"):
+            close(getattr(got, field), getattr(want, field), np.float64)
+    fake = cpu.generate(cpu.view_z)
+    assert isinstance(gpu.generate(gpu.view_z), np.ndarray)
+    close(gpu.generate(gpu.view_z), fake, np.float64)
+    close(gpu.discriminate(fake), cpu.discriminate(fake), np.float64)
+    gradient = gpu.point_gradients(fake)
+    assert isinstance(gradient, np.ndarray)
+    close(gradient, cpu.point_gradients(fake), np.float64)
+    gpu.to("cpu")   # the lab's fallback
+    close(gpu.train_step().d_loss, cpu.train_step().d_loss, np.float64)
+
+
 def test_every_benchmark_case_runs_at_a_tiny_size():
     """bench.cuda is timed only on a GPU; here each case's CPU and CUDA sides run once."""
     from bench import cuda as bench

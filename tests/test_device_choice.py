@@ -152,3 +152,58 @@ def test_the_training_lab_goes_on_on_the_cpu_when_the_gpu_fails(qtbot):
     assert lab.state.rounds == 1
     qtbot.waitUntil(lambda: "cannot use the 'cuda' device" in lab.device_selector.status.text())
     assert lab.device_selector.status.text().startswith("⚠ Training on: CPU. The GPU failed")
+
+
+@pytest.mark.gui
+def test_the_generative_gan_trains_through_its_selector_on_the_cpu(qtbot):
+    from app.generative_lab import GenerativeLab
+    lab = GenerativeLab()
+    qtbot.addWidget(lab)
+    gan = lab.panel("gan")
+    assert gan.device_selector.choice is gan.lab.devices
+    assert gan.start_training(3)
+    gan.finish_training()
+    assert gan.lab.steps_done == 3 and gan.lab.trainers[0].device == "cpu"
+    qtbot.waitUntil(lambda: gan.device_selector.status.text() == "Training on: CPU")  # no note
+    lab.set_presenting(True)
+    assert all(panel.device_selector.isHidden() for panel in lab.panels.values())
+
+
+@pytest.mark.gui
+@pytest.mark.skipif(engine.cuda.is_available(), reason="here the GPU would not fail")
+def test_the_generative_gan_goes_on_on_the_cpu_when_the_gpu_fails(qtbot):
+    from app.generative_lab import GenerativeLab
+    lab = GenerativeLab()
+    qtbot.addWidget(lab)
+    gan = lab.panel("gan")
+    gan.lab.devices.options = WITH_GPU
+    gan.lab.devices.select("cuda")
+    assert gan.start_training(3)
+    gan.finish_training()
+    assert gan.lab.steps_done == 3 and gan.lab.trainers[0].device == "cpu"
+    qtbot.waitUntil(lambda: "cannot use the 'cuda' device" in gan.device_selector.status.text())
+    assert gan.device_selector.status.text().startswith("⚠ Training on: CPU. The GPU failed")
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("model, reason", [("rbm", "the RBM's Gibbs sampling has no CUDA kernels"),
+                                           ("seq2seq", "the encoder-decoder trains on the CPU only")])
+def test_a_model_without_a_cuda_path_says_so_in_its_selector(qtbot, model, reason):
+    """Its CUDA entry is disabled with the reason; were it chosen anyway, training falls
+    back to the CPU with a note instead of failing."""
+    from app.generative_lab import GenerativeLab
+    lab = GenerativeLab()
+    qtbot.addWidget(lab)
+    panel = lab.panel(model)
+    box = panel.device_selector.box
+    cuda = box.findData("cuda")
+    assert box.itemText(cuda) == f"CUDA (not available: {reason})"
+    assert not box.model().item(cuda).isEnabled()
+    with pytest.raises(ValueError, match="not available"):
+        panel.lab.devices.select("cuda")
+    panel.lab.devices.options = WITH_GPU   # as if the entry had been enabled
+    panel.lab.devices.select("cuda")
+    assert panel.start_training(2)
+    panel.finish_training()
+    assert panel.lab.steps_done == 2
+    qtbot.waitUntil(lambda: "trains on the CPU only" in panel.device_selector.status.text())

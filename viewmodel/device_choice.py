@@ -30,10 +30,14 @@ class DeviceOption:
     available: bool
 
 
-def device_options() -> list[DeviceOption]:
-    """The CPU, and the GPU with its name, or disabled with the reason it cannot be used.
+def device_options(unsupported: str = "") -> list[DeviceOption]:
+    """The CPU, and the GPU with its name, or disabled with the reason it cannot be used:
+    ``unsupported`` when the model itself has no CUDA path (e.g. "the RBM's Gibbs sampling
+    has no CUDA kernels"), else why this machine cannot run CUDA.
     (Asks ``engine.cuda.is_available()``, which loads numba.cuda when it is installed.)"""
-    if engine.cuda.is_available():
+    if unsupported:
+        gpu = DeviceOption("cuda", f"CUDA (not available: {unsupported})", False)
+    elif engine.cuda.is_available():
         gpu = DeviceOption("cuda", f"CUDA ({engine.cuda.device_name()})", True)
     else:
         gpu = DeviceOption("cuda", f"CUDA (not available: {engine.cuda.unavailable_reason()})", False)

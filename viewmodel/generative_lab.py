@@ -25,6 +25,7 @@ from engine.generative.rbm import DBNConfig, DBNTrainer, GibbsStep, RBMConfig, R
 from engine.generative.seq2seq import Decoding, Seq2SeqConfig, Seq2SeqTrainer
 from engine.generative.seq2seq_tasks import encode
 from engine.sequence_training import train_side_by_side
+from viewmodel.device_choice import DeviceChoice, device_options
 from viewmodel.events import Events
 from viewmodel.jobs import Job
 
@@ -67,6 +68,8 @@ class ModelLab:
 
     model: ClassVar[str]
     curve_names: ClassVar[tuple[str, ...]]
+    cuda_unsupported: ClassVar[str] = ""
+    """Why this model cannot train on the GPU ("" where it can): its device selector says so."""
 
     def __init__(self) -> None:
         self.events = Events("model", "curves", "picture", "status")
@@ -80,6 +83,8 @@ class ModelLab:
         self.busy = False
         """True while a training job owns the models."""
         self.status = ""
+        self.devices = DeviceChoice(device_options(self.cuda_unsupported))
+        """Where the job trains (the sub-view's device selector draws it); the CPU if the GPU fails."""
 
     # -- settings -----------------------------------------------------------------------------
     def make_trainers(self) -> tuple[list, list[str]]:
@@ -176,7 +181,13 @@ class ModelLab:
                     job.post(("picture", self.steps_done in marks, self.steps_done, self.draw()))
                     last = now
 
-            return train_side_by_side([_Act(self, action)], steps, on_round, lambda: job.cancelled)
+            def train(device: str) -> int:  # after a GPU failure: the remaining rounds on the CPU
+                for trainer in self.trainers:
+                    trainer.to(device)
+                return done + train_side_by_side([_Act(self, action)], steps - done, on_round,
+                                                 lambda: job.cancelled)
+
+            return self.devices.run(train)
 
         return Job(work, name=f"{self.model} training")
 
@@ -241,6 +252,7 @@ class Seq2SeqLab(ModelLab):
 
     model = "seq2seq"
     curve_names = ("loss",)
+    cuda_unsupported = "the encoder-decoder trains on the CPU only"
 
     def __init__(self, config: Seq2SeqConfig = Seq2SeqConfig(), compare: bool = True):
         super().__init__()
@@ -427,6 +439,7 @@ class RBMLab(ModelLab):
 
     model = "rbm"
     curve_names = ("reconstruction error", "free energy")
+    cuda_unsupported = "the RBM's Gibbs sampling has no CUDA kernels"
 
     def __init__(self, config: RBMConfig = RBMConfig(), dbn: DBNConfig | None = None):
         super().__init__()

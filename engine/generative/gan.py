@@ -11,7 +11,8 @@ discriminator updates, then ``g_steps`` generator updates; either can be stepped
 :meth:`GANTrainer.frame` returns what the lab draws for one moment: real and generated
 points (fixed noise, so points move smoothly), D's output on a grid, the gradient of the
 generator's loss at every generated point (G moves its points along −gradient) and the
-image of a regular grid of z under G.
+image of a regular grid of z under G.  With ``device="cuda"`` both players and their
+Adam states live on the GPU; the frame's arrays are host copies.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import numpy as np
 from .. import Tensor, nn, no_grad
 from .. import functional as F
 from .. import grad as autograd
+from ..devices import parse
 from ..optim import Adam
 from .gan_targets import TARGETS, ModeCoverage, Target, mode_coverage, point_set
 from .training import SteppedTrainer
@@ -103,8 +105,9 @@ class GANTrainer(SteppedTrainer):
     """A generator and a discriminator, each with its own Adam, on one 2-D target."""
 
     def __init__(self, config: GANConfig = GANConfig(), *, view_points: int = 256,
-                 extent: float = 3.0):
+                 extent: float = 3.0, device: str = "cpu"):
         super().__init__()
+        self.device = "cpu"
         self.config = config
         self.target = config.make_target()
         rng = np.random.default_rng(config.seed)
@@ -118,6 +121,17 @@ class GANTrainer(SteppedTrainer):
         self.view_z = view_rng.standard_normal((view_points, config.noise_dim))
         self.view_real = self.target.sample(view_points, view_rng)
         self.extent = extent
+        self.to(device)
+
+    def to(self, device: str) -> None:
+        """Both players and their optimizers' state to ``device``; training goes on there."""
+        for model, optimizer in ((self.generator, self.opt_g), (self.discriminator, self.opt_d)):
+            model.to(device)
+            optimizer.to(device)
+        self.device = parse(device)
+
+    def _on_device(self, data: np.ndarray) -> Tensor:
+        return Tensor(data, device=self.device)
 
     # -- the two players -----------------------------------------------------------------
     def noise(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -127,12 +141,12 @@ class GANTrainer(SteppedTrainer):
     def generate(self, z: np.ndarray) -> np.ndarray:
         """G(z) for noise (n, noise_dim), as points (n, 2)."""
         with no_grad():
-            return self.generator(z).data
+            return self.generator(self._on_device(z)).numpy()
 
     def discriminate(self, points: np.ndarray) -> np.ndarray:
         """D(x) ∈ (0, 1) for points (n, 2)."""
         with no_grad():
-            return F.sigmoid(self.discriminator(points).data.reshape(-1))
+            return F.sigmoid(self.discriminator(self._on_device(points)).numpy().reshape(-1))
 
     def _generator_loss(self, logits, reduction: str = "mean"):
         """Non-saturating −log D = softplus(−l); minimax log(1 − D) = −softplus(l)."""
@@ -145,18 +159,20 @@ class GANTrainer(SteppedTrainer):
         real = self.target.sample(n, self.data_rng)
         fake = self.generate(self.noise(n))
         self.opt_d.zero_grad()
-        l_real, l_fake = self.discriminator(real), self.discriminator(fake)
-        loss = (F.binary_cross_entropy_with_logits(l_real, np.ones((n, 1)))
-                + F.binary_cross_entropy_with_logits(l_fake, np.zeros((n, 1))))
+        l_real, l_fake = self.discriminator(self._on_device(real)), self.discriminator(self._on_device(fake))
+        loss = (F.binary_cross_entropy_with_logits(l_real, self._on_device(np.ones((n, 1))))
+                + F.binary_cross_entropy_with_logits(l_fake, self._on_device(np.zeros((n, 1)))))
         loss.backward()
         self._check_finite("the discriminator", {"the loss": loss.item()}, self.discriminator)
         self.opt_d.step()
-        return loss.item(), float(np.mean(F.sigmoid(l_real.data))), float(np.mean(F.sigmoid(l_fake.data)))
+        return (loss.item(), float(np.mean(F.sigmoid(l_real.numpy()))),
+                float(np.mean(F.sigmoid(l_fake.numpy()))))
 
     def step_generator(self) -> float:
         """One G update through the (fixed) discriminator; returns the generator's loss."""
         self.opt_g.zero_grad()
-        loss = self._generator_loss(self.discriminator(self.generator(self.noise(self.config.batch_size))))
+        z = self._on_device(self.noise(self.config.batch_size))
+        loss = self._generator_loss(self.discriminator(self.generator(z)))
         loss.backward()
         self._check_finite("the generator", {"the loss": loss.item()}, self.generator)
         self.opt_g.step()
@@ -178,9 +194,9 @@ class GANTrainer(SteppedTrainer):
     def point_gradients(self, points: np.ndarray) -> np.ndarray:
         """∂(generator loss)/∂x at each point x (n, 2): each point's own loss term, so an
         arrow does not shrink with the batch size.  G moves its points along −gradient."""
-        x = Tensor(points, requires_grad=True)
+        x = Tensor(points, requires_grad=True, device=self.device)
         (gradient,) = autograd(self._generator_loss(self.discriminator(x), reduction="sum"), [x])
-        return gradient  # engine.grad stores nothing: safe to call while training runs
+        return np.asarray(gradient)  # engine.grad stores nothing: safe to call while training runs
 
     def discriminator_map(self, resolution: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """D(x) on a resolution × resolution grid over [−extent, extent]²: (xs, ys, heat (ny, nx))."""

@@ -6,6 +6,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from .. import nn
+from ..devices import parse
 from ..nonfinite import NonFiniteError
 from ..sequence_training import train_side_by_side
 
@@ -20,6 +21,11 @@ class SteppedTrainer:
 
     def train_step(self) -> Any:
         raise NotImplementedError
+
+    def to(self, device: str) -> None:
+        """Train on ``device``; a trainer without a CUDA path (this default) trains on the CPU only."""
+        if parse(device) != "cpu":
+            raise ValueError(f"{type(self).__name__} trains on the CPU only, not on {device!r}")
 
     def train(self, steps: int, on_step: Callable[[Any], None] | None = None,
               should_stop: Callable[[], bool] = lambda: False) -> int:

@@ -20,6 +20,10 @@ class FlatOptimizer(Optimizer):
         self._params = self.param_groups[0]["params"]
         self._shapes = [np.shape(p.data) for p in self._params]
 
+    def to(self, device: str) -> "FlatOptimizer":
+        """Nothing to move: the state is flat host vectors on any device."""
+        return self
+
     def flat_params(self) -> np.ndarray:
         """All parameters concatenated into one vector (a copy)."""
         return np.concatenate([read(p).ravel() for p in self._params])

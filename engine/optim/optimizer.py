@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ..devices import DeviceData
+from ..devices import DeviceData, move
 from ..node import Node, enable_grad
 from ..value import Value
 
@@ -93,6 +93,15 @@ class Optimizer:
                 p.grad = None
             else:
                 p.grad = np.zeros_like(p.data)
+
+    def to(self, device: str) -> "Optimizer":
+        """Move the per-parameter state (moments, accumulators) to ``device``, after the
+        model was moved there (``model.to(device)``); returns self."""
+        for state in self.state.values():
+            for key, value in state.items():
+                if hasattr(value, "shape"):
+                    state[key] = move(value, device)
+        return self
 
     def step(self, closure: Closure | None = None):
         """Take one optimization step; subclasses define it."""

@@ -26,7 +26,7 @@ import numpy as np
 from .. import functional as F
 from .. import nn
 from ..datasets import DATASETS, Dataset, load_digits, train_test_split, with_label_noise
-from ..devices import move, parse
+from ..devices import parse
 from ..node import no_grad
 from ..nonfinite import NonFiniteError
 from ..optim import OPTIMIZERS
@@ -175,10 +175,7 @@ class Trainer:
         with self.lock:
             device = parse(device)
             self.model.to(device)
-            for state in self.optimizer.state.values():
-                for key, value in state.items():
-                    if hasattr(value, "shape"):
-                        state[key] = move(value, device)
+            self.optimizer.to(device)
             self.device = device
 
     def redraw(self) -> None:
