@@ -135,3 +135,17 @@ def test_edges_encode_magnitude_on_one_fixed_log_scale():
     assert (mags == 0).all()  # behind a dead ReLU every edge carries zero: grey, no flow, not rescaled
     role, mags = small.flow(small.timeline.state(2))
     assert role == "value" and np.isnan(mags).all()  # two inputs computed, no gate yet: nothing flowed
+
+
+def test_a_graph_past_the_route_budget_draws_each_edge_as_one_curve():
+    """A flat sum of n terms skips ~n²/2 columns; past ROUTE_BUDGET its edges are not routed column by
+    column (22 s on the GUI thread at n = 2,000), while a small graph still is."""
+    from viewmodel.canvas_plan import ROUTE_BUDGET
+    n = 120
+    assert n * n // 2 > ROUTE_BUDGET
+    graph = Graph(parse("f = " + "+".join(["x"] * n)).build({"x": 1.0}))
+    plan = CanvasPlan(Timeline(graph), view_graph(graph, [], []), measure)
+    assert {len(r) for r in plan.routes} == {1}
+    small = parse("f = " + "+".join(["x"] * 8)).build({"x": 1.0})
+    small_graph = Graph(small)
+    assert max(len(r) for r in CanvasPlan(Timeline(small_graph), view_graph(small_graph, [], []), measure).routes) > 1

@@ -95,6 +95,12 @@ def is_array(x: Any) -> bool:
     return isinstance(x, np.ndarray) and x.size > 1
 
 
+ROUTE_BUDGET = 5000
+"""Most skipped columns, summed over all edges, that get routed around nodes: a flat sum of n terms
+skips ~n²/2 columns (22 s on the GUI thread at n = 2,000), so past this every edge is one S-curve
+(such a graph is drawn collapsed or followed at the text floor anyway)."""
+
+
 class CanvasPlan:
     """The drawing of one timeline's graph (possibly collapsed, see ``view``) in scene units.
 
@@ -119,7 +125,9 @@ class CanvasPlan:
         self._column_blocks = [merged_spans(spans[self.layer == L], GAP)
                                for L in range(int(self.layer.max()) + 1 if n else 0)]
         """Per layer, the heights its nodes and their labels take (GAP added around), merged."""
-        self.routes = [self._route(k) for k in range(len(e))]
+        skipped = int(np.maximum(self.layer[e[:, 1]] - self.layer[e[:, 0]] - 1, 0).sum()) if len(e) else 0
+        route = self._route if skipped <= ROUTE_BUDGET else self._direct
+        self.routes = [route(k) for k in range(len(e))]
         """Each visual edge's path, (m, 4, 2) Bézier segments: level inside a column (at its ends' height,
         or where a skipped column is free), S-curves only in the empty gaps between columns, so an edge
         never runs through a node or its labels."""
@@ -369,6 +377,11 @@ class CanvasPlan:
             np.column_stack([px - hw, py - hh, px + hw, py + hh]),
             np.column_stack([px - top[:, 0] / 2, py - hh - 2 - top[:, 1], px + top[:, 0] / 2, py - hh]),
             np.column_stack([px - low[:, 0] / 2, py + hh, px + low[:, 0] / 2, py + hh + 2 + low[:, 1]])])
+
+    def _direct(self, k: int) -> np.ndarray:
+        """Edge ``k`` as one S-curve from end to end (graphs past :data:`ROUTE_BUDGET`)."""
+        x0, y0, x1, y1 = self.ends[k].tolist()
+        return np.array([curve_controls(x0, y0, x1, y1)], dtype=float)
 
     def _route(self, k: int) -> np.ndarray:
         """Edge ``k``'s path: out of the parent level to its column's edge, across each skipped column
