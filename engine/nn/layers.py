@@ -168,6 +168,13 @@ class MLP(Sequential):
         self.sizes = list(sizes)
 
 
+def _check_groups(layer: str, in_channels: int, out_channels: int, groups: int) -> None:
+    """Both channel counts must split into ``groups`` equal parts, as PyTorch requires."""
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{layer}: in_channels {in_channels} and out_channels {out_channels} "
+                         f"must be divisible by groups {groups}")
+
+
 def _init_conv(layer: Module, weight_shape: tuple, fan_in: int, bias_size: int | None, rng, dtype) -> None:
     """A convolution's weight and bias (None: no bias) with PyTorch's default init from ``fan_in``."""
     layer.weight = Parameter(np.empty(weight_shape))
@@ -186,9 +193,7 @@ class Conv2d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, *, seed=None, dtype=None):
         super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: in_channels {in_channels} and out_channels {out_channels} "
-                             f"must be divisible by groups {groups}")
+        _check_groups("Conv2d", in_channels, out_channels, groups)
         rng = as_generator(seed)
         kh, kw = _pair(kernel_size, "kernel_size")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
@@ -212,9 +217,7 @@ class ConvTranspose2d(Module):
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1, *, seed=None,
                  dtype=None):
         super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"ConvTranspose2d: in_channels {in_channels} and out_channels "
-                             f"{out_channels} must be divisible by groups {groups}")
+        _check_groups("ConvTranspose2d", in_channels, out_channels, groups)
         rng = as_generator(seed)
         kh, kw = _pair(kernel_size, "kernel_size")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
