@@ -161,7 +161,7 @@ class GradientNorms(pg.PlotWidget):
                            for c in depth_colours(layers, self.theme)]
             for item, name in zip(self._items, frame.layer_names):
                 item.opts["name"] = name
-        steps = np.arange(1, len(norms) + 1)
+        steps = frame.grad_steps
         for k, item in enumerate(self._items):
             values = norms[:, k] if len(norms) else np.zeros(0)
             item.setData(steps, np.where(values > 0, values, np.nan))
