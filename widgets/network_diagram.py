@@ -41,21 +41,21 @@ LEVELS = 8
 
 def edge_levels(frame: Frame) -> np.ndarray:
     """(M,) bucket per edge, in the order of :func:`edges`: ``sign * LEVELS + level``, sign 0
-    for a positive weight and 1 for a negative one, level 0 (smallest) to LEVELS - 1 (the
-    layer's largest |w|)."""
+    for a positive weight and 1 for a negative one, level |w| / the layer's largest |w| rounded
+    to a multiple of 1 / (LEVELS - 1), times LEVELS - 1."""
     out = []
     for w in frame.weights:
         W = w.weight.reshape(len(w.weight), -1).T.ravel()  # (in, out) order, as edges() lists them
         scale = float(np.max(np.abs(W))) if W.size else 1.0
         t = np.abs(W) / (scale if np.isfinite(scale) and scale > 0 else 1.0)
-        level = np.clip(np.nan_to_num(t * LEVELS, nan=0.0), 0, LEVELS - 1).astype(int)
+        level = np.clip(np.rint(np.nan_to_num(t * (LEVELS - 1), nan=0.0)), 0, LEVELS - 1).astype(int)
         out.append(np.where(W >= 0, 0, LEVELS) + level)
     return np.concatenate(out) if out else np.zeros(0, dtype=int)
 
 
 def level_pen(bucket: int) -> QPen:
     """The pen of one bucket: sign colour, opacity 60 to 255 and width 0.4 to 5 px with |w|."""
-    t = (bucket % LEVELS + 0.5) / LEVELS
+    t = (bucket % LEVELS) / (LEVELS - 1)
     colour = QColor(*(POSITIVE if bucket < LEVELS else NEGATIVE), int(60 + 195 * t))
     return pg.mkPen(colour, width=0.4 + 4.6 * t)
 
