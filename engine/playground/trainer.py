@@ -130,7 +130,7 @@ class History:
 
 def kept(n: int, most: int) -> np.ndarray:
     """Indices of the points a plot draws of ``n`` recorded ones: all of them up to ``most``, else
-    every k-th and the last, k the smallest power of two that leaves at most ``most``.  (A power of
+    every k-th (k the smallest power of two that leaves at most ``most``) and the last.  (A power of
     two: the points kept stay the same as ``n`` grows, so a long curve does not flicker; a plot then
     costs the same after an hour of training as after a minute.)"""
     if n <= most:
