@@ -6,8 +6,9 @@ boundary under the data and the network diagram (a CNN: its kernels, feature map
 and a clicked cell's products); right, loss and accuracy, per-layer gradient
 norms and activation histograms.  All state lives in
 :class:`viewmodel.training_lab.TrainingLabState`; training runs as a background
-job (``widgets.jobs.start_job``), a frame at most 30 times a second, and the
-window never waits for it.  A NaN pauses and says the network, layer and step.
+job (``widgets.jobs.start_job``), a frame at most 60 times a second and as
+often as the window draws them (training pauses while it draws), and the window
+never waits for it.  A NaN pauses and says the network, layer and step.
 """
 from __future__ import annotations
 
@@ -273,7 +274,8 @@ class TrainingLab(QWidget):
         self._watcher = watcher
 
     def _received(self, job: Job, items: list) -> None:
-        """Draw the job's latest frame, then let it train on once the repaint is done."""
+        """Draw the job's latest frame (training waits from here), then let it train on once the
+        repaint is done."""
         self.state.receive(job, items)
         QTimer.singleShot(0, self.state.frame_drawn)  # (runs after the paint events just posted)
 
@@ -307,13 +309,20 @@ class TrainingLab(QWidget):
     def _draw(self, frame: Frame) -> None:
         """One frame: the boundary (or the CNN's maps) always, the diagram and the plots over
         time at most every CURVES_S while training."""
+        now = time.monotonic()
+        everything = not self.state.running or now - self._curves_drawn >= CURVES_S
+        if everything:
+            self._curves_drawn = now
+        self.draw_frame(frame, everything)
+
+    def draw_frame(self, frame: Frame, everything: bool = True) -> None:
+        """Hand ``frame`` to the boundary (or the CNN's maps), and with ``everything`` to the
+        diagram and the plots over time too (they repaint when the event loop next runs)."""
         if frame.conv:
             self.maps.draw(frame)
         else:
             self.boundary.draw(frame)
-        now = time.monotonic()
-        if not self.state.running or now - self._curves_drawn >= CURVES_S:
-            self._curves_drawn = now
+        if everything:
             if not frame.conv:
                 self.diagram.draw(frame)
             self.curves.draw(frame)

@@ -190,6 +190,23 @@ def test_evaluate_records_train_and_test_metrics():
     assert trainer(data=DataSpec("ripple", n=40)).evaluate().test_accuracy is None
 
 
+def test_long_histories_are_thinned_to_the_same_points_as_they_grow():
+    from engine.playground.trainer import kept
+    assert kept(7, 10).tolist() == list(range(7))
+    for n in (11, 1000, 1001, 4097):
+        k = kept(n, 10)
+        assert len(k) <= 11 and k[-1] == n - 1 and np.all(np.diff(k) > 0)
+    assert set(kept(1000, 10)[:-1]) <= set(kept(1010, 10))  # (a power of two apart: no flicker)
+    t = trainer()
+    t.run(50, eval_every=1)
+    norms, rows = t.history.gradient_norms(), kept(50, 8)
+    np.testing.assert_array_equal(t.history.gradient_norms(8), norms[rows])
+    steps, losses = t.history.curve("train_loss", 8)
+    all_steps, all_losses = t.history.curve("train_loss")
+    np.testing.assert_array_equal(steps, all_steps[rows])
+    np.testing.assert_array_equal(losses, all_losses[rows])
+
+
 def test_every_optimizer_trains_the_network():
     from engine.optim import OPTIMIZERS
     for name in OPTIMIZERS:

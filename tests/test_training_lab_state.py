@@ -47,6 +47,25 @@ def test_step_trains_one_batch_and_reset_returns_to_identical_weights(state):
     assert any(not np.array_equal(a, b) for a, b in zip(start, snapshot(state)))
 
 
+def test_with_a_window_a_frame_is_computed_once_the_last_was_taken_and_training_waits_while_it_draws(state):
+    state.wait_for_drawing = True
+    state.speed = None
+    job = state.play()
+    while state.rounds < 200:  # the window has not taken the first frame: no second one is computed
+        job.wait(0.01)
+    assert sum(kind == "frame" for kind, *_ in job.take().posted) == 1
+    state.receive(job, [("frame", state.compute_frame())])  # taken: the window draws it
+    rounds = state.rounds
+    job.wait(0.05)
+    assert state.rounds <= rounds + 1  # (at most the round under way) until it is drawn
+    state.frame_drawn()
+    while not job.take().posted:
+        job.wait(0.01)
+    assert state.rounds > rounds + 1
+    state.pause()
+    assert not state.running
+
+
 def test_play_runs_in_a_thread_until_paused_and_leaves_none_behind(state):
     state.speed = None
     job = state.play()

@@ -34,13 +34,14 @@ from engine.playground import (SCENARIOS, CellExplanation, ConvSpec, DataSpec, D
                                neuron_formula, weights)
 from engine.playground.notation import number, subscript, superscript
 from engine.playground.scenarios import measure
+from engine.playground.trainer import kept
 from viewmodel.device_choice import DeviceChoice
 from viewmodel.events import Events
 from viewmodel.jobs import Job, Outcome
 
-FRAME_S = 1 / 40
-"""At most one frame per this many seconds while training (40 frames per second, so that a
-frame that comes a little late still leaves 30 a second)."""
+FRAME_S = 1 / 60
+"""At most one frame per this many seconds while training (a display's 60 a second); with a
+window, fewer when it takes longer to draw one (``wait_for_drawing``)."""
 GRID = 100
 """Grid points per axis of the decision boundary (fewer for a big network: :func:`grid_resolution`)."""
 GRID_BUDGET = 100 * 100 * 16
@@ -57,6 +58,9 @@ STOP_WAIT_S = 2.0
 SPEEDS = {"slow": 10.0, "normal": 60.0, "fast": 300.0, "as fast as possible": None}
 """Training rounds per second while playing (None: no limit)."""
 CURVES = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
+CURVE_POINTS = 1000
+"""The plots over time draw at most about this many points per line (every k-th step once there
+are more: see ``engine.playground.trainer.kept``), so a frame costs the same after an hour."""
 DEFAULT_EXPERIMENT = Experiment(DataSpec("circles", n=200, noise=0.05),
                                 DenseSpec(hidden=(4, 4), activation="tanh"),
                                 TrainSpec("Adam", {"lr": 0.03}, batch_size=10))
@@ -71,11 +75,12 @@ class Frame:
     """Everything the lab draws at one moment, as copies (safe to hand across threads).
 
     ``curves[label][name]`` is (steps, values) for every variant and each of :data:`CURVES`;
-    ``losses[label]`` the batch loss per step; the rest is for the selected ``variant``:
-    ``grid`` (None for a CNN or more than two inputs) with ``thumbnails`` (units, g, g)
-    per hidden layer, ``grad_norms`` (steps, layers), ``histograms``, ``weights``; for a CNN
+    the rest is for the selected ``variant``: ``grid`` (None for a CNN or more than two
+    inputs) with ``thumbnails`` (units, g, g) per hidden layer, ``grad_norms`` (rows, layers)
+    at the steps ``grad_steps``, ``histograms``, ``weights``; for a CNN
     ``kernels`` and the chosen image's ``maps``.  ``closed_form`` is the least-squares
-    (w, b) of a regression set, ``data`` the (X, y) of train and test points.
+    (w, b) of a regression set, ``data`` the (X, y) of train and test points.  The curves and
+    norms keep at most about :data:`CURVE_POINTS` points each.
     """
 
     round: int
@@ -83,8 +88,8 @@ class Frame:
     conv: bool
     task: str
     curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]
-    losses: dict[str, np.ndarray]
     layer_names: list[str]
+    grad_steps: np.ndarray
     grad_norms: np.ndarray
     histograms: list[Histogram]
     weights: list[LayerWeights]
@@ -150,9 +155,17 @@ class TrainingLabState:
         self.holds: bool | None = None
         """Whether the scenario's claim showed, once its budget is trained."""
         self.wait_for_drawing = False
-        """True when the window calls :meth:`frame_drawn` after drawing each frame: training then
-        pauses while it draws, so the GUI thread is not slowed by a thread holding the GIL."""
-        self._drawn = threading.Event()
+        """True when the window calls :meth:`frame_drawn` after drawing each frame it received:
+        training then pauses while it draws (so the GUI thread is not slowed by a thread holding
+        the GIL), and the next frame is computed only once the window has taken the last one (the
+        window's pace decides the frame rate, up to one per FRAME_S; no frame is computed for
+        nothing)."""
+        self._idle = threading.Event()
+        """Set while the window is not drawing a frame (cleared from ``receive`` to ``frame_drawn``)."""
+        self._taken = threading.Event()
+        """Set once the window has taken the last frame posted."""
+        self._idle.set()
+        self._taken.set()
         self.devices = DeviceChoice() if devices is None else devices
         """Where the networks train (the lab's device selector draws it); the CPU if the GPU fails."""
         self._done_in_job = 0
@@ -324,6 +337,8 @@ class TrainingLabState:
                             "paused")
             return None
         self._done_in_job = 0
+        self._idle.set()
+        self._taken.set()
         job = Job(lambda j: self._train(j, steps, speed, frame_s), name="training lab")
         self.job = job
         self.events.running.emit(True)
@@ -363,13 +378,14 @@ class TrainingLabState:
             done += 1
             self._done_in_job += 1
             self.rounds += 1
+            if self.wait_for_drawing:
+                self._idle.wait(DRAW_WAIT_S)  # the window is drawing the last frame
             now = time.monotonic()
-            if now - last_frame >= max(frame_s, 2 * cost):  # training keeps 2/3 of the time at least
-                self._drawn.clear()
+            due = now - last_frame >= max(frame_s, 2 * cost)  # training keeps half the time at least
+            if due and (self._taken.is_set() or not self.wait_for_drawing):
+                self._taken.clear()
                 job.post(("frame", self.compute_frame()))
                 last_frame, cost = now, time.monotonic() - now
-                if self.wait_for_drawing:
-                    self._drawn.wait(DRAW_WAIT_S)
             if speed is not None:
                 wait = started + done / speed - time.monotonic()
                 if wait > 0:
@@ -387,12 +403,15 @@ class TrainingLabState:
             else:
                 frames.append(payload[0])
         if frames:
+            if self.wait_for_drawing:
+                self._idle.clear()  # (until frame_drawn)
+                self._taken.set()
             self.frame = frames[-1]
             self.events.frame.emit(self.frame)
 
     def frame_drawn(self) -> None:
-        """The window has drawn the last frame (any thread): training goes on."""
-        self._drawn.set()
+        """The window has drawn the frame it received (any thread): training goes on."""
+        self._idle.set()
 
     def finished(self, job: Job, outcome: Outcome) -> None:
         """The job ended: a NaN pauses and says where; a scenario's budget done shows its result."""
@@ -421,7 +440,7 @@ class TrainingLabState:
         if job is None:
             return
         job.cancel()
-        self._drawn.set()
+        self._idle.set()
         job.wait(STOP_WAIT_S)
         news = job.take()
         self.receive(job, news.posted)
@@ -432,7 +451,7 @@ class TrainingLabState:
         """Cancel training without waiting (closing: whoever closes waits for every job)."""
         if self.job is not None:
             self.job.cancel()
-            self._drawn.set()
+            self._idle.set()
             self.job = None
             self.events.running.emit(False)
 
@@ -444,18 +463,18 @@ class TrainingLabState:
 
     def compute_frame(self) -> Frame:
         """The current pictures, under each trainer's lock (any thread)."""
-        curves, losses = {}, {}
+        curves = {}
         for label, trainer in self.trainers.items():
             with trainer.lock:
-                curves[label] = {name: trainer.history.curve(name) for name in CURVES}
-                losses[label] = np.array(trainer.history.losses, dtype=np.float64)
+                curves[label] = {name: trainer.history.curve(name, CURVE_POINTS) for name in CURVES}
         trainer = self.trainer
         with trainer.lock:
             conv = isinstance(trainer.experiment.network, ConvSpec)
             X, y = trainer.train_data.X, trainer.train_data.y
             frame = dict(round=self.rounds, variant=self.selected, conv=conv, task=trainer.task.kind,
-                         curves=curves, losses=losses, layer_names=list(trainer.history.layer_names),
-                         grad_norms=trainer.history.gradient_norms(),
+                         curves=curves, layer_names=list(trainer.history.layer_names),
+                         grad_steps=kept(len(trainer.history.grad_norms), CURVE_POINTS) + 1,
+                         grad_norms=trainer.history.gradient_norms(CURVE_POINTS),
                          histograms=activation_histograms(trainer), weights=weights(trainer))
             if conv:
                 image = trainer.test_data.X[self.image_index]

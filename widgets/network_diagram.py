@@ -3,7 +3,8 @@ every neuron drawn as a thumbnail heatmap of its own output over the input plane
 
 Edge colour is the weight's sign (orange positive, purple negative, as every
 heatmap in Chainrule), width and opacity its size relative to the layer's
-largest.  Hovering a neuron shows its formula with the live numbers, hovering an
+largest, in :data:`LEVELS` steps (a path per step: a frame costs a few paths, not a pen per
+edge).  Hovering a neuron shows its formula with the live numbers, hovering an
 edge its weight: the texts come from the view model (``describe_unit`` and
 ``describe_weight``), this widget only finds what is under the mouse.
 """
@@ -14,7 +15,7 @@ from typing import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont, QPainterPath, QPen
 
 from viewmodel.training_lab import Frame
 from widgets.heatmap import heatmap_rgb
@@ -34,23 +35,59 @@ def layer_positions(widths: list[int]) -> list[np.ndarray]:
     return [np.c_[np.full(n, float(k)), (n - 1) / 2 - np.arange(n, dtype=float)] for k, n in enumerate(widths)]
 
 
-def edge_pens(frame: Frame) -> np.ndarray:
-    """A record array (red, green, blue, alpha, width) per edge, layer by layer, in
-    the order of :func:`edges`."""
-    rows = []
+LEVELS = 8
+"""Edge sizes are drawn in this many steps per sign: a pen and one path per step, not one per edge."""
+
+
+def edge_levels(frame: Frame) -> np.ndarray:
+    """(M,) bucket per edge, in the order of :func:`edges`: ``sign * LEVELS + level``, sign 0
+    for a positive weight and 1 for a negative one, level |w| / the layer's largest |w| rounded
+    to a multiple of 1 / (LEVELS - 1), times LEVELS - 1."""
+    out = []
     for w in frame.weights:
-        W = w.weight.reshape(len(w.weight), -1)
-        scale = float(np.max(np.abs(W))) or 1.0
-        t = np.abs(W.T).ravel() / scale  # (in, out) order, as edges() lists them
-        sign = (W.T.ravel() >= 0)[:, None]
-        rgb = np.where(sign, POSITIVE, NEGATIVE)
-        rows.append(np.c_[rgb, 60 + 195 * t, 0.4 + 4.6 * t])
-    data = np.concatenate(rows) if rows else np.zeros((0, 5))
-    pens = np.empty(len(data), dtype=[("red", np.ubyte), ("green", np.ubyte), ("blue", np.ubyte),
-                                      ("alpha", np.ubyte), ("width", float)])
-    for k, name in enumerate(pens.dtype.names):
-        pens[name] = data[:, k]
-    return pens
+        W = w.weight.reshape(len(w.weight), -1).T.ravel()  # (in, out) order, as edges() lists them
+        scale = float(np.max(np.abs(W))) if W.size else 1.0
+        t = np.abs(W) / (scale if np.isfinite(scale) and scale > 0 else 1.0)
+        level = np.clip(np.rint(np.nan_to_num(t * (LEVELS - 1), nan=0.0)), 0, LEVELS - 1).astype(int)
+        out.append(np.where(W >= 0, 0, LEVELS) + level)
+    return np.concatenate(out) if out else np.zeros(0, dtype=int)
+
+
+def level_pen(bucket: int) -> QPen:
+    """The pen of one bucket: sign colour, opacity 60 to 255 and width 0.4 to 5 px with |w|."""
+    t = (bucket % LEVELS) / (LEVELS - 1)
+    colour = QColor(*(POSITIVE if bucket < LEVELS else NEGATIVE), int(60 + 195 * t))
+    return pg.mkPen(colour, width=0.4 + 4.6 * t)
+
+
+class EdgesItem(pg.GraphicsObject):
+    """Every edge of the diagram as 2 x LEVELS paths, each drawn with its bucket's pen."""
+
+    def __init__(self):
+        super().__init__()
+        self._pens = [level_pen(b) for b in range(2 * LEVELS)]
+        self._paths: list[tuple[QPen, QPainterPath]] = []
+        self._bounds = QRectF()
+
+    def set_edges(self, points: np.ndarray, buckets: np.ndarray) -> None:
+        """``points`` (M, 2, 2): each edge's two ends; ``buckets`` (M,) from :func:`edge_levels`."""
+        self._paths = []
+        for bucket in np.unique(buckets):
+            ends = points[buckets == bucket].reshape(-1, 2)
+            self._paths.append((self._pens[bucket], pg.arrayToQPath(ends[:, 0], ends[:, 1], connect="pairs")))
+        self.prepareGeometryChange()
+        ends = points.reshape(-1, 2)
+        self._bounds = QRectF() if not len(ends) else \
+            QRectF(*(ends.min(axis=0) - 0.1), *(np.ptp(ends, axis=0) + 0.2))  # (a flat layer still shows)
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt API)
+        return self._bounds
+
+    def paint(self, painter, *args) -> None:
+        for pen, path in self._paths:
+            painter.setPen(pen)
+            painter.drawPath(path)
 
 
 def edges(widths: list[int]) -> np.ndarray:
@@ -77,8 +114,10 @@ class NetworkDiagram(pg.PlotWidget):
 
     def __init__(self, theme: Theme = LIGHT, parent=None):
         super().__init__(parent)
-        self.graph = pg.GraphItem()
-        self.addItem(self.graph)
+        self.edges = EdgesItem()
+        self.addItem(self.edges)
+        self.dots = pg.ScatterPlotItem(size=10, pxMode=True, pen=None)
+        self.addItem(self.dots)
         plot = self.getPlotItem()
         plot.setMenuEnabled(False)
         plot.hideButtons()
@@ -111,13 +150,15 @@ class NetworkDiagram(pg.PlotWidget):
         if widths != self.widths:
             self._rebuild(widths, frame)
         self._weights = [w.weight for w in frame.weights]
-        pos = np.concatenate(self.positions)
-        dots = {} if self.thumbnails else {"size": 10, "symbolBrush": pg.mkBrush(self.theme.value)}
-        self.graph.setData(pos=pos, adj=edges(widths), pen=edge_pens(frame), pxMode=True, symbolPen=None,
-                           **({"size": 0, "symbolBrush": None} | dots))
+        self.edges.set_edges(self._ends, edge_levels(frame))
         if self.thumbnails:
-            for images, rects, pictures in zip(self.thumbnails, self._rects, self._pictures(frame)):
-                for image, rect, picture in zip(images, rects, pictures):
+            pictures = self._pictures(frame)
+            grid = frame.grid
+            inputs = (grid.xs[0], grid.xs[-1], len(grid.xs)) + (() if grid.ys is None else (grid.ys[0], grid.ys[-1]))
+            first = 1 if inputs == self._inputs_drawn else 0  # the inputs' pictures change only with the grid
+            self._inputs_drawn = inputs
+            for images, rects, column in list(zip(self.thumbnails, self._rects, pictures))[first:]:
+                for image, rect, picture in zip(images, rects, column):
                     image.setImage(heatmap_rgb(picture), autoLevels=False, levels=(0, 255), rect=rect)
 
     def _pictures(self, frame: Frame) -> list[list[np.ndarray]]:
@@ -142,7 +183,10 @@ class NetworkDiagram(pg.PlotWidget):
         for label in self.labels:
             self.removeItem(label)
         self.widths, self.positions = widths, layer_positions(widths)
+        pos = np.concatenate(self.positions)
+        self._ends = pos[edges(widths)]
         self.thumbnails, self.labels, self._rects = [], [], []
+        self._inputs_drawn: tuple = ()
         if frame.grid is not None and sum(widths) <= MAX_THUMBNAILS:
             for column in self.positions:
                 images, rects = [], []
@@ -154,6 +198,7 @@ class NetworkDiagram(pg.PlotWidget):
                     rects.append(QRectF(x - THUMB_W / 2, y - THUMB_H / 2, THUMB_W, THUMB_H))
                 self.thumbnails.append(images)
                 self._rects.append(rects)
+        self.dots.setData(pos=pos[:0] if self.thumbnails else pos, brush=pg.mkBrush(self.theme.value))
         font = QFont()
         font.setPointSize(small_pt(self.theme))
         many = len(widths) > 6

@@ -10,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from viewmodel.training_lab import Frame
 from widgets.curves import series_style, style_plot
@@ -28,7 +28,8 @@ def small_pt(theme: Theme) -> int:
 
 
 def style_small(item: pg.PlotItem, theme: Theme) -> None:
-    """Axis pens and tick fonts of one of the lab's small plots."""
+    """Axis pens and tick fonts of one of the lab's small plots; each axis is cached as a pixmap
+    (drawn again only when its range or style changes, not every time a line in the plot does)."""
     style_plot(item, theme)
     font = QFont()
     font.setPointSize(small_pt(theme))
@@ -36,6 +37,7 @@ def style_small(item: pg.PlotItem, theme: Theme) -> None:
         item.getAxis(name).setTickFont(font)
         item.getAxis(name).enableAutoSIPrefix(False)
         item.getAxis(name).setTickDensity(0.6)  # small plots, large fonts: fewer ticks that never overlap
+        item.getAxis(name).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
 
 
 def themed(plot: pg.PlotWidget, theme: Theme, title: str, x: str, y: str) -> None:
@@ -161,7 +163,7 @@ class GradientNorms(pg.PlotWidget):
                            for c in depth_colours(layers, self.theme)]
             for item, name in zip(self._items, frame.layer_names):
                 item.opts["name"] = name
-        steps = np.arange(1, len(norms) + 1)
+        steps = frame.grad_steps
         for k, item in enumerate(self._items):
             values = norms[:, k] if len(norms) else np.zeros(0)
             item.setData(steps, np.where(values > 0, values, np.nan))

@@ -109,17 +109,35 @@ class History:
     grad_norms: list[np.ndarray] = field(default_factory=list)
     metrics: list[Metrics] = field(default_factory=list)
 
-    def gradient_norms(self) -> np.ndarray:
-        """(steps, layers) gradient norms ‖∂L/∂W‖, columns as ``layer_names``, for the log plot."""
+    def gradient_norms(self, most: int | None = None) -> np.ndarray:
+        """(steps, layers) gradient norms ‖∂L/∂W‖, columns as ``layer_names``, for the log plot;
+        with ``most``, only the steps :func:`kept` keeps (their step numbers: ``kept(n, most) + 1``)."""
         norms = list(self.grad_norms)
+        if most is not None:
+            norms = [norms[k] for k in kept(len(norms), most)]
         return np.array(norms, dtype=np.float64).reshape(len(norms), len(self.layer_names))
 
-    def curve(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """(steps, values) of one Metrics field, e.g. "test_loss" or "train_accuracy"."""
+    def curve(self, name: str, most: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, values) of one Metrics field, e.g. "test_loss" or "train_accuracy"; with
+        ``most``, only the evaluations :func:`kept` keeps."""
         metrics = list(self.metrics)
+        if most is not None:
+            metrics = [metrics[k] for k in kept(len(metrics), most)]
         return (np.array([m.step for m in metrics], dtype=np.int64),
                 np.array([np.nan if getattr(m, name) is None else getattr(m, name) for m in metrics],
                          dtype=np.float64))
+
+
+def kept(n: int, most: int) -> np.ndarray:
+    """Indices of the points a plot draws of ``n`` recorded ones: all of them up to ``most``, else
+    every k-th (k the smallest power of two that leaves at most ``most``) and the last.  (A power of
+    two: the points kept stay the same as ``n`` grows, so a long curve does not flicker; a plot then
+    costs the same after an hour of training as after a minute.)"""
+    if n <= most:
+        return np.arange(n)
+    k = 1 << int(np.ceil(np.log2(n / most)))
+    every = np.arange(k - 1, n, k)
+    return every if every[-1] == n - 1 else np.append(every, n - 1)
 
 
 _PARAM_NAMES = {"linear.weight": "its weights W", "linear.bias": "its bias b",
