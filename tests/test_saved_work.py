@@ -199,6 +199,7 @@ def _saved_then_edited(make_window, tmp_path, row: int, text: str):
     assert mode._write(path)
     window.explorer.inputs.item(row, 1).setText(text)
     assert mode.autosaver.save_now()
+    mode.autosaver.release()  # then killed: the file stays, its owner is gone
     return window, mode, path
 
 

@@ -384,6 +384,7 @@ class LectureMode(QObject):
             if answer == QMessageBox.Yes:
                 self.set_document(replace(document, autosave=None),
                                   Path(stamp.file) if stamp and stamp.file else None)
+                saver.adopt()  # kept as this window's autosave until saved
                 self.scenes.stack.resetClean()  # recovered work is unsaved work
                 self._clean_views = {}
                 self._update_title()
@@ -415,6 +416,7 @@ class LectureMode(QObject):
                 self.autosaver.discard()
             else:
                 self.autosaver.save_now()  # (only unsaved work is written; it never raises)
+            self.autosaver.release()  # what is left now is for the next start to offer
             if self.presenter is not None:
                 self.presenter.close()
         return False
