@@ -192,6 +192,41 @@ def test_no_recovery_dialog_after_a_kill_with_nothing_edited(make_window, dialog
     assert dialogs.questions == []
 
 
+@pytest.mark.parametrize("quit_asking", [True, False], ids=["closed", "Ctrl+C"])
+def test_view_only_changes_are_not_unsaved_and_leave_no_autosave(make_window, dialogs, tmp_path, quit_asking):
+    """Every tab, zoom, stepping the timelines, the mode and input to look at, a node selected: the window
+    is not marked modified, nothing is autosaved, and closing (asking or not) leaves no recovery file."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+    window, mode = make_window()
+    window.resize(1000, 700)
+    window.show()
+    ui = UIActions(window, mode, random.Random(4))
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)
+    window.tabs.setCurrentIndex(0)
+    canvas = window.explorer.canvas
+    middle = canvas.viewport().rect().center()
+    for turn in (120, 240, -120):
+        QApplication.sendEvent(canvas.viewport(), QWheelEvent(QPointF(middle), QPointF(canvas.mapToGlobal(middle)),
+                                                              QPoint(), QPoint(0, turn), Qt.NoButton, Qt.NoModifier,
+                                                              Qt.NoScrollPhase, False))
+    QTest.mouseClick(canvas.viewport(), Qt.LeftButton, pos=middle)
+    window.explorer.state.select_node(0)
+    for action in (ui.step, ui.choose_mode, ui.choose_wrt, ui.sequence_time) * 4:
+        action()
+    assert not mode.has_unsaved_changes() and not window.isWindowModified()
+    assert not mode.autosaver.save_now()
+    window.ask_before_closing = quit_asking
+    assert window.close()
+    assert dialogs.questions == [], "nothing to save: not asked"
+    assert sorted(p.name for p in mode.autosaver.folder.glob("*")) == [], "no autosave, no lock left"
+    make_window(recovery=mode.autosaver.folder)  # the next start
+    assert dialogs.questions == [], "no recovery offered"
+
+
 def _saved_then_edited(make_window, tmp_path, row: int, text: str):
     """A window whose work was saved to talk.chainrule, then an input edited and autosaved."""
     window, mode = make_window()
@@ -218,6 +253,20 @@ def test_recovery_says_what_and_when_and_declining_keeps_the_file(make_window, d
     assert f"{load_document(kept).autosave.saved_at.astimezone():%H:%M:%S on %d %B %Y}" in question
     assert str(kept) in second.window.statusBar().currentMessage()
     assert second.path is None
+
+
+def test_two_windows_open_at_once_keep_their_own_autosaves(make_window, dialogs, tmp_path):
+    (one, first), (two, second) = make_window(), make_window()
+    one.explorer.inputs.item(0, 1).setText("7")
+    two.explorer.inputs.item(0, 1).setText("8")
+    assert first.autosaver.save_now() and second.autosaver.save_now()
+    assert [load_document(m.autosaver.path).views["explorer"].values["x"] for m in (first, second)] == [7, 8]
+    make_window()  # a third window while both run
+    assert dialogs.questions == [], "a running window's autosave is not offered"
+    second.autosaver.release()  # the second one is killed
+    make_window()
+    (question,) = dialogs.questions
+    assert load_document(first.autosaver.path).views["explorer"].values["x"] == 7, "the first one's is untouched"
 
 
 def test_recovering_restores_the_work_and_its_file(make_window, dialogs, tmp_path):
