@@ -426,3 +426,21 @@ def test_an_input_set_to_minus_zero_stays_minus_zero(make_window, dialogs, tmp_p
     assert other_mode.open(tmp_path / "z.chainrule")
     again = other.explorer.state.graph.find(leaf.name).data
     assert again == 0.0 and np.copysign(1.0, again) == -1.0
+
+
+# -- 6. nothing kept per action ------------------------------------------------------------------------
+@pytest.mark.parametrize("answer", ["Accepted", "Rejected"])
+def test_browsing_lessons_keeps_no_dialog_behind(make_window, dialogs, monkeypatch, answer):
+    """Found by the monkey's memory figures: every browse left its LessonBrowser (a child of the window)."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    from app.lecture.browser import LessonBrowser
+    window, mode = make_window()
+    monkeypatch.setattr(QDialog, "exec", lambda dialog: int(getattr(QDialog, answer)))
+    for _ in range(3):
+        mode.browse()
+        mode.scenes.stack.setClean()
+    QApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    assert window.findChildren(LessonBrowser) == []
+    assert (mode.scenes.lesson.title != "Untitled lesson") == (answer == "Accepted")

@@ -425,9 +425,13 @@ class LectureMode(QObject):
     def browse(self) -> None:
         """Pick a built-in lesson: open it in the window, or present it straight away."""
         dialog = LessonBrowser(self.window)
-        result = dialog.exec()
-        if result in (int(LessonBrowser.Accepted), LessonBrowser.PRESENT) and self._may_discard():
-            self.set_document(Document(lesson=dialog.chosen()), None)
+        try:
+            result = dialog.exec()
+            chosen = dialog.chosen() if result in (int(LessonBrowser.Accepted), LessonBrowser.PRESENT) else None
+        finally:
+            dialog.deleteLater()  # (a child of the window: each browse would otherwise keep its dialog)
+        if chosen is not None and self._may_discard():
+            self.set_document(Document(lesson=chosen), None)
             if result == LessonBrowser.PRESENT:
                 self.present(0)
 
