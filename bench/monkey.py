@@ -21,6 +21,8 @@ it, and no job or thread may be left running.  ``tests/test_monkey.py`` runs 2,0
 from __future__ import annotations
 
 import argparse
+import ctypes
+import gc
 import logging
 import math
 import os
@@ -31,7 +33,7 @@ import threading
 import time
 import traceback
 import warnings as pywarnings
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -157,6 +159,25 @@ def rss_bytes() -> int:
         return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def object_counts() -> dict[str, int]:
+    """Live objects the garbage collector tracks, by type name (to see what grows in a long run)."""
+    gc.collect()
+    counts: dict[str, int] = {}
+    for obj in gc.get_objects():
+        name = type(obj).__qualname__
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def trimmed_rss_bytes() -> int:
+    """Resident memory after handing the C heap's free pages back (glibc's ``malloc_trim``; else as is):
+    what the process still uses, without memory freed but kept by the allocator for reuse."""
+    gc.collect()
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return rss_bytes()
 
 
 def process_threads() -> int:
@@ -635,12 +656,20 @@ class Report:
     threads_left: list[str]
     rss_mb: tuple[float, float, float]
     """Resident memory in MB: after the first 10% of actions, at the end, and the peak."""
+    trimmed_mb: tuple[float, float]
+    """Resident memory in MB after 10% of the actions and at the end, with the C heap's free pages handed back."""
+    heap_blocks: tuple[int, int]
+    """Python's allocated memory blocks (``sys.getallocatedblocks``) at the same two moments."""
+    grown: list[tuple[str, int]]
+    """The types of Python object whose count grew most between those moments."""
     threads: tuple[int, int]
     """The process's threads: most seen during the run, and after closing."""
     asked: dict[str, int]
     done: list[str]
     kinds: dict[str, int]
     kind_seconds: dict[str, float]
+    kind_rss_mb: dict[str, float]
+    """Resident memory each kind of action added in all (MB; growth during the action, net of what it freed)."""
     slowest: list[tuple[float, str]]
 
     def ok(self) -> bool:
@@ -653,8 +682,13 @@ class Report:
                  f"threads left running: {len(self.threads_left)} (Python warnings: {len(self.python_warnings)})",
                  f"RSS: {self.rss_mb[0]:.0f} MB after 10% of the actions, {self.rss_mb[1]:.0f} MB at the end, "
                  f"peak {self.rss_mb[2]:.0f} MB; threads: at most {self.threads[0]}, {self.threads[1]} after closing",
+                 f"after malloc_trim: {self.trimmed_mb[0]:.0f} MB after 10%, {self.trimmed_mb[1]:.0f} MB at the end; "
+                 f"Python blocks {self.heap_blocks[0]:,} -> {self.heap_blocks[1]:,}; objects grown: "
+                 + ", ".join(f"{name} {n:+,}" for name, n in self.grown),
                  "actions (count, seconds): " + ", ".join(f"{k} {n} {self.kind_seconds[k]:.1f}"
                                                           for k, n in sorted(self.kinds.items())),
+                 "RSS growth by action (MB): " + ", ".join(f"{k} {mb:+.0f}" for k, mb in sorted(
+                     self.kind_rss_mb.items(), key=lambda item: -item[1]) if abs(mb) >= 1),
                  "dialogs answered: " + ", ".join(f"{k} {n}" for k, n in sorted(self.asked.items())),
                  "slowest: " + "; ".join(f"{s * 1000:.0f} ms {d[:60]}" for s, d in self.slowest[:5])]
         for title, items in (("exception", self.exceptions), ("Qt warning", self.warnings),
@@ -680,6 +714,7 @@ def run(actions: int, seed: int, folder: Path | None = None, pause_ms: int = 0,
         kinds: dict[str, int] = {}
         timings: list[tuple[float, str]] = []
         kind_seconds: dict[str, float] = {}
+        kind_rss: dict[str, int] = {}
         started, cpu = time.monotonic(), time.process_time()
         with counters.installed(), dialogs.installed():
             counters.action = "building the window"
@@ -694,7 +729,8 @@ def run(actions: int, seed: int, folder: Path | None = None, pause_ms: int = 0,
             monkey = Monkey(window, lecture, rng, folder)
             table = monkey.table()
             names, weights = list(table), [w for w, _ in table.values()]
-            rss_early = rss_bytes()  # (replaced by the figure after a tenth of the actions)
+            rss_early = rss_bytes()  # (replaced by the figures after a tenth of the actions)
+            early = (trimmed_rss_bytes(), sys.getallocatedblocks(), object_counts())
             stop_by = time.monotonic() + 60 * minutes if minutes else math.inf
             for i in range(actions):
                 if time.monotonic() > stop_by:
@@ -702,7 +738,7 @@ def run(actions: int, seed: int, folder: Path | None = None, pause_ms: int = 0,
                     break
                 name = rng.choices(names, weights)[0]
                 counters.action = f"#{i} {name}"
-                t0 = time.monotonic()
+                t0, rss0 = time.monotonic(), rss_bytes()
                 try:
                     description = table[name][1]()
                 except Exception:  # noqa: BLE001 — counted, and the monkey goes on
@@ -713,12 +749,17 @@ def run(actions: int, seed: int, folder: Path | None = None, pause_ms: int = 0,
                 spent = time.monotonic() - t0
                 timings.append((spent, f"#{i} {description}"))
                 kind_seconds[name] = kind_seconds.get(name, 0.0) + spent
+                kind_rss[name] = kind_rss.get(name, 0) + rss_bytes() - rss0
                 done.append(description)
                 kinds[name] = kinds.get(name, 0) + 1
                 if i % 50 == 0 or i == actions // 10:
                     counters.sample()
                 if i == actions // 10:
                     rss_early = counters.rss[-1]
+                    early = (trimmed_rss_bytes(), sys.getallocatedblocks(), object_counts())
+            counters.action = "measuring memory"
+            rss_end = rss_bytes()
+            late = (trimmed_rss_bytes(), sys.getallocatedblocks(), object_counts())
             counters.action = "closing the window"
             peak_threads = max(counters.threads or [process_threads()])
             window.ask_before_closing = True
@@ -738,9 +779,11 @@ def run(actions: int, seed: int, folder: Path | None = None, pause_ms: int = 0,
         return Report(seed=seed, actions=actions, seconds=seconds, cpu_seconds=cpu, exceptions=counters.exceptions,
                       warnings=counters.warnings, python_warnings=counters.python_warnings,
                       threads_left=[f"job {j.name!r}" for j in left] + [f"thread {t.name!r}" for t in strays],
-                      rss_mb=(rss_early * mb, rss_bytes() * mb, max(counters.rss + [rss_bytes()]) * mb),
+                      rss_mb=(rss_early * mb, rss_end * mb, max(counters.rss + [rss_end]) * mb),
+                      trimmed_mb=(early[0] * mb, late[0] * mb), heap_blocks=(early[1], late[1]),
+                      grown=sorted(((k, n - early[2].get(k, 0)) for k, n in late[2].items()), key=lambda kn: -kn[1])[:8],
                       threads=(peak_threads, process_threads()), asked=dialogs.asked, done=done, kinds=kinds, kind_seconds=kind_seconds,
-                      slowest=sorted(timings, reverse=True)[:10])
+                      kind_rss_mb={k: b * mb for k, b in kind_rss.items()}, slowest=sorted(timings, reverse=True)[:10])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,9 +39,8 @@ def test_two_thousand_random_actions_do_not_crash_the_process(monkey):
     assert f"seed {SEED}: {ACTIONS} actions" in done.stdout, report
 
 
-@pytest.mark.xfail(strict=False, reason="open until a full run confirms zero after the presenter, export and Adam "
-                                        "fixes (see README, Reliability)")
 def test_two_thousand_random_actions_break_nothing(monkey):
+    """Zero exceptions, Qt warnings and threads left (seeds 5, 7 and 11 confirmed at 2,000 actions each)."""
     done, report = monkey
     assert "exceptions: 0, Qt warnings: 0, threads left running: 0" in done.stdout, report
     assert done.returncode == 0, report

@@ -192,6 +192,41 @@ def test_no_recovery_dialog_after_a_kill_with_nothing_edited(make_window, dialog
     assert dialogs.questions == []
 
 
+@pytest.mark.parametrize("quit_asking", [True, False], ids=["closed", "Ctrl+C"])
+def test_view_only_changes_are_not_unsaved_and_leave_no_autosave(make_window, dialogs, tmp_path, quit_asking):
+    """Every tab, zoom, stepping the timelines, the mode and input to look at, a node selected: the window
+    is not marked modified, nothing is autosaved, and closing (asking or not) leaves no recovery file."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+    window, mode = make_window()
+    window.resize(1000, 700)
+    window.show()
+    ui = UIActions(window, mode, random.Random(4))
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)
+    window.tabs.setCurrentIndex(0)
+    canvas = window.explorer.canvas
+    middle = canvas.viewport().rect().center()
+    for turn in (120, 240, -120):
+        QApplication.sendEvent(canvas.viewport(), QWheelEvent(QPointF(middle), QPointF(canvas.mapToGlobal(middle)),
+                                                              QPoint(), QPoint(0, turn), Qt.NoButton, Qt.NoModifier,
+                                                              Qt.NoScrollPhase, False))
+    QTest.mouseClick(canvas.viewport(), Qt.LeftButton, pos=middle)
+    window.explorer.state.select_node(0)
+    for action in (ui.step, ui.choose_mode, ui.choose_wrt, ui.sequence_time) * 4:
+        action()
+    assert not mode.has_unsaved_changes() and not window.isWindowModified()
+    assert not mode.autosaver.save_now()
+    window.ask_before_closing = quit_asking
+    assert window.close()
+    assert dialogs.questions == [], "nothing to save: not asked"
+    assert sorted(p.name for p in mode.autosaver.folder.glob("*")) == [], "no autosave, no lock left"
+    make_window(recovery=mode.autosaver.folder)  # the next start
+    assert dialogs.questions == [], "no recovery offered"
+
+
 def _saved_then_edited(make_window, tmp_path, row: int, text: str):
     """A window whose work was saved to talk.chainrule, then an input edited and autosaved."""
     window, mode = make_window()
@@ -199,6 +234,7 @@ def _saved_then_edited(make_window, tmp_path, row: int, text: str):
     assert mode._write(path)
     window.explorer.inputs.item(row, 1).setText(text)
     assert mode.autosaver.save_now()
+    mode.autosaver.release()  # then killed: the file stays, its owner is gone
     return window, mode, path
 
 
@@ -217,6 +253,20 @@ def test_recovery_says_what_and_when_and_declining_keeps_the_file(make_window, d
     assert f"{load_document(kept).autosave.saved_at.astimezone():%H:%M:%S on %d %B %Y}" in question
     assert str(kept) in second.window.statusBar().currentMessage()
     assert second.path is None
+
+
+def test_two_windows_open_at_once_keep_their_own_autosaves(make_window, dialogs, tmp_path):
+    (one, first), (two, second) = make_window(), make_window()
+    one.explorer.inputs.item(0, 1).setText("7")
+    two.explorer.inputs.item(0, 1).setText("8")
+    assert first.autosaver.save_now() and second.autosaver.save_now()
+    assert [load_document(m.autosaver.path).views["explorer"].values["x"] for m in (first, second)] == [7, 8]
+    make_window()  # a third window while both run
+    assert dialogs.questions == [], "a running window's autosave is not offered"
+    second.autosaver.release()  # the second one is killed
+    make_window()
+    (question,) = dialogs.questions
+    assert load_document(first.autosaver.path).views["explorer"].values["x"] == 7, "the first one's is untouched"
 
 
 def test_recovering_restores_the_work_and_its_file(make_window, dialogs, tmp_path):
@@ -376,3 +426,21 @@ def test_an_input_set_to_minus_zero_stays_minus_zero(make_window, dialogs, tmp_p
     assert other_mode.open(tmp_path / "z.chainrule")
     again = other.explorer.state.graph.find(leaf.name).data
     assert again == 0.0 and np.copysign(1.0, again) == -1.0
+
+
+# -- 6. nothing kept per action ------------------------------------------------------------------------
+@pytest.mark.parametrize("answer", ["Accepted", "Rejected"])
+def test_browsing_lessons_keeps_no_dialog_behind(make_window, dialogs, monkeypatch, answer):
+    """Found by the monkey's memory figures: every browse left its LessonBrowser (a child of the window)."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    from app.lecture.browser import LessonBrowser
+    window, mode = make_window()
+    monkeypatch.setattr(QDialog, "exec", lambda dialog: int(getattr(QDialog, answer)))
+    for _ in range(3):
+        mode.browse()
+        mode.scenes.stack.setClean()
+    QApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    assert window.findChildren(LessonBrowser) == []
+    assert (mode.scenes.lesson.title != "Untitled lesson") == (answer == "Accepted")

@@ -138,16 +138,35 @@ def test_autosave_writes_only_changes_and_offers_recovery_until_discarded(qtbot,
     assert not saver.save_now(), "unchanged: not written again"
     doc.scene = 3
     assert saver.save_now()
-    assert saver.pending() == doc
+    assert Autosaver(lambda: None, folder=tmp_path).pending() is None, "its instance still runs: not offered"
+    saver.release()  # (what a crash leaves: the file, its owner gone)
+    assert Autosaver(lambda: None, folder=tmp_path).pending() == doc
     saver.discard()
-    assert saver.pending() is None
+    assert Autosaver(lambda: None, folder=tmp_path).pending() is None
+
+
+def test_two_instances_keep_their_own_autosaves_and_offer_only_a_gone_ones(qtbot, tmp_path):
+    """Two windows open at once (here in one process; across processes the lock is a process's) never
+    overwrite each other's autosave, nor offer it while its window runs."""
+    docs = [_document(), Document(lesson=builtin_lesson("activations"))]
+    first, second = (Autosaver(lambda d=d: d, folder=tmp_path) for d in docs)
+    assert first.save_now() and second.save_now() and first.path != second.path
+    assert [load_document(s.path).lesson for s in (first, second)] == [d.lesson for d in docs]
+    assert first.pending() is None and second.pending() is None, "both still run"
+    second.release()  # second is killed
+    third = Autosaver(lambda: None, folder=tmp_path)
+    assert third.pending().lesson == docs[1].lesson and third.offered == second.path
+    assert Autosaver(lambda: None, folder=tmp_path).pending() is None, "offered to one start only"
+    third.adopt()
+    assert third.offered is None and load_document(third.path).lesson == docs[1].lesson
+    assert sorted(tmp_path.glob("autosave.*.chainrule")) == sorted([first.path, third.path])
 
 
 def test_unreadable_recovery_file_is_dropped(qtbot, tmp_path):
+    (tmp_path / "autosave.chainrule").write_text("{ not json", encoding="utf-8")
     saver = Autosaver(_document, folder=tmp_path)
-    saver.path.write_text("{ not json", encoding="utf-8")
     assert saver.pending() is None
-    assert not saver.path.exists()
+    assert not (tmp_path / "autosave.chainrule").exists()
     (kept,) = tmp_path.glob("autosave-*.broken.chainrule")
     assert kept.read_text(encoding="utf-8") == "{ not json", "moved aside, never deleted"
     assert saver.unreadable and str(kept) in saver.notice and "not valid JSON" in saver.notice
@@ -403,7 +422,7 @@ def test_an_autosave_in_an_earlier_versions_folder_is_brought_over(qapp, monkeyp
     save_document(old, _document())
     saver = Autosaver(lambda: None)
     assert saver.pending() == _document()
-    assert saver.path == tmp_path / "Chainrule" / "recovery" / "autosave.chainrule" and not old.exists()
+    assert saver.offered == tmp_path / "Chainrule" / "recovery" / "autosave.chainrule" and not old.exists()
 
 
 def test_autosave_writes_only_unsaved_work_and_drops_its_copy_when_back_to_saved(qtbot, tmp_path):
@@ -423,11 +442,13 @@ def test_an_autosave_is_stamped_with_its_time_and_file(qtbot, tmp_path):
     assert saver.save_now()
     stamp = load_document(saver.path).autosave
     assert stamp.file == str(tmp_path / "talk.chainrule") and before <= stamp.saved_at <= datetime.now(timezone.utc)
-    assert saver.pending() == _document(), "the file was never saved after it: offered"
+    saver.release()
+    assert Autosaver(lambda: None, folder=tmp_path).pending() == _document(), "the file was never saved after it"
     (tmp_path / "talk.chainrule").write_text("saved later")
-    assert saver.pending() is None and not saver.path.exists()
+    later = Autosaver(lambda: None, folder=tmp_path)
+    assert later.pending() is None and not saver.path.exists()
     (kept,) = tmp_path.glob("autosave-*.chainrule")
-    assert load_document(kept) == _document() and str(kept) in saver.notice and not saver.unreadable
+    assert load_document(kept) == _document() and str(kept) in later.notice and not later.unreadable
 
 
 @pytest.mark.parametrize("trouble", ["snapshot raises", "folder is a file", "would not reopen", "disk full"])

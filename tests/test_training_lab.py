@@ -159,3 +159,19 @@ def test_the_training_lesson_plays_in_presenter_mode(qtbot):
     window.host.wait_ready()
     assert lab.state.rounds == 2  # back: the same seeded start, trained to step 2
     window.close()
+
+
+@pytest.mark.parametrize("y_shape", [(20,), (20, 1)], ids=["1-D targets", "a column"])
+def test_regression_points_take_one_colour_each_whatever_the_targets_shape(qtbot, y_shape):
+    """Found by the monkey: 1-D regression targets on two features made one (1, n, 3) row of colours,
+    and pyqtgraph's mkBrush raised a TypeError out of the boundary's draw."""
+    import types
+
+    from widgets.decision_boundary import DecisionBoundaryView
+    view = DecisionBoundaryView()
+    qtbot.addWidget(view)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 2)), rng.normal(size=y_shape)
+    view._draw_points(types.SimpleNamespace(train=(X, y), test=(X[:5], y[:5]), task="regression"), one_d=False)
+    brushes = [spot.brush() for spot in view.train_points.points()]
+    assert len(brushes) == 20 and len({b.color().name() for b in brushes}) > 1

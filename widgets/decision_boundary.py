@@ -125,7 +125,7 @@ class DecisionBoundaryView(pg.PlotWidget):
             else:
                 xs, ys = X[:, 0], X[:, 1]
                 if frame.task == "regression":
-                    colours = heatmap_rgb(y)
+                    colours = heatmap_rgb(np.ravel(y)).reshape(-1, 3)  # (one per point: y may be 1-D)
                     brushes = [pg.mkBrush(*c) for c in colours]
                 else:
                     palette = class_colours(int(max(ytr.max(), yte.max() if len(yte) else 0)) + 1)

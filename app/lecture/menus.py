@@ -384,6 +384,7 @@ class LectureMode(QObject):
             if answer == QMessageBox.Yes:
                 self.set_document(replace(document, autosave=None),
                                   Path(stamp.file) if stamp and stamp.file else None)
+                saver.adopt()  # kept as this window's autosave until saved
                 self.scenes.stack.resetClean()  # recovered work is unsaved work
                 self._clean_views = {}
                 self._update_title()
@@ -415,6 +416,7 @@ class LectureMode(QObject):
                 self.autosaver.discard()
             else:
                 self.autosaver.save_now()  # (only unsaved work is written; it never raises)
+            self.autosaver.release()  # what is left now is for the next start to offer
             if self.presenter is not None:
                 self.presenter.close()
         return False
@@ -423,9 +425,13 @@ class LectureMode(QObject):
     def browse(self) -> None:
         """Pick a built-in lesson: open it in the window, or present it straight away."""
         dialog = LessonBrowser(self.window)
-        result = dialog.exec()
-        if result in (int(LessonBrowser.Accepted), LessonBrowser.PRESENT) and self._may_discard():
-            self.set_document(Document(lesson=dialog.chosen()), None)
+        try:
+            result = dialog.exec()
+            chosen = dialog.chosen() if result in (int(LessonBrowser.Accepted), LessonBrowser.PRESENT) else None
+        finally:
+            dialog.deleteLater()  # (a child of the window: each browse would otherwise keep its dialog)
+        if chosen is not None and self._may_discard():
+            self.set_document(Document(lesson=chosen), None)
             if result == LessonBrowser.PRESENT:
                 self.present(0)
 

@@ -21,6 +21,7 @@ What a save guarantees:
 """
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -37,7 +38,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
+from PySide6.QtCore import QLockFile, QObject, QSettings, QStandardPaths, QTimer, Signal
 
 from app.lecture.lessons import (MAX_FILE_BYTES, SCHEMA_VERSION, VIEWS, Lesson, LessonError, Scene,
                                  builtin_lesson, lesson_from_dict, load_lesson, parse_json, read_text,
@@ -378,6 +379,21 @@ def legacy_recovery_dirs() -> list[Path]:
     return [base / name / "recovery" for name in ("chainrule", "__main__.py")]
 
 
+_OWNED = re.compile(rf"autosave\.(\d+-\d+){re.escape(FILE_SUFFIX)}")
+"""A running (or crashed) instance's autosave: ``autosave.<pid>-<n>.chainrule``, beside its lock
+``autosave.<pid>-<n>.lock``.  The legacy ``autosave.chainrule`` (earlier versions) has no owner."""
+_LOCK = re.compile(r"autosave\.(\d+-\d+)\.lock")
+LEGACY_NAME = f"autosave{FILE_SUFFIX}"
+_INSTANCES = itertools.count()
+"""The ``n`` of ``autosave.<pid>-<n>``: each Autosaver of a process has its own."""
+
+
+def _lock(folder: Path, tag: str) -> QLockFile:
+    lock = QLockFile(str(folder / f"autosave.{tag}.lock"))
+    lock.setStaleLockTime(0)  # stale only when its process is gone, never by age
+    return lock
+
+
 class Autosaver(QObject):
     """Every ``interval_ms``, keeps a recovery copy of unsaved work; offers it back after a crash.
 
@@ -387,6 +403,11 @@ class Autosaver(QObject):
     save; a real save or a clean quit removes it.  So a recovery file found at start-up
     means Chainrule did not close cleanly with changes unsaved.  An autosave never raises:
     a failure is announced by ``failed`` (for the status bar) and the timer keeps going.
+
+    Each instance (two windows open at once, in one process or two) writes a file of its own,
+    ``autosave.<pid>-<n>.chainrule``, and holds a lock beside it as long as it lives
+    (:class:`QLockFile`: the lock of a process that is gone is stale).  So :meth:`pending`
+    offers only an autosave whose owner no longer runs, never a running window's.
     """
 
     failed = Signal(str)
@@ -401,16 +422,49 @@ class Autosaver(QObject):
         self._document_file = document_file
         self._legacy = legacy_recovery_dirs() if folder is None else []
         self.folder = folder or recovery_dir()
-        self.path = self.folder / f"autosave{FILE_SUFFIX}"
+        self._own_lock: QLockFile | None = None
+        self._name()
         self.notice = ""
         """What :meth:`pending` did with a recovery file it did not offer (moved aside, and where)."""
         self.unreadable = False
         """Whether that file was set aside because it could not be read (worth a dialog, not just a note)."""
+        self.offered: Path | None = None
+        """The recovery file :meth:`pending` found (an instance's that is gone), until adopted or set aside."""
+        self._offered_lock: QLockFile | None = None
         self._written: dict[str, Any] | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.save_now)
         self._timer.start()
+
+    def _name(self) -> None:
+        """Pick ``self.path``: a name no other instance, running or crashed, has used."""
+        while True:
+            tag = f"{os.getpid()}-{next(_INSTANCES)}"
+            self.path = self.folder / f"autosave.{tag}{FILE_SUFFIX}"
+            self._tag = tag
+            if not (os.path.lexists(self.path) or os.path.lexists(self.folder / f"autosave.{tag}.lock")):
+                return  # (one that exists is a crashed process's with this pid: for pending() to offer)
+
+    def _claim(self) -> None:
+        """Hold this instance's lock before its first autosave (the lock says: not a crash's leftover)."""
+        while self._own_lock is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            lock = _lock(self.folder, self._tag)
+            if lock.tryLock(0) and not os.path.lexists(self.path):
+                self._own_lock = lock
+            elif lock.error() in (QLockFile.LockFailedError, QLockFile.NoError):
+                lock.unlock()
+                self._name()  # taken meanwhile: the next name
+            else:
+                raise OSError(f"cannot lock {self.folder} for the autosave ({lock.error().name})")
+
+    def release(self) -> None:
+        """Stop being a running instance (the recovery file, if any, stays: what a crash leaves)."""
+        self._timer.stop()
+        if self._own_lock is not None:
+            self._own_lock.unlock()
+            self._own_lock = None
 
     def save_now(self) -> bool:
         """Write the recovery file if there is unsaved work it does not hold yet; True if it wrote."""
@@ -435,30 +489,59 @@ class Autosaver(QObject):
             return False
         file = self._document_file()
         stamp = AutosaveStamp(datetime.now(timezone.utc).astimezone(), str(file) if file else None)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self._claim()
         save_document(self.path, replace(document, autosave=stamp))
         self._written = content
         return True
 
     def discard(self) -> None:
-        """Remove the recovery file (after a real save or a clean quit)."""
+        """Remove this instance's recovery file (after a real save or a clean quit)."""
         self._written = None
         with suppress(FileNotFoundError):
             self.path.unlink()
 
+    def _orphans(self) -> list[tuple[Path, QLockFile | None]]:
+        """Recovery files of instances no longer running (their locks taken), newest first.  What such
+        an instance left besides (temps of a killed write, a lock without a file) is removed."""
+        try:
+            names = [p.name for p in self.folder.iterdir()]
+        except OSError:
+            return []
+        tags = {m.group(1) for pattern in (_OWNED, _LOCK) for m in map(pattern.fullmatch, names) if m}
+        found = []
+        for tag in sorted(tags - {self._tag}):
+            lock = _lock(self.folder, tag)
+            if not lock.tryLock(0):
+                continue  # its instance runs
+            path = self.folder / f"autosave.{tag}{FILE_SUFFIX}"
+            remove_stale_temps(path)
+            if os.path.lexists(path):
+                found.append((os.lstat(path).st_mtime, path, lock))
+            else:
+                lock.unlock()
+        if LEGACY_NAME in names:
+            found.append((os.lstat(self.folder / LEGACY_NAME).st_mtime, self.folder / LEGACY_NAME, None))
+        return [(path, lock) for _, path, lock in sorted(found, key=lambda item: -item[0])]
+
     def pending(self) -> Document | None:
-        """Unsaved work a crash left, to offer back, or None.
+        """Unsaved work an instance that is gone left, to offer back (the newest), or None.
 
         A recovery file that does not load is moved aside as ``autosave-<time>.broken.chainrule``,
         one older than the last save of its file as ``autosave-<time>.chainrule``: kept, never
-        deleted, and :attr:`notice` says where.
+        deleted, and :attr:`notice` says where.  Older ones left by other crashed instances stay
+        for the next start.
         """
         self.notice, self.unreadable = "", False
         self._adopt_legacy()
-        if not os.path.lexists(self.path):
+        orphans = self._orphans()
+        for _, lock in orphans[1:]:
+            if lock is not None:
+                lock.unlock()
+        if not orphans:
             return None
+        self.offered, self._offered_lock = orphans[0]
         try:
-            document = load_document(self.path)
+            document = load_document(self.offered)
         except LessonError as exc:
             self.notice = f"The autosave could not be read ({exc}). It was kept as {self.set_aside(broken=True)}."
             self.unreadable = True
@@ -474,29 +557,45 @@ class Autosaver(QObject):
         """When a pending document was autosaved (the file's time for one written by an older version)."""
         if document.autosave is not None:
             return document.autosave.saved_at.astimezone()
-        return datetime.fromtimestamp(os.stat(self.path).st_mtime).astimezone()
+        return datetime.fromtimestamp(os.stat(self.offered).st_mtime).astimezone()
+
+    def adopt(self) -> None:
+        """The offered work was recovered: its file becomes this instance's recovery file until saved."""
+        if self.offered is not None:
+            self._claim()
+            os.replace(self.offered, self.path)
+        self._forget_offered()
 
     def set_aside(self, broken: bool = False) -> Path:
-        """Move the recovery file to a name of its own in the same folder, kept for later; returns it."""
-        stamp = datetime.fromtimestamp(os.lstat(self.path).st_mtime).strftime("%Y%m%d-%H%M%S")
+        """Move the offered recovery file to a name of its own in the same folder, kept for later; returns it."""
+        if self.offered is None:
+            raise OSError("no recovery file was offered")
+        stamp = datetime.fromtimestamp(os.lstat(self.offered).st_mtime).strftime("%Y%m%d-%H%M%S")
         tail = f".broken{FILE_SUFFIX}" if broken else FILE_SUFFIX
         for n in range(1, 1000):
             target = self.folder / f"autosave-{stamp}{f'-{n}' if n > 1 else ''}{tail}"
             if not os.path.lexists(target):
-                os.rename(self.path, target)
+                os.rename(self.offered, target)
+                self._forget_offered()
                 return target
-        raise OSError(f"no free name for a copy of {self.path}")
+        raise OSError(f"no free name for a copy of {self.offered}")
+
+    def _forget_offered(self) -> None:
+        if self._offered_lock is not None:
+            self._offered_lock.unlock()
+        self.offered, self._offered_lock = None, None
 
     def _adopt_legacy(self) -> None:
         """Bring an autosave from an earlier version's folder here (moved, not copied)."""
-        if os.path.lexists(self.path):
+        target = self.folder / LEGACY_NAME
+        if os.path.lexists(target):
             return
         for folder in self._legacy:
-            old = folder / self.path.name
+            old = folder / LEGACY_NAME
             if old.is_file():
                 with suppress(OSError):
                     self.folder.mkdir(parents=True, exist_ok=True)
-                    shutil.move(old, self.path)
+                    shutil.move(old, target)
                     return
 
 
