@@ -270,7 +270,8 @@ class Seq2SeqPanel(ModelPanel):
                                                lambda v: self.change(cell=v), 4))
         self.attention_box = self.add_setting(combo(
             [(attention_label(a), a) for a in ATTENTIONS],
-            "Score of attention a_tj: none, h_(t−1)·h_j, or vᵀ tanh(W h_(t−1) + U h_j)",
+            "Score of attention a_tj: none, h_(t−1)·h_j, vᵀ tanh(W h_(t−1) + U h_j), or location-aware: "
+            "h_(t−1)·h_j plus a learnt shift of the previous weights a_(t−1)",
             lambda v: self.change(attention=v), 10))
         self.forcing = self.add_setting(QCheckBox("teacher forcing"))
         self.forcing.setToolTip("Feed the true previous token while training (off: the model's own guess)")

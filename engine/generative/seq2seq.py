@@ -6,7 +6,9 @@ writes y_1..y_m, y_t = softmax(W_hy h_t), each step fed the previous output toke
 (``<s>`` first), until it writes ``</s>``.  With **attention** (Bahdanau et al.) every
 decoder step also looks back at all encoder states: weights a_tj = softmax_j(score(h_{t-1},
 h_j)), with a dot-product score h_{t-1}·h_j or the additive vᵀ tanh(W h_{t-1} + U h_j),
-give a context ctx_t = Σ_j a_tj h_j that is fed to the decoder cell and to the readout.
+or the **location-aware** h_{t-1}·h_j + 10·wᵀ(a_{t-1,j-1}, a_{t-1,j}, a_{t-1,j+1}) (Chorowski et
+al. 2015: the focus can move relative to where it last was, which carries over to inputs
+longer than any trained on, where content alone does not), give a context ctx_t = Σ_j a_tj h_j that is fed to the decoder cell and to the readout.
 
 Training feeds the true previous token (teacher forcing) with probability
 ``teacher_forcing`` per token, the model's own greedy choice otherwise; decoding is greedy.
@@ -30,7 +32,7 @@ from .seq2seq_tasks import (EOS, PAD, SOS, Seq2SeqBatch, Seq2SeqTask, decode_ids
 from .training import SteppedTrainer
 
 CELLS = ("gru", "lstm")
-ATTENTIONS = ("none", "dot", "additive")
+ATTENTIONS = ("none", "dot", "additive", "location")
 _MASKED = -1e9  # score of a padding position: softmax gives it weight exactly 0
 
 
@@ -69,6 +71,8 @@ class Attention(nn.Module):
     def __init__(self, kind: str, hidden_size: int, attention_size: int, rng: np.random.Generator):
         super().__init__()
         self.kind = kind
+        if kind == "location":
+            self.shift = nn.Linear(3, 1, bias=False, seed=rng)
         if kind == "additive":
             self.W = nn.Linear(hidden_size, attention_size, bias=False, seed=rng)
             self.U = nn.Linear(hidden_size, attention_size, seed=rng)
@@ -78,11 +82,17 @@ class Attention(nn.Module):
         """What the scores compare the query with, computed once per input: h_j or U h_j."""
         return self.U(states) if self.kind == "additive" else states
 
-    def forward(self, query, keys, states, mask_bias: np.ndarray):
+    def forward(self, query, keys, states, mask_bias: np.ndarray, previous=None):
         """Weights (T_in, B) and context (B, H) for a query (B, H); states/keys (T_in, B, ·)."""
         t_in, batch = mask_bias.shape
-        if self.kind == "dot":
+        if self.kind in ("dot", "location"):
             scores = (keys * query).sum(axis=2)
+            if self.kind == "location" and previous is not None:
+                zero = Tensor(np.zeros((1, batch)))
+                before = F.concat([zero, previous[:-1]], axis=0)
+                after = F.concat([previous[1:], zero], axis=0)
+                f = F.stack([before, previous, after], axis=2)
+                scores = scores + 10.0 * self.shift(f).reshape(t_in, batch)
         else:
             scores = self.v(F.tanh(keys + self.W(query))).reshape(t_in, batch)
         weights = F.softmax(scores + mask_bias, axis=0)
@@ -199,7 +209,8 @@ class Seq2Seq(nn.Module):
             inputs = [x]
             if self.has_attention:
                 weights, context = self.attention(state[0].reshape(batch, h), record.attention_keys,
-                                                  record.encoder_matrix, mask_bias)
+                                                  record.encoder_matrix, mask_bias,
+                                                  record.attention[-1] if record.attention else None)
                 record.attention.append(weights)
                 record.contexts.append(context)
                 inputs.append(context)
@@ -406,6 +417,8 @@ def _name_and_group(run: Seq2SeqPass, params: list) -> list[tuple[str, Tensor, l
         if run.attention:
             run.attention[t - 1].name, run.contexts[t - 1].name = f"a_{t}", f"ctx_{t}"
             keys = [run.encoder_matrix, run.attention_keys]
+            if t > 1:  # location-aware scores read the previous weights: a boundary of this cell
+                keys.append(run.attention[t - 2])
             groups.append((f"attention t={t}", run.contexts[t - 1], prev + keys + params))
             inputs.append(run.contexts[t - 1])
         state = [h]
