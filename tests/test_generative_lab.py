@@ -111,6 +111,19 @@ def test_gan_steps_d_and_g_alone_and_user_drawn_points():
     assert lab.trainers == [] and lab.points == []
 
 
+def test_the_twice_scenario_shows_inputs_longer_than_any_it_trained_on():
+    lab = Seq2SeqLab()
+    trained = lab.trainers[0].task.length
+    lab.load_scenario("seq2seq-attention-twice")
+    assert trained < len(lab.example) <= 2 * trained
+    lab.next_example()
+    assert trained < len(lab.example) <= 2 * trained
+    lab.configure(cell="lstm")  # leaving the scenario: examples at the training length again
+    assert len(lab.example) <= trained
+    lab.next_example()
+    assert len(lab.example) <= trained
+
+
 def test_scenarios_load_into_their_lab():
     assert {lab_for(s) for s in SCENARIOS} == {"seq2seq", "gan", "rbm"}
     lab = RBMLab()

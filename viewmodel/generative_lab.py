@@ -261,6 +261,7 @@ class Seq2SeqLab(ModelLab):
         self.comparison_config: Seq2SeqConfig | None = None
         self.example = ""
         self.example_seed = 0
+        self.example_length: int | None = None  # a scenario's longer test inputs
         self.reset()
 
     def configure(self, **changes: Any) -> None:
@@ -269,8 +270,9 @@ class Seq2SeqLab(ModelLab):
         self.config = dataclasses.replace(self.config, **changes)
         self.comparison_config = None
         self.scenario = None
-        if "task" in changes or "length" in changes:
+        if "task" in changes or "length" in changes or self.example_length is not None:
             self.example = ""
+        self.example_length = None
         self.reset()
 
     def set_compare(self, on: bool) -> None:
@@ -283,6 +285,7 @@ class Seq2SeqLab(ModelLab):
         self.config = scenario.configs[0]
         self.compare = len(scenario.configs) > 1
         self.comparison_config = scenario.configs[1] if self.compare else None
+        self.example_length = scenario.example_length
         self.example = ""
 
     def make_trainers(self) -> tuple[list, list[str]]:
@@ -297,8 +300,11 @@ class Seq2SeqLab(ModelLab):
                                                attention_label(other.attention)]
 
     def new_example(self, trainer: Seq2SeqTrainer | None = None) -> str:
-        """A seeded source of the task at its longest length (seed ``example_seed``)."""
+        """A seeded source of the task at its longest length, or the scenario's longer
+        ``example_length`` (seed ``example_seed``)."""
         task = (trainer or self.trainers[0]).task
+        if self.example_length is not None:
+            task = task.with_length(self.example_length)
         rng = np.random.default_rng(100 + self.example_seed)
         for _ in range(50):  # the longest inputs show attention best
             source = task.source(rng)

@@ -33,6 +33,7 @@ class Scenario:
     labels: tuple[str, ...]
     steps: int
     caption: str
+    example_length: int | None = None  # the example inputs' longest length (None: the task's)
 
     def __post_init__(self) -> None:
         if len(self.configs) != len(self.labels) or not self.configs:
@@ -73,7 +74,8 @@ SCENARIOS: dict[str, Scenario] = {s.id: s for s in [
              "Trained on reversals of at most 6 digits, tested on 7 to 12. Without attention "
              "the summary s never held that many digits and about a third come out right; "
              "location-aware attention moves its focus one input back per step, wherever it "
-             "is, and gets about three quarters right. Type a 12-digit input to see it."),
+             "is, and gets about three quarters right. The example inputs are 7 to 12 digits long.",
+             example_length=_LONG),
     Scenario("seq2seq-date", "Translating a date",
              (Seq2SeqConfig(task="date", attention="additive"),), ("additive attention",), 300,
              "3 March 2021 → 2021-03-03: the decoder writes the year first, so its attention "
