@@ -389,11 +389,13 @@ class Seq2SeqTrainer(SteppedTrainer):
         run = model(batch.source, batch.source_mask, batch.target)
         loss = sequence_loss(run.logits, batch.target, batch.target_mask)
         loss.name = "L"
-        return UnrolledGraph(loss, _name_and_group(run, params))
+        reads_previous = model.has_attention and model.attention.kind == "location"
+        return UnrolledGraph(loss, _name_and_group(run, params, reads_previous))
 
 
-def _name_and_group(run: Seq2SeqPass, params: list) -> list[tuple[str, Tensor, list]]:
-    """Name the pass's nodes for the explorer and return its cells as (name, output, boundary)."""
+def _name_and_group(run: Seq2SeqPass, params: list, reads_previous: bool) -> list[tuple[str, Tensor, list]]:
+    """Name the pass's nodes for the explorer and return its cells as (name, output, boundary);
+    ``reads_previous``: the attention scores read the previous step's weights (location-aware)."""
     groups: list[tuple[str, Tensor, list]] = []
     prev: list = []
     for t, (x, h) in enumerate(zip(run.source_embeddings, run.encoder_states), start=1):
@@ -417,7 +419,7 @@ def _name_and_group(run: Seq2SeqPass, params: list) -> list[tuple[str, Tensor, l
         if run.attention:
             run.attention[t - 1].name, run.contexts[t - 1].name = f"a_{t}", f"ctx_{t}"
             keys = [run.encoder_matrix, run.attention_keys]
-            if t > 1:  # location-aware scores read the previous weights: a boundary of this cell
+            if reads_previous and t > 1:  # the previous weights: a boundary of this cell
                 keys.append(run.attention[t - 2])
             groups.append((f"attention t={t}", run.contexts[t - 1], prev + keys + params))
             inputs.append(run.contexts[t - 1])
