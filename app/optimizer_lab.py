@@ -544,7 +544,7 @@ class MlpTraining(QWidget):
             out = {}
             for k, (_, label, name, hp) in enumerate(jobs):
                 out[label] = self.device_selector.run(lambda device: train_mlp(
-                    name, hp, data, steps, hidden, should_stop=lambda: job.cancelled, device=device))
+                    name, hp, data, steps, hidden, should_stop=job.should_stop, device=device))
                 job.report(k + 1, len(jobs))
             return jobs, out
 

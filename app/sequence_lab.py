@@ -105,7 +105,7 @@ class TrainingRun:
             for trainer in self.trainers.values():
                 trainer.to(device)
             return rounds + train_side_by_side(list(self.trainers.values()), self.steps - rounds,
-                                               on_round, lambda: job.cancelled)
+                                               on_round, job.should_stop)
         return self.devices.run(train)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QScrollArea, QSpinBox, QSplitter, QStackedWidget, QToolButton, QVBoxLayout,
@@ -274,10 +274,9 @@ class TrainingLab(QWidget):
         self._watcher = watcher
 
     def _received(self, job: Job, items: list) -> None:
-        """Draw the job's latest frame (training waits from here), then let it train on once the
-        repaint is done."""
+        """Draw and paint the job's latest frame (training waits from here), then let it train on."""
         self.state.receive(job, items)
-        QTimer.singleShot(0, self.state.frame_drawn)  # (runs after the paint events just posted)
+        self.state.frame_drawn()
 
     def _running_changed(self, running: bool) -> None:
         self.play_button.setText("⏸ Pause" if running else "▶ Play")
@@ -313,23 +312,23 @@ class TrainingLab(QWidget):
         everything = not self.state.running or now - self._curves_drawn >= CURVES_S
         if everything:
             self._curves_drawn = now
-        self.draw_frame(frame, everything)
+        views = self.draw_frame(frame, everything)
+        if self.state.running:
+            for view in views:  # now, while training waits: a paint sharing the GIL with it crawls
+                view.repaint()
 
-    def draw_frame(self, frame: Frame, everything: bool = True) -> None:
+    def draw_frame(self, frame: Frame, everything: bool = True) -> list[QWidget]:
         """Hand ``frame`` to the boundary (or the CNN's maps), and with ``everything`` to the
-        diagram and the plots over time too (they repaint when the event loop next runs)."""
-        if frame.conv:
-            self.maps.draw(frame)
-        else:
-            self.boundary.draw(frame)
+        diagram and the plots over time too; returns the views it changed (they repaint when
+        the event loop next runs)."""
+        views: list[QWidget] = [self.maps if frame.conv else self.boundary]
         if everything:
-            if not frame.conv:
-                self.diagram.draw(frame)
-            self.curves.draw(frame)
-            self.gradients.draw(frame)
-            self.histograms.draw(frame)
+            views += [self.curves, self.gradients, self.histograms] + ([] if frame.conv else [self.diagram])
+        for view in views:
+            view.draw(frame)
         target = self.state.target
         self.position.setText(f"step {frame.round}" + (f" / {target}" if target else ""))
+        return views + [self.position]
 
     def _show_status(self, text: str, kind: str) -> None:
         self._status_kind = kind

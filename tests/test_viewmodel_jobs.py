@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.nonfinite import NonFiniteError
-from viewmodel.jobs import Cancelled, Job, cancel_all, running_jobs
+from viewmodel.jobs import PAUSE_S, Cancelled, Job, cancel_all, running_jobs
 
 
 def _count(n: int, gate: threading.Event | None = None):
@@ -114,3 +114,40 @@ def test_cancel_all_waits_for_cooperative_jobs_and_abandons_a_stuck_one_in_time(
     assert left == [stuck] and polite.finished and polite.outcome.status == "cancelled"
     release.set()
     assert stuck.wait(5) and not running_jobs()
+
+
+def _spin(seconds: float):
+    """Work that loops on ``should_stop`` for ``seconds`` and returns how many safe points it passed."""
+    def work(job: Job) -> int:
+        end, passes = time.monotonic() + seconds, 0
+        while time.monotonic() < end and not job.should_stop():
+            passes += 1
+        return passes
+    return work
+
+
+def test_a_job_waits_at_its_safe_points_for_a_viewer_that_falls_behind_and_only_then():
+    unwatched = Job(_spin(0.3)).start()
+    assert unwatched.wait(5)
+    full_speed = unwatched.outcome.result  # nobody to wait for
+    starved = Job(_spin(0.3))
+    starved.keep_pace(0.01)  # a viewer that takes the news every 10 ms, then never does
+    starved.start()
+    assert starved.wait(5) and starved.outcome.result < full_speed / 5  # (free for 20 ms, then paced)
+    waits = Job(_spin(0.3))
+    waits.keep_pace(0.01)
+    time.sleep(0.03)  # (the viewer already behind at the start)
+    waits.start()
+    assert waits.wait(5) and waits.outcome.result <= 0.3 / PAUSE_S + 2  # one pass per PAUSE_S
+    kept = Job(_spin(0.3))
+    kept.keep_pace(0.01)
+    kept.start()
+    while not kept.finished:  # a viewer that keeps up
+        kept.take()
+        time.sleep(0.002)
+    assert kept.outcome.result > full_speed / 3
+    released = Job(_spin(0.3))
+    released.keep_pace(0.01)
+    released.keep_pace(None)  # the viewer went (or blocks until the end)
+    released.start()
+    assert released.wait(5) and released.outcome.result > full_speed / 3

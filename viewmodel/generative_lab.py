@@ -185,7 +185,7 @@ class ModelLab:
                 for trainer in self.trainers:
                     trainer.to(device)
                 return done + train_side_by_side([_Act(self, action)], steps - done, on_round,
-                                                 lambda: job.cancelled)
+                                                 job.should_stop)
 
             return self.devices.run(train)
 

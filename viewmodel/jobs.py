@@ -72,6 +72,11 @@ class News:
     """Given exactly once, by the first take after the job ended."""
 
 
+LAG_TICKS = 2
+"""A viewer that has not taken the news for this many of its ticks is starved (see :meth:`Job.keep_pace`)."""
+PAUSE_S = 0.05
+"""The longest a job waits at a safe point for a starved viewer to catch up."""
+
 _running: set["Job"] = set()
 _running_lock = threading.Lock()
 
@@ -91,6 +96,9 @@ class Job:
         self._outcome_taken = False
         self._steps: Iterator[Any] | None = None
         self._thread: threading.Thread | None = None
+        self._viewer_tick: float | None = None
+        self._viewer_seen = 0.0
+        self._viewer_came = threading.Event()
 
     def __repr__(self) -> str:
         state = self._outcome.status if self._outcome else ("running" if self._thread else "not started")
@@ -99,13 +107,42 @@ class Job:
     # -- called by the work ---------------------------------------------------------------------
     @property
     def cancelled(self) -> bool:
-        """True once :meth:`cancel` was called (thread-safe; also a ``should_stop`` callback)."""
+        """True once :meth:`cancel` was called (thread-safe)."""
+        return self._cancel.is_set()
+
+    def should_stop(self) -> bool:
+        """A safe point (the ``should_stop`` callback of a loop): lets a starved viewer catch up
+        (:meth:`keep_pace`), then True once the job was cancelled."""
+        self._let_viewer_catch_up()
         return self._cancel.is_set()
 
     def check_cancelled(self) -> None:
-        """Raise :class:`Cancelled` if the job was cancelled (the work's way to stop at a safe point)."""
-        if self._cancel.is_set():
+        """A safe point that raises :class:`Cancelled` if the job was cancelled (after letting a
+        starved viewer catch up)."""
+        if self.should_stop():
             raise Cancelled
+
+    def keep_pace(self, tick_s: float | None) -> None:
+        """The viewer takes the news every ``tick_s`` seconds: when it falls LAG_TICKS behind,
+        the work waits at its next safe point until it takes them (PAUSE_S at most); None: no
+        viewer to wait for (it blocks until the end, or has gone).
+
+        A Python thread that never waits starves the GUI thread: every call between Qt and
+        Python there waits for the GIL (the interpreter's 5 ms switch interval), and a paint
+        that makes hundreds of them takes seconds.  The lag tells the job when to step back;
+        while the window keeps up, the work runs at full speed."""
+        self._viewer_tick = tick_s
+        self._viewer_seen = time.monotonic()
+        self._viewer_came.set()
+
+    def _let_viewer_catch_up(self) -> None:
+        tick = self._viewer_tick
+        if tick is None or threading.current_thread() is not self._thread:
+            return
+        if time.monotonic() - self._viewer_seen > LAG_TICKS * tick:
+            self._viewer_came.clear()
+            if time.monotonic() - self._viewer_seen > LAG_TICKS * tick:  # (not taken meanwhile)
+                self._viewer_came.wait(PAUSE_S)
 
     def report(self, done: int, total: int, text: str = "") -> None:
         """Progress: ``done`` of ``total`` units, with an optional line of text."""
@@ -191,6 +228,8 @@ class Job:
 
     def take(self) -> News:
         """Collect the news since the last take (thread-safe; call it from the thread that shows the job)."""
+        self._viewer_seen = time.monotonic()
+        self._viewer_came.set()
         with self._lock:
             progress, self._progress = self._progress, None
             posted, self._posted = self._posted, []

@@ -49,7 +49,7 @@ GRID_BUDGET = 100 * 100 * 16
 20-layer one about 40x40, so a frame stays a few milliseconds."""
 THUMB_SIDE = 25
 """About this many grid points per axis in each hidden neuron's thumbnail (every 4th of 100)."""
-DRAW_WAIT_S = 0.2
+DRAW_WAIT_S = 1.0
 """The longest the training thread waits for the window to draw a frame (see ``frame_drawn``)."""
 JUMP_FRAME_S = 0.25
 """Training up to a lesson scene's step as fast as it can: a frame every this many seconds."""
@@ -360,7 +360,7 @@ class TrainingLabState:
         generation = self._generation
         every = self.scenario.eval_every if self.scenario is not None else 10
         steps = None if steps is None else steps - self._done_in_job
-        while not job.cancelled and (steps is None or done < steps) \
+        while not job.should_stop() and (steps is None or done < steps) \
                 and (self.target is None or self.rounds < self.target):
             for label, trainer in self.trainers.items():  # a round is whole: cancelling ends it after
                 if label in self.failures:

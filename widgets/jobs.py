@@ -100,6 +100,7 @@ class JobWatcher(QObject):
         """Start the job (on its thread, or stepping it from the event loop); returns the watcher."""
         collect_garbage_on_gui_thread()  # (a job on the GUI thread may start helper threads: ffmpeg's)
         if not self._stepped:
+            self.job.keep_pace(self._timer.interval() / 1e3)  # (the GUI thread first)
             self.job.start()
         self._started = True
         self._timer.start()
@@ -134,6 +135,7 @@ class JobWatcher(QObject):
             while self.job.step():
                 pass
         else:
+            self.job.keep_pace(None)  # (this thread takes nothing until the end)
             self.job.wait(timeout)
         self.deliver()
         return self.job.outcome
@@ -155,6 +157,7 @@ class JobWatcher(QObject):
         """Emit nothing more, and go away once the event loop runs again."""
         if not self._silent:
             self._silent = True
+            self.job.keep_pace(None)
             self._timer.stop()
             self.deleteLater()
 
