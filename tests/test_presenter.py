@@ -218,3 +218,15 @@ def test_a_scene_edited_past_its_end_is_refused_on_the_slide_not_raised(qtbot, p
     del scenes[1:]  # scenes removed under the talk: the counter and title follow
     presenter._refresh()
     assert presenter.counter.text() == "1 / 1"
+
+
+@pytest.mark.parametrize("key", [Qt.Key_Right, Qt.Key_Left, Qt.Key_Home, Qt.Key_End])
+def test_every_scene_removed_under_the_talk_says_so_on_the_slide_and_every_key_still_works(qtbot, presenter, key):
+    """Found by the monkey (seed 3): the main window deleted the last scene while presenting."""
+    presenter.deck.lesson.scenes.clear()
+    qtbot.keyClick(presenter, key)
+    assert presenter.counter.text() == "0 / 0"
+    assert "no scenes left" in presenter.caption.text() and not presenter.host.isVisible()
+    assert presenter.title.text() == presenter.deck.lesson.title
+    presenter.deck.go_to_scene(3)
+    assert presenter.deck.scene is None and presenter.deck.index == 0

@@ -132,6 +132,10 @@ class NetworkDiagram(pg.PlotWidget):
         self._rects: list[list[QRectF]] = []
         self.labels: list[pg.TextItem] = []
         self._weights: list[np.ndarray] = []
+        self._ends = np.zeros((0, 2, 2))
+        """Each edge's two end points, (edges, 2, 2), for the widths drawn."""
+        self._inputs_drawn: tuple = ()
+        """The grid the input neurons' pictures show (they change only with it)."""
         self.scene().sigMouseMoved.connect(self._moved)
         self.setMinimumSize(160, 120)
         self.set_theme(theme)
@@ -186,7 +190,7 @@ class NetworkDiagram(pg.PlotWidget):
         pos = np.concatenate(self.positions)
         self._ends = pos[edges(widths)]
         self.thumbnails, self.labels, self._rects = [], [], []
-        self._inputs_drawn: tuple = ()
+        self._inputs_drawn = ()
         if frame.grid is not None and sum(widths) <= MAX_THUMBNAILS:
             for column in self.positions:
                 images, rects = [], []

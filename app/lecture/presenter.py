@@ -30,6 +30,9 @@ def scaled_pt(theme: Theme, height: int, factor: float = 1.0) -> int:
     return max(theme.base_font_pt, round(theme.base_font_pt * factor * max(1.0, height / REFERENCE_HEIGHT)))
 
 
+NO_SCENES = "This lesson has no scenes left: add one in the main window, or press Esc to leave."
+
+
 class Deck(QObject):
     """Where the talk is: scene index and step, moved by next/previous; emits ``moved``."""
 
@@ -43,10 +46,20 @@ class Deck(QObject):
         self.problem: str | None = None
         """Why the current scene could not be shown (the slide says it instead of its caption)."""
 
+    @property
+    def scene(self):
+        """The scene on show; None when the lesson has none (all removed while presenting)."""
+        scenes = self.lesson.scenes
+        return scenes[min(max(self.index, 0), len(scenes) - 1)] if scenes else None
+
     def go_to_scene(self, index: int, at_end: bool = False) -> None:
         """Show scene ``index`` at its own start step (or at its last step)."""
         self.index = max(0, min(index, len(self.lesson.scenes) - 1))
         self.problem = None
+        if not self.lesson.scenes:
+            self.problem = NO_SCENES
+            self.moved.emit()
+            return
         try:
             self.host.show_scene(self.lesson.scenes[self.index])
             if at_end:
@@ -57,7 +70,9 @@ class Deck(QObject):
 
     def next(self) -> None:
         """One step on; past the end of the scene's story (its ``until``), the next scene."""
-        if self.host.step() < self.host.story()[-1]:
+        if self.scene is None:
+            self.go_to_scene(0)
+        elif self.host.step() < self.host.story()[-1]:
             self.host.set_step(self.host.step() + 1)
             self.moved.emit()
         elif self.index < len(self.lesson.scenes) - 1:
@@ -65,7 +80,9 @@ class Deck(QObject):
 
     def previous(self) -> None:
         """One step back; before the first step, the previous scene at its end."""
-        if self.host.step() > 0:
+        if self.scene is None:
+            self.go_to_scene(0)
+        elif self.host.step() > 0:
             self.host.set_step(self.host.step() - 1)
             self.moved.emit()
         elif self.index > 0:
@@ -73,6 +90,9 @@ class Deck(QObject):
 
     def jump(self, where: str) -> None:
         """Jump to the ``"start"`` or ``"end"`` of this scene's animation."""
+        if self.scene is None:
+            self.go_to_scene(0)
+            return
         self.host.set_step(0 if where == "start" else self.host.step_count() - 1)
         self.moved.emit()
 
@@ -142,10 +162,13 @@ class PresenterWindow(QWidget):
 
     def _refresh(self) -> None:
         total = len(self.deck.lesson.scenes)
-        self.deck.index = min(self.deck.index, total - 1)  # scenes removed while presenting
-        scene = self.deck.lesson.scenes[self.deck.index]
-        self.title.setText(scene.title or self.deck.lesson.title)
-        self.counter.setText(f"{self.deck.index + 1} / {total}")
+        self.deck.index = max(0, min(self.deck.index, total - 1))  # scenes removed while presenting
+        scene = self.deck.scene
+        if scene is None:
+            self.deck.problem = NO_SCENES
+        self.host.setVisible(scene is not None)
+        self.title.setText((scene.title if scene else "") or self.deck.lesson.title)
+        self.counter.setText(f"{self.deck.index + 1 if scene else 0} / {total}")
         caption = self.deck.problem or scene.caption
         self.caption.setText(caption)
         self.caption.setVisible(bool(caption))
@@ -263,7 +286,12 @@ class LecturerWindow(QWidget):
     def refresh(self) -> None:
         """Show the current scene and step, the next scene, and the current scene's notes."""
         d = self.deck
-        scene = d.lesson.scenes[d.index]
+        scene = d.scene
+        if scene is None:
+            self.now.setText(f"Now: no scenes in {d.lesson.title!r}")
+            self.next.setText("")
+            self.notes.setText(NO_SCENES)
+            return
         self.now.setText(f"Now: {d.index + 1}/{len(d.lesson.scenes)} {scene.title} — "
                          f"step {d.host.step() + 1}/{max(1, d.host.step_count())}")
         nxt = d.next_title()
