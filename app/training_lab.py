@@ -15,10 +15,10 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QScrollArea, QSpinBox, QSplitter, QStackedWidget, QToolButton, QVBoxLayout,
-                               QWidget)
+                               QScrollArea, QSpinBox, QSplitter, QStackedWidget, QStyle, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from engine.playground import SCENARIOS
 from viewmodel.jobs import Job
@@ -29,6 +29,7 @@ from widgets.device_selector import DeviceSelector
 from widgets.jobs import JobWatcher, start_job
 from widgets.network_builder import NetworkBuilder
 from widgets.network_diagram import NetworkDiagram
+from widgets.step_controls import media_icon
 from widgets.theme import LIGHT, Theme
 from widgets.training_plots import ActivationHistograms, GradientNorms, MetricCurves
 
@@ -279,7 +280,8 @@ class TrainingLab(QWidget):
         self.state.frame_drawn()
 
     def _running_changed(self, running: bool) -> None:
-        self.play_button.setText("⏸ Pause" if running else "▶ Play")
+        self.play_button.setText("Pause" if running else "▶ Play")
+        self.play_button.setIcon(media_icon(self.play_button, QStyle.SP_MediaPause) if running else QIcon())
         self.step_button.setEnabled(not running)
         if not running and self._watcher is not None:
             self._watcher.cancel()  # (already ended, or abandoned to stop at its next batch)

@@ -166,6 +166,9 @@ class TrainingLabState:
         """Set once the window has taken the last frame posted."""
         self._idle.set()
         self._taken.set()
+        self._drawing_since: float | None = None
+        self._draw_s = 0.0
+        """How long the window took to draw the last frame (training keeps time beside it)."""
         self.devices = DeviceChoice() if devices is None else devices
         """Where the networks train (the lab's device selector draws it); the CPU if the GPU fails."""
         self._done_in_job = 0
@@ -381,7 +384,8 @@ class TrainingLabState:
             if self.wait_for_drawing:
                 self._idle.wait(DRAW_WAIT_S)  # the window is drawing the last frame
             now = time.monotonic()
-            due = now - last_frame >= max(frame_s, 2 * cost)  # training keeps half the time at least
+            # training keeps at least half the time beside computing a frame, a third beside drawing it too
+            due = now - last_frame >= max(frame_s, 2 * cost, 1.5 * (cost + self._draw_s))
             if due and (self._taken.is_set() or not self.wait_for_drawing):
                 self._taken.clear()
                 job.post(("frame", self.compute_frame()))
@@ -405,12 +409,15 @@ class TrainingLabState:
         if frames:
             if self.wait_for_drawing:
                 self._idle.clear()  # (until frame_drawn)
+                self._drawing_since = time.monotonic()
                 self._taken.set()
             self.frame = frames[-1]
             self.events.frame.emit(self.frame)
 
     def frame_drawn(self) -> None:
         """The window has drawn the frame it received (any thread): training goes on."""
+        if self._drawing_since is not None:
+            self._draw_s, self._drawing_since = time.monotonic() - self._drawing_since, None
         self._idle.set()
 
     def finished(self, job: Job, outcome: Outcome) -> None:

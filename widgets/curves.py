@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 
+from .log_axis import ReadableLogAxis
 from .palette import SERIES_STYLES
 from .theme import LIGHT, Theme
 
@@ -86,7 +87,7 @@ class LossCurvesView(pg.PlotWidget):
     """Loss against step, log-scaled when asked, one styled line per optimizer (legend optional)."""
 
     def __init__(self, parent=None, theme: Theme = LIGHT, legend: bool = False):
-        super().__init__(parent, background=theme.background)
+        super().__init__(parent, background=theme.background, axisItems={"left": ReadableLogAxis("left")})
         self.theme = theme
         self._curves: list[Curve] = []
         self._items: dict[str, pg.PlotDataItem] = {}

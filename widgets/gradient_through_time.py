@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from widgets.gate_heatmaps import axis_label, style_plot
+from widgets.log_axis import ReadableLogAxis
 from widgets.theme import LIGHT, OKABE_ITO, Theme
 
 MODEL_COLORS = {"rnn": OKABE_ITO["vermillion"], "lstm": OKABE_ITO["blue"], "gru": OKABE_ITO["green"]}
@@ -67,7 +68,7 @@ class GradientThroughTime(QWidget):
 
     def __init__(self, parent: QWidget | None = None, theme: Theme = LIGHT):
         super().__init__(parent)
-        self.plot_widget = pg.PlotWidget()
+        self.plot_widget = pg.PlotWidget(axisItems={"left": ReadableLogAxis("left")})
         plot = self.plot = self.plot_widget.getPlotItem()
         plot.setLogMode(y=True)
         plot.showGrid(x=True, y=True, alpha=0.25)

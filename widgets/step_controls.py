@@ -10,6 +10,16 @@ from PySide6.QtGui import QIcon, QPainter, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
 
 
+def media_icon(widget: QWidget, which: QStyle.StandardPixmap) -> QIcon:
+    """The style's media icon in ``widget``'s button-text colour (the stock ones are dim on dark
+    themes; glyphs such as ⏸ are missing from common Linux fonts and drawn as boxes)."""
+    pixmap = widget.style().standardIcon(which).pixmap(32, 32)
+    painter = QPainter(pixmap)
+    painter.setCompositionMode(QPainter.CompositionMode_SourceIn)
+    painter.fillRect(pixmap.rect(), widget.palette().color(QPalette.ButtonText))
+    painter.end()
+    return QIcon(pixmap)
+
 class StepControls(QWidget):
     """⏮ ◀ ▶/⏸ ▶ ⏭ buttons, a speed slider (steps per second) and a position label."""
 
@@ -48,13 +58,7 @@ class StepControls(QWidget):
         self._apply_speed(self.speed.value())
 
     def _icon(self, which: QStyle.StandardPixmap) -> QIcon:
-        """The style's media icon in the palette's button-text colour (the stock ones are dim on dark themes)."""
-        pixmap = self.style().standardIcon(which).pixmap(32, 32)
-        painter = QPainter(pixmap)
-        painter.setCompositionMode(QPainter.CompositionMode_SourceIn)
-        painter.fillRect(pixmap.rect(), self.palette().color(QPalette.ButtonText))
-        painter.end()
-        return QIcon(pixmap)
+        return media_icon(self, which)
 
     def _tint_icons(self) -> None:
         self.start_button.setIcon(self._icon(QStyle.SP_MediaSkipBackward))

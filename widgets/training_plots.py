@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 from viewmodel.training_lab import Frame
 from widgets.curves import series_style, style_plot
 from widgets.gate_heatmaps import axis_label
+from widgets.log_axis import ReadableLogAxis
 from widgets.theme import LIGHT, Theme
 
 DEPTH_MAP = "viridis"
@@ -80,7 +81,7 @@ class MetricCurves(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.plots, 1)
         layout.addWidget(self.legend)
-        self.loss = self.plots.addPlot(row=0, col=0)
+        self.loss = self.plots.addPlot(row=0, col=0, axisItems={"left": ReadableLogAxis("left")})
         self.accuracy = self.plots.addPlot(row=0, col=1)
         for p in (self.loss, self.accuracy):
             plain_plot(p)
@@ -137,7 +138,7 @@ class GradientNorms(pg.PlotWidget):
     """‖∂L/∂W‖ of every weighted layer against step on a log scale, coloured by depth."""
 
     def __init__(self, theme: Theme = LIGHT, parent=None):
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"left": ReadableLogAxis("left")})
         self._items: list[pg.PlotDataItem] = []
         plain_plot(self.getPlotItem(), grid_y=True).setLogMode(y=True)
         self.setMinimumSize(120, 90)
@@ -179,7 +180,7 @@ class ActivationHistograms(pg.PlotWidget):
     the training set, each scaled to its own peak, coloured by depth."""
 
     def __init__(self, theme: Theme = LIGHT, parent=None):
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"left": ReadableLogAxis("left")})
         self._items: list[pg.PlotDataItem] = []
         plain_plot(self.getPlotItem(), grid_y=False)
         self.setMinimumSize(120, 90)
