@@ -115,6 +115,27 @@ def test_hovering_the_diagram_gives_formulas_and_weights(lab):
     assert lab.diagram.text_at(0.5, (y_in + y_out) / 2).startswith("w⁽¹⁾₁,₁ = ")
 
 
+def test_two_wide_layers_draw_no_edges_but_say_so_and_stay_quick(lab):
+    """Found by the monkey (seed 1): two 4096-unit layers (16.8M weights) froze the window for
+    minutes listing every edge; past MAX_EDGES weights the diagram draws none and says why."""
+    import time
+    from widgets.network_diagram import MAX_EDGES
+    own_network(lab)
+    start = time.monotonic()
+    lab.builder.rows[0].width_box.setValue(4096)
+    lab.builder.rows[1].width_box.setValue(4096)
+    assert lab.state.experiment.network.hidden == (4096, 4096) and 4096 * 4096 > MAX_EDGES
+    assert len(lab.diagram._ends) == 0 and not lab.diagram.edges._paths
+    assert any("too many edges to draw" in label.textItem.toPlainText() for label in lab.diagram.labels)
+    y_in, y_out = lab.diagram.positions[0][0, 1], lab.diagram.positions[1][0, 1]
+    assert lab.diagram.text_at(0.5, (y_in + y_out) / 2).startswith("w⁽¹⁾"), "hovering still shows a weight"
+    assert time.monotonic() - start < 60  # (minutes before; seconds on a slow 2-core machine now)
+    lab.builder.rows[0].width_box.setValue(100)
+    lab.builder.rows[1].width_box.setValue(8)
+    assert len(lab.diagram._ends) == 2 * 100 + 100 * 8 + 8 and lab.diagram.edges._paths
+    assert not any("too many edges" in label.textItem.toPlainText() for label in lab.diagram.labels)
+
+
 def test_the_builder_edits_the_network_without_a_cap(lab):
     own_network(lab)
     lab.builder.rows[0].width_box.setValue(200)

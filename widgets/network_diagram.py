@@ -28,6 +28,9 @@ THUMB_W, THUMB_H = 0.42, 0.8
 """A thumbnail's size in diagram units (a column apart is 1, two neurons of a layer 1)."""
 MAX_THUMBNAILS = 400
 """Above this many neurons the diagram draws dots instead of thumbnails."""
+MAX_EDGES = 20_000
+"""Above this many weights the diagram draws no edges (a blur anyway, and listing 4096 × 4096
+of them took the window minutes); hovering still shows each weight."""
 
 
 def layer_positions(widths: list[int]) -> list[np.ndarray]:
@@ -154,7 +157,7 @@ class NetworkDiagram(pg.PlotWidget):
         if widths != self.widths:
             self._rebuild(widths, frame)
         self._weights = [w.weight for w in frame.weights]
-        self.edges.set_edges(self._ends, edge_levels(frame))
+        self.edges.set_edges(self._ends, edge_levels(frame) if len(self._ends) else np.zeros(0, dtype=int))
         if self.thumbnails:
             pictures = self._pictures(frame)
             grid = frame.grid
@@ -188,7 +191,8 @@ class NetworkDiagram(pg.PlotWidget):
             self.removeItem(label)
         self.widths, self.positions = widths, layer_positions(widths)
         pos = np.concatenate(self.positions)
-        self._ends = pos[edges(widths)]
+        weights = sum(a * b for a, b in zip(widths, widths[1:]))
+        self._ends = pos[edges(widths)] if weights <= MAX_EDGES else np.zeros((0, 2, 2))
         self.thumbnails, self.labels, self._rects = [], [], []
         self._inputs_drawn = ()
         if frame.grid is not None and sum(widths) <= MAX_THUMBNAILS:
@@ -209,10 +213,14 @@ class NetworkDiagram(pg.PlotWidget):
         names = ["in" if many else "inputs"] + [str(k) if many else f"layer {k}" for k in range(1, len(widths) - 1)] \
             + ["out" if many else "output"]
         top = max((len(c) - 1) / 2 for c in self.positions)
-        for k, name in enumerate(names):
-            label = pg.TextItem(name, color=self.theme.text, anchor=(0.5, 1.0))
+        places = [(name, (k, top + THUMB_H / 2 + 0.05), (0.5, 1.0)) for k, name in enumerate(names)]
+        if not len(self._ends):
+            places.append((f"{weights:,} weights: too many edges to draw (hover for each weight)",
+                           ((len(widths) - 1) / 2, -top - THUMB_H / 2), (0.5, 0.0)))
+        for name, (x, y), anchor in places:
+            label = pg.TextItem(name, color=self.theme.text, anchor=anchor)
             label.setFont(font)
-            label.setPos(k, top + THUMB_H / 2 + 0.05)
+            label.setPos(x, y)
             self.addItem(label)
             self.labels.append(label)
         self.getPlotItem().setRange(xRange=(-0.4, len(widths) - 0.6), yRange=(-top - 0.5, top + 0.9), padding=0.02)
