@@ -230,3 +230,8 @@ def test_every_scene_removed_under_the_talk_says_so_on_the_slide_and_every_key_s
     assert presenter.title.text() == presenter.deck.lesson.title
     presenter.deck.go_to_scene(3)
     assert presenter.deck.scene is None and presenter.deck.index == 0
+    from app.lecture.presenter import LecturerWindow
+    lecturer = LecturerWindow(presenter.deck, presenter.theme)  # the second screen's notes, likewise
+    qtbot.addWidget(lecturer)
+    lecturer.refresh()
+    assert "no scenes" in lecturer.now.text() and "no scenes left" in lecturer.notes.text()
