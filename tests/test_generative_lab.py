@@ -84,6 +84,7 @@ def test_seq2seq_compares_with_and_without_attention_and_refuses_bad_inputs():
     assert picture.decoding.attention.shape == (len(picture.decoding.output_tokens), len(lab.example))
     assert picture.comparison.attention is None and picture.target == lab.example[::-1]
     assert not lab.set_example("12a") and "Not an input of this task" in lab.status
+    assert not lab.set_example("") and "empty" in lab.status and lab.example  # (found by the monkey)
     assert lab.set_example("321") and lab.picture.decoding.source == "321"
     lab.configure(attention="none")
     assert lab.labels == ["no attention", "dot attention"]

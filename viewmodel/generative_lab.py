@@ -322,6 +322,8 @@ class Seq2SeqLab(ModelLab):
         """Decode the user's own input; False (and a status line) when the task refuses it."""
         task = self.trainers[0].task
         try:
+            if not source:  # (the training thread decodes the example too: it must stay decodable)
+                raise ValueError("the input is empty: type at least one symbol")
             task.answer(source)
             encode(source, task.vocabulary)
         except (ValueError, KeyError) as exc:
