@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
 
 from engine.playground import SCENARIOS
 from viewmodel.jobs import Job
-from viewmodel.training_lab import SPEEDS, Frame, TrainingLabState
+from viewmodel.training_lab import SPEEDS, Frame, TrainingLabState, shown_images
 from widgets.cnn_views import CellExplanationView, FeatureMapsView
 from widgets.decision_boundary import DecisionBoundaryView
 from widgets.device_selector import DeviceSelector
@@ -247,7 +247,7 @@ class TrainingLab(QWidget):
         trainer = self.state.trainer
         self.center.setCurrentWidget(self._conv_pane if trainer.image_shape is not None else self._dense_pane)
         self.image_box.blockSignals(True)
-        self.image_box.setRange(0, max(len(trainer.test_data) - 1, 0))
+        self.image_box.setRange(0, max(len(shown_images(trainer)) - 1, 0))
         self.image_box.setValue(self.state.image_index)
         self.image_box.blockSignals(False)
         self._point = None

@@ -160,6 +160,18 @@ def test_clicking_a_feature_map_cell_shows_its_products(lab):
     assert np.allclose(e.products, e.window * e.kernel) and "(bias)" in lab.explanation_text.text()
 
 
+def test_a_cnn_without_a_test_set_shows_a_training_image(lab):
+    """Found by the 20,000-action monkey (seed 3): test fraction 0 on the digits left no test
+    image, and every refresh raised IndexError."""
+    lab.scenario_buttons["cnn-digits"].click()
+    lab.builder.test_fraction.setValue(0.0)
+    trainer = lab.state.trainer
+    assert len(trainer.test_data) == 0 and lab.state.frame.image.shape == trainer.train_data.X[0].shape
+    lab.state.set_image(5)
+    assert np.array_equal(lab.state.frame.image, trainer.train_data.X[5])
+    assert lab.state.explain(0, 0, 1, 2).kind == "convolution"
+
+
 def test_the_training_lesson_plays_in_presenter_mode(qtbot):
     from PySide6.QtCore import Qt
 

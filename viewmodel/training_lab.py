@@ -104,6 +104,12 @@ class Frame:
     test: tuple[np.ndarray, np.ndarray] | None = None
 
 
+def shown_images(trainer: Trainer) -> Dataset:
+    """The images the CNN's feature maps can show: the test set's, or the training set's when
+    the split leaves no test set (test fraction 0)."""
+    return trainer.test_data if len(trainer.test_data) else trainer.train_data
+
+
 def grid_resolution(hidden_units: int) -> int:
     """Grid points per axis for a network with this many hidden units (40 to GRID)."""
     return int(np.clip(np.sqrt(GRID_BUDGET / max(hidden_units, 1)), 40, GRID))
@@ -299,7 +305,7 @@ class TrainingLabState:
 
     def set_image(self, index: int) -> None:
         """Which test image the CNN's feature maps show."""
-        self.image_index = int(index) % len(self.trainer.test_data)
+        self.image_index = int(index) % len(shown_images(self.trainer))
         self.refresh()
 
     def set_status(self, text: str, kind: str = "info") -> None:
@@ -484,7 +490,7 @@ class TrainingLabState:
                          grad_norms=trainer.history.gradient_norms(CURVE_POINTS),
                          histograms=activation_histograms(trainer), weights=weights(trainer))
             if conv:
-                image = trainer.test_data.X[self.image_index]
+                image = shown_images(trainer).X[self.image_index % len(shown_images(trainer))]
                 frame.update(kernels=kernels(trainer), maps=feature_maps(trainer, image), image=image.copy())
             elif X.shape[1] in (1, 2):
                 units = sum(w.weight.shape[0] for w in frame["weights"][:-1])
@@ -516,4 +522,5 @@ class TrainingLabState:
 
     def explain(self, stage: int, channel: int, row: int, col: int) -> CellExplanation:
         """How one feature-map cell of the chosen image was computed, with its numbers."""
-        return explain_cell(self.trainer, stage, channel, row, col, self.trainer.test_data.X[self.image_index])
+        images = shown_images(self.trainer)
+        return explain_cell(self.trainer, stage, channel, row, col, images.X[self.image_index % len(images)])
