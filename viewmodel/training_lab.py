@@ -490,7 +490,7 @@ class TrainingLabState:
                          grad_norms=trainer.history.gradient_norms(CURVE_POINTS),
                          histograms=activation_histograms(trainer), weights=weights(trainer))
             if conv:
-                image = shown_images(trainer).X[self.image_index % len(shown_images(trainer))]
+                image = self._shown_image(trainer)
                 frame.update(kernels=kernels(trainer), maps=feature_maps(trainer, image), image=image.copy())
             elif X.shape[1] in (1, 2):
                 units = sum(w.weight.shape[0] for w in frame["weights"][:-1])
@@ -522,5 +522,9 @@ class TrainingLabState:
 
     def explain(self, stage: int, channel: int, row: int, col: int) -> CellExplanation:
         """How one feature-map cell of the chosen image was computed, with its numbers."""
-        images = shown_images(self.trainer)
-        return explain_cell(self.trainer, stage, channel, row, col, images.X[self.image_index % len(images)])
+        return explain_cell(self.trainer, stage, channel, row, col, self._shown_image(self.trainer))
+
+    def _shown_image(self, trainer: Trainer) -> np.ndarray:
+        """The image the CNN's feature maps show (``image_index`` of :func:`shown_images`)."""
+        images = shown_images(trainer)
+        return images.X[self.image_index % len(images)]

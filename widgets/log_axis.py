@@ -3,7 +3,8 @@
 pyqtgraph labels every minor tick (2·10ᵏ … 9·10ᵏ) of a log axis that spans under three
 decades, so on a short axis (a 120-pixel plot in the training lab) the labels pile on
 top of each other.  This axis keeps the 1-2-5 ticks, then drops any that would sit
-closer than a label's height (or width, horizontally) to the last one kept.
+closer than a label's height (or width, horizontally) to a tick already kept, major
+levels first.
 """
 from __future__ import annotations
 

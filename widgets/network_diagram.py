@@ -191,8 +191,8 @@ class NetworkDiagram(pg.PlotWidget):
             self.removeItem(label)
         self.widths, self.positions = widths, layer_positions(widths)
         pos = np.concatenate(self.positions)
-        weights = sum(a * b for a, b in zip(widths, widths[1:]))
-        self._ends = pos[edges(widths)] if weights <= MAX_EDGES else np.zeros((0, 2, 2))
+        n_weights = sum(a * b for a, b in zip(widths, widths[1:]))
+        self._ends = pos[edges(widths)] if n_weights <= MAX_EDGES else np.zeros((0, 2, 2))
         self.thumbnails, self.labels, self._rects = [], [], []
         self._inputs_drawn = ()
         if frame.grid is not None and sum(widths) <= MAX_THUMBNAILS:
@@ -215,7 +215,7 @@ class NetworkDiagram(pg.PlotWidget):
         top = max((len(c) - 1) / 2 for c in self.positions)
         places = [(name, (k, top + THUMB_H / 2 + 0.05), (0.5, 1.0)) for k, name in enumerate(names)]
         if not len(self._ends):
-            places.append((f"{weights:,} weights: too many edges to draw (hover for each weight)",
+            places.append((f"{n_weights:,} weights: too many edges to draw (hover for each weight)",
                            ((len(widths) - 1) / 2, -top - THUMB_H / 2), (0.5, 0.0)))
         for name, (x, y), anchor in places:
             label = pg.TextItem(name, color=self.theme.text, anchor=anchor)

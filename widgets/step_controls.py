@@ -20,6 +20,7 @@ def media_icon(widget: QWidget, which: QStyle.StandardPixmap) -> QIcon:
     painter.end()
     return QIcon(pixmap)
 
+
 class StepControls(QWidget):
     """⏮ ◀ ▶/⏸ ▶ ⏭ buttons, a speed slider (steps per second) and a position label."""
 
@@ -57,13 +58,10 @@ class StepControls(QWidget):
         layout.addWidget(self.position, 1)
         self._apply_speed(self.speed.value())
 
-    def _icon(self, which: QStyle.StandardPixmap) -> QIcon:
-        return media_icon(self, which)
-
     def _tint_icons(self) -> None:
-        self.start_button.setIcon(self._icon(QStyle.SP_MediaSkipBackward))
-        self.end_button.setIcon(self._icon(QStyle.SP_MediaSkipForward))
-        self.play_button.setIcon(self._icon(QStyle.SP_MediaPause) if self.playing else QIcon())
+        self.start_button.setIcon(media_icon(self, QStyle.SP_MediaSkipBackward))
+        self.end_button.setIcon(media_icon(self, QStyle.SP_MediaSkipForward))
+        self.play_button.setIcon(media_icon(self, QStyle.SP_MediaPause) if self.playing else QIcon())
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
